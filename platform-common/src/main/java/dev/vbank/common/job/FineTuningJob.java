@@ -1,0 +1,33 @@
+package dev.vbank.common.job;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+import java.util.Map;
+
+/** The job object clients see, shaped like hosted fine-tuning APIs. Times are Unix seconds. */
+@JsonInclude(JsonInclude.Include.ALWAYS)
+public record FineTuningJob(
+        String id,
+        String object,
+        long createdAt,
+        Long startedAt,
+        Long finishedAt,
+        JobStatus status,
+        String model,
+        String trainingFile,
+        String validationFile,
+        Method method,
+        String suffix,
+        long seed,
+        Map<String, String> metadata,
+        JobError error,
+        String adapterId,
+        long trainedSteps,
+        Long estimatedFinish) {
+
+    public static final String OBJECT = "fine_tuning.job";
+
+    public FineTuningJob {
+        metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
+    }
+}
