@@ -1,0 +1,41 @@
+package dev.vbank.vblora.model;
+
+import ai.djl.ndarray.NDArray;
+import dev.vbank.vblora.format.Tensor;
+
+import java.util.List;
+import java.util.Map;
+
+/** Low-rank updates on some linear layers of the encoder. */
+public interface Adapter extends AutoCloseable {
+
+    AdapterKind kind();
+
+    /** HF module paths that carry an update, in layer order. */
+    List<String> modulePaths();
+
+    List<TrainableParameter> parameters();
+
+    /**
+     * Prepares one forward pass (VB-LoRA composes every A and B here, once, in one batched op). Call it after the
+     * parameters were attached to the step's manager.
+     */
+    Pass begin(boolean training);
+
+    /** ΔW (out, in) of one module, scaling included; the caller closes it. */
+    NDArray deltaWeight(String modulePath);
+
+    /** The adapter's trainable state as host tensors, keyed by HF-style names (see the implementations). */
+    Map<String, Tensor> exportState();
+
+    @Override
+    void close();
+
+    /** One forward pass's view of the adapter. */
+    interface Pass {
+        /** y = x Wᵀ + bias (+ the module's low-rank update when it has one). */
+        NDArray linear(String modulePath, NDArray x, NDArray weight, NDArray bias);
+    }
+
+    Pass BASE_ONLY = (path, x, weight, bias) -> ai.djl.nn.core.Linear.linear(x, weight, bias).singletonOrThrow();
+}

@@ -1,0 +1,262 @@
+package dev.vbank.vblora.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.Dropout;
+import dev.vbank.vblora.config.ModuleShape;
+import dev.vbank.vblora.config.VbloraConfig;
+import dev.vbank.vblora.format.Tensor;
+import dev.vbank.vblora.layer.Init;
+import dev.vbank.vblora.layer.TopkSelection;
+import dev.vbank.vblora.layer.VbloraOps;
+
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * VB-LoRA on many modules at once. The logits of every adapted module are packed, row by row, into one trainable
+ * (N, h) array, so one top-k, one softmax and one gather compose all A and B of a step from the shared bank.
+ * <p>
+ * State names: {@value #BANK} (h, b), and per HF module path {@code <path>.vblora_logits_A} (r, in/b, h) and
+ * {@code <path>.vblora_logits_B} (out/b, r, h).
+ */
+public final class VbloraAdapter implements Adapter {
+
+    public static final String BANK = "vblora_vector_bank";
+
+    private record Slot(ModuleShape module, int offsetA, int rowsA, int offsetB, int rowsB) {
+    }
+
+    private final VbloraConfig config;
+    private final NDManager manager;
+    private final NDArray bank;
+    private final NDArray packedLogits;
+    private final Map<String, Slot> slots;
+
+    private VbloraAdapter(VbloraConfig config, NDManager manager, NDArray bank, NDArray packedLogits,
+                          Map<String, Slot> slots) {
+        this.config = config;
+        this.manager = manager;
+        this.bank = bank;
+        this.packedLogits = packedLogits;
+        this.slots = slots;
+        bank.setRequiresGradient(true);
+        packedLogits.setRequiresGradient(true);
+    }
+
+    public static String logitsAName(String modulePath) {
+        return modulePath + ".vblora_logits_A";
+    }
+
+    public static String logitsBName(String modulePath) {
+        return modulePath + ".vblora_logits_B";
+    }
+
+    /** Fresh adapter: bank ~ U(−bound, bound), logits ~ N(0, std²), drawn from {@code seed}. */
+    public static VbloraAdapter create(NDManager parent, VbloraConfig config, List<ModuleShape> encoderModules,
+                                       long seed) {
+        Map<String, Slot> slots = layout(config, encoderModules);
+        Random random = new Random(seed);
+        int h = config.numVectors();
+        float[] bank = Init.uniform(random, (long) h * config.vectorLength(), config.initVectorBankBound());
+        float[] logits = Init.normal(random, (long) totalRows(slots) * h, config.initLogitsStd());
+        return build(parent, config, slots, bank, logits);
+    }
+
+    /** Adapter from saved state (names as in {@link #exportState()}); shapes are checked against the config. */
+    public static VbloraAdapter fromState(NDManager parent, VbloraConfig config, List<ModuleShape> encoderModules,
+                                          Map<String, Tensor> state) {
+        Map<String, Slot> slots = layout(config, encoderModules);
+        int h = config.numVectors();
+        int b = config.vectorLength();
+        int r = config.r();
+        float[] bank = require(state, BANK, h, b).data();
+        float[] logits = new float[totalRows(slots) * h];
+        for (Slot s : slots.values()) {
+            String p = s.module().path();
+            Tensor a = require(state, logitsAName(p), r, s.module().in() / b, h);
+            Tensor bt = require(state, logitsBName(p), s.module().out() / b, r, h);
+            System.arraycopy(a.data(), 0, logits, s.offsetA() * h, a.numel());
+            System.arraycopy(bt.data(), 0, logits, s.offsetB() * h, bt.numel());
+        }
+        return build(parent, config, slots, bank, logits);
+    }
+
+    private static Tensor require(Map<String, Tensor> state, String name, long... shape) {
+        Tensor t = state.get(name);
+        if (t == null) {
+            throw new IllegalArgumentException(name + ": missing from the VB-LoRA state");
+        }
+        return t.requireShape(name, shape);
+    }
+
+    private static VbloraAdapter build(NDManager parent, VbloraConfig config, Map<String, Slot> slots, float[] bank,
+                                       float[] logits) {
+        NDManager manager = parent.newSubManager();
+        int h = config.numVectors();
+        NDArray bankArray = manager.create(bank, new Shape(h, config.vectorLength()));
+        NDArray logitsArray = manager.create(logits, new Shape(totalRows(slots), h));
+        return new VbloraAdapter(config, manager, bankArray, logitsArray, slots);
+    }
+
+    private static Map<String, Slot> layout(VbloraConfig config, List<ModuleShape> encoderModules) {
+        List<ModuleShape> adapted = config.validateAgainst(encoderModules);
+        Map<String, Slot> slots = new LinkedHashMap<>();
+        int row = 0;
+        int b = config.vectorLength();
+        for (ModuleShape m : adapted) {
+            int rowsA = config.r() * (m.in() / b);
+            int rowsB = (m.out() / b) * config.r();
+            slots.put(m.path(), new Slot(m, row, rowsA, row + rowsA, rowsB));
+            row += rowsA + rowsB;
+        }
+        return slots;
+    }
+
+    private static int totalRows(Map<String, Slot> slots) {
+        int n = 0;
+        for (Slot s : slots.values()) {
+            n += s.rowsA() + s.rowsB();
+        }
+        return n;
+    }
+
+    public VbloraConfig config() {
+        return config;
+    }
+
+    public NDArray bank() {
+        return bank;
+    }
+
+    /** All modules' logits, (N, h), rows of each module's logits_A then logits_B in {@link #modulePaths()} order. */
+    public NDArray packedLogits() {
+        return packedLogits;
+    }
+
+    @Override
+    public AdapterKind kind() {
+        return AdapterKind.VBLORA;
+    }
+
+    @Override
+    public List<String> modulePaths() {
+        return List.copyOf(slots.keySet());
+    }
+
+    @Override
+    public List<TrainableParameter> parameters() {
+        return List.of(new TrainableParameter(BANK, bank, ParamGroup.VECTOR_BANK),
+                new TrainableParameter("vblora_logits", packedLogits, ParamGroup.LOGITS));
+    }
+
+    @Override
+    public Pass begin(boolean training) {
+        NDArray composed = VbloraOps.compose(bank, packedLogits, config.topk());
+        Map<String, NDArray[]> factors = new HashMap<>();
+        for (Slot s : slots.values()) {
+            factors.put(s.module().path(), factors(composed, s));
+        }
+        float dropout = training ? (float) config.dropout() : 0f;
+        return (path, x, weight, bias) -> {
+            NDArray[] ab = factors.get(path);
+            NDArray base = Linear.linear(x, weight, bias).singletonOrThrow();
+            if (ab == null) {
+                return base;
+            }
+            NDArray input = dropout > 0 ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
+            NDArray down = Linear.linear(input, ab[0]).singletonOrThrow();
+            NDArray up = Linear.linear(down, ab[1]).singletonOrThrow();
+            return base.addi(up);
+        };
+    }
+
+    /** A (r, in) and B (out, r) of one module, sliced from the composed (N, b) rows. */
+    private NDArray[] factors(NDArray composed, Slot s) {
+        int b = config.vectorLength();
+        int r = config.r();
+        ModuleShape m = s.module();
+        NDArray rowsA = composed.get(new NDIndex("{}:{}", s.offsetA(), s.offsetA() + s.rowsA()));
+        NDArray a = rowsA.reshape(r, m.in());
+        NDArray rowsB = composed.get(new NDIndex("{}:{}", s.offsetB(), s.offsetB() + s.rowsB()));
+        NDArray bMatrix = rowsB.reshape(m.out() / b, r, b).transpose(0, 2, 1).reshape(m.out(), r);
+        return new NDArray[] {a, bMatrix};
+    }
+
+    private Slot slot(String modulePath) {
+        Slot s = slots.get(modulePath);
+        if (s == null) {
+            throw new IllegalArgumentException(modulePath + ": not adapted by this VB-LoRA adapter");
+        }
+        return s;
+    }
+
+    @Override
+    public NDArray deltaWeight(String modulePath) {
+        Slot s = slot(modulePath);
+        try (NDManager scratch = manager.newSubManager()) {
+            bank.tempAttach(scratch);
+            packedLogits.tempAttach(scratch);
+            NDArray composed = VbloraOps.compose(bank, packedLogits, config.topk());
+            NDArray[] ab = factors(composed, s);
+            NDArray delta = VbloraOps.deltaWeight(ab[0], ab[1]);
+            delta.attach(manager);
+            return delta;
+        }
+    }
+
+    /** The top-k selection of one module's logits_A (r, in/b, k). */
+    public TopkSelection topkA(String modulePath) {
+        Slot s = slot(modulePath);
+        return topkOf(s.offsetA(), s.rowsA(), new long[] {config.r(), s.module().in() / config.vectorLength()});
+    }
+
+    /** The top-k selection of one module's logits_B (out/b, r, k). */
+    public TopkSelection topkB(String modulePath) {
+        Slot s = slot(modulePath);
+        return topkOf(s.offsetB(), s.rowsB(), new long[] {s.module().out() / config.vectorLength(), config.r()});
+    }
+
+    private TopkSelection topkOf(int offset, int rows, long[] leading) {
+        try (NDManager scratch = manager.newSubManager()) {
+            packedLogits.tempAttach(scratch);
+            NDArray part = packedLogits.get(new NDIndex("{}:{}", offset, offset + rows))
+                    .reshape(leading[0], leading[1], config.numVectors());
+            return VbloraOps.topk(part, config.topk());
+        }
+    }
+
+    @Override
+    public Map<String, Tensor> exportState() {
+        int h = config.numVectors();
+        int b = config.vectorLength();
+        int r = config.r();
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        out.put(BANK, new Tensor(new long[] {h, b}, bank.toFloatArray()));
+        float[] logits = packedLogits.toFloatArray();
+        for (Slot s : slots.values()) {
+            ModuleShape m = s.module();
+            out.put(logitsAName(m.path()), new Tensor(new long[] {r, m.in() / b, h},
+                    java.util.Arrays.copyOfRange(logits, s.offsetA() * h, (s.offsetA() + s.rowsA()) * h)));
+            out.put(logitsBName(m.path()), new Tensor(new long[] {m.out() / b, r, h},
+                    java.util.Arrays.copyOfRange(logits, s.offsetB() * h, (s.offsetB() + s.rowsB()) * h)));
+        }
+        return out;
+    }
+
+    /** Number of trainable values (bank + all logits). */
+    public long trainableCount() {
+        return bank.size() + packedLogits.size();
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}
