@@ -1,0 +1,524 @@
+package dev.vbank.deploy;
+
+import dev.vbank.deploy.Manifests.K8sDoc;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Cross-checks the compose file, the Kubernetes manifests and the launcher against the services' own configuration.
+ * {@link #check()} returns every problem found, each a sentence naming the file and the thing that is wrong.
+ */
+final class ManifestChecker {
+
+    /** What every service needs to reach the infrastructure (docs/ARCHITECTURE.md). */
+    static final Set<String> INFRA_ENV = Set.of(
+            "QUARKUS_DATASOURCE_JDBC_URL", "QUARKUS_DATASOURCE_USERNAME", "QUARKUS_DATASOURCE_PASSWORD",
+            "KAFKA_BOOTSTRAP_SERVERS", "VBANK_S3_ENDPOINT", "VBANK_S3_ACCESS_KEY", "VBANK_S3_SECRET_KEY",
+            "VBANK_S3_BUCKET");
+    static final Pattern SECRET_LOOKING = Pattern.compile("PASSWORD|SECRET|TOKEN|ACCESS_KEY");
+    static final String READY = "/q/health/ready";
+    static final String LIVE = "/q/health/live";
+    static final String GPU = "nvidia.com/gpu";
+    private static final Pattern IMAGE = Pattern.compile("vbank/([a-z-]+):(.+)");
+    private static final Pattern IN_CLUSTER_URL = Pattern.compile("https?://([a-z0-9-]+):(\\d+)(/.*)?");
+
+    private final Manifests m;
+    private final List<String> problems = new ArrayList<>();
+
+    ManifestChecker(Manifests manifests) {
+        this.m = manifests;
+    }
+
+    List<String> check() {
+        problems.clear();
+        checkLauncher();
+        checkK8s();
+        checkCompose();
+        checkImagesAgree();
+        return List.copyOf(problems);
+    }
+
+    private void problem(String message) {
+        problems.add(message);
+    }
+
+    // ---------------------------------------------------------------- launcher
+
+    private void checkLauncher() {
+        for (String service : Manifests.SERVICES) {
+            Integer port = m.launcherPorts.get(service);
+            if (!Objects.equals(port, m.servicePorts.get(service))) {
+                problem("deploy/bin/vbank-local: " + service + " port is " + port + " but its application.properties"
+                        + " says quarkus.http.port=" + m.servicePorts.get(service));
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- kubernetes
+
+    private void checkK8s() {
+        Map<String, Set<String>> configMaps = new LinkedHashMap<>();
+        Map<String, Set<String>> secrets = new LinkedHashMap<>();
+        List<K8sDoc> deployments = new ArrayList<>();
+        List<K8sDoc> services = new ArrayList<>();
+        List<K8sDoc> hpas = new ArrayList<>();
+        for (K8sDoc d : m.k8s) {
+            switch (d.kind()) {
+                case "ConfigMap" -> configMaps.put(d.name(), keys(map(d.doc(), "data")));
+                case "Secret" -> {
+                    Set<String> keys = new TreeSet<>(keys(map(d.doc(), "data")));
+                    keys.addAll(keys(map(d.doc(), "stringData")));
+                    secrets.put(d.name(), keys);
+                }
+                case "Deployment" -> deployments.add(d);
+                case "Service" -> services.add(d);
+                case "HorizontalPodAutoscaler" -> hpas.add(d);
+                default -> { }
+            }
+        }
+        for (K8sDoc cm : m.k8s) {
+            if (cm.kind().equals("ConfigMap")) {
+                for (String key : keys(map(cm.doc(), "data"))) {
+                    if (SECRET_LOOKING.matcher(key).find()) {
+                        problem(cm + ": " + key + " looks secret and belongs in a Secret");
+                    }
+                }
+            }
+        }
+
+        Map<String, K8sDoc> deploymentsByName = new LinkedHashMap<>();
+        Set<String> deployedServices = new TreeSet<>();
+        boolean gpuFlavour = false;
+        for (K8sDoc d : deployments) {
+            deploymentsByName.put(d.name(), d);
+            Map<String, Object> spec = map(d.doc(), "spec");
+            Map<String, Object> template = map(spec, "template");
+            Map<String, Object> podLabels = map(map(template, "metadata"), "labels");
+            Map<String, Object> matchLabels = map(map(spec, "selector"), "matchLabels");
+            if (matchLabels.isEmpty() || !podLabels.entrySet().containsAll(matchLabels.entrySet())) {
+                problem(d + ": selector.matchLabels " + matchLabels + " do not select its pod labels " + podLabels);
+            }
+            List<Map<String, Object>> containers = maps(map(template, "spec").get("containers"));
+            if (containers.isEmpty()) {
+                problem(d + ": no containers");
+            }
+            for (Map<String, Object> c : containers) {
+                String image = String.valueOf(c.get("image"));
+                Matcher im = IMAGE.matcher(image);
+                if (!im.matches() || !m.servicePorts.containsKey(im.group(1))) {
+                    problem(d + ": image '" + image + "' is not vbank/<service>:<tag> for one of " + Manifests.SERVICES);
+                    continue;
+                }
+                String service = im.group(1);
+                deployedServices.add(service);
+                checkContainer(d, service, c, configMaps, secrets);
+                boolean wantsGpu = gpuLimit(c) > 0;
+                if (wantsGpu) {
+                    if (!service.equals("gpu-worker")) {
+                        problem(d + ": only gpu-worker should request " + GPU + ", " + service + " does");
+                    }
+                    if (!im.group(2).endsWith("-cuda")) {
+                        problem(d + ": requests " + GPU + " but its image " + image + " is not the -cuda build");
+                    }
+                    gpuFlavour = true;
+                } else if (im.group(2).endsWith("-cuda")) {
+                    problem(d + ": runs the CUDA image " + image + " without a " + GPU + " limit");
+                }
+            }
+        }
+        if (!deployedServices.equals(new TreeSet<>(Manifests.SERVICES))) {
+            problem("deploy/k8s: Deployments exist for " + deployedServices + ", expected all of " + Manifests.SERVICES);
+        }
+        if (!gpuFlavour) {
+            problem("deploy/k8s: no gpu-worker Deployment requests " + GPU + " (the CUDA flavour)");
+        }
+
+        Map<String, Integer> servicePortsByName = new LinkedHashMap<>();
+        for (K8sDoc s : services) {
+            checkService(s, deployments, servicePortsByName);
+        }
+        for (String service : Manifests.SERVICES) {
+            Integer port = servicePortsByName.get(service);
+            if (port == null) {
+                problem("deploy/k8s: no Service named " + service);
+            } else if (!port.equals(m.servicePorts.get(service))) {
+                problem("deploy/k8s: Service " + service + " listens on " + port + ", the service's quarkus.http.port is "
+                        + m.servicePorts.get(service));
+            }
+        }
+        for (K8sDoc cm : m.k8s) {
+            if (cm.kind().equals("ConfigMap")) {
+                for (var e : map(cm.doc(), "data").entrySet()) {
+                    checkUrl(cm.toString(), e.getKey(), String.valueOf(e.getValue()), servicePortsByName);
+                }
+            }
+        }
+
+        for (K8sDoc h : hpas) {
+            Map<String, Object> spec = map(h.doc(), "spec");
+            Map<String, Object> target = map(spec, "scaleTargetRef");
+            K8sDoc targetDoc = deploymentsByName.get(String.valueOf(target.get("name")));
+            if (!"Deployment".equals(target.get("kind")) || !"apps/v1".equals(target.get("apiVersion")) || targetDoc == null) {
+                problem(h + ": scaleTargetRef " + target + " is not an apps/v1 Deployment defined in deploy/k8s "
+                        + deploymentsByName.keySet());
+            }
+            int min = intValue(spec.getOrDefault("minReplicas", 1));
+            int max = intValue(spec.get("maxReplicas"));
+            if (min < 1 || max < min) {
+                problem(h + ": minReplicas " + min + " / maxReplicas " + max + " make no range");
+            }
+        }
+        if (hpas.stream().noneMatch(h -> "gpu-worker".equals(map(map(h.doc(), "spec"), "scaleTargetRef").get("name")))) {
+            problem("deploy/k8s: no HorizontalPodAutoscaler targets the gpu-worker Deployment");
+        }
+
+        checkKustomization();
+    }
+
+    private void checkContainer(K8sDoc d, String service, Map<String, Object> c,
+                                Map<String, Set<String>> configMaps, Map<String, Set<String>> secrets) {
+        int port = m.servicePorts.get(service);
+        Map<String, Integer> namedPorts = new LinkedHashMap<>();
+        Set<Integer> containerPorts = new HashSet<>();
+        for (Map<String, Object> p : maps(c.get("ports"))) {
+            int cp = intValue(p.get("containerPort"));
+            containerPorts.add(cp);
+            if (p.get("name") != null) {
+                namedPorts.put(String.valueOf(p.get("name")), cp);
+            }
+        }
+        if (!containerPorts.equals(Set.of(port))) {
+            problem(d + ": container ports " + containerPorts + " but " + service + " listens on " + port
+                    + " (quarkus.http.port)");
+        }
+        checkProbe(d, "readinessProbe", map(c, "readinessProbe"), READY, port, namedPorts, true);
+        checkProbe(d, "livenessProbe", map(c, "livenessProbe"), LIVE, port, namedPorts, true);
+        checkProbe(d, "startupProbe", map(c, "startupProbe"), null, port, namedPorts, false);
+
+        Set<String> envNames = new TreeSet<>();
+        for (Map<String, Object> e : maps(c.get("env"))) {
+            String name = String.valueOf(e.get("name"));
+            if (!envNames.add(name)) {
+                problem(d + ": env " + name + " is set twice");
+            }
+            Map<String, Object> from = map(e, "valueFrom");
+            checkRef(d, name, map(from, "configMapKeyRef"), "ConfigMap", configMaps);
+            checkRef(d, name, map(from, "secretKeyRef"), "Secret", secrets);
+            if (!map(from, "configMapKeyRef").isEmpty() && SECRET_LOOKING.matcher(name).find()) {
+                problem(d + ": env " + name + " comes from a ConfigMap; it must come from a Secret");
+            }
+            if (e.containsKey("value") && SECRET_LOOKING.matcher(name).find()) {
+                problem(d + ": env " + name + " has a literal value; it must come from a Secret");
+            }
+            if (name.equals("QUARKUS_HTTP_PORT") && e.containsKey("value")
+                    && !String.valueOf(e.get("value")).equals(String.valueOf(port))) {
+                problem(d + ": QUARKUS_HTTP_PORT=" + e.get("value") + " but the container port is " + port);
+            }
+        }
+        for (Map<String, Object> ef : maps(c.get("envFrom"))) {
+            Map<String, Object> cmRef = map(ef, "configMapRef");
+            Map<String, Object> secretRef = map(ef, "secretRef");
+            if (!cmRef.isEmpty()) {
+                Set<String> keys = configMaps.get(String.valueOf(cmRef.get("name")));
+                if (keys == null) {
+                    problem(d + ": envFrom ConfigMap " + cmRef.get("name") + " is not defined in deploy/k8s");
+                } else {
+                    envNames.addAll(keys);
+                }
+            }
+            if (!secretRef.isEmpty()) {
+                Set<String> keys = secrets.get(String.valueOf(secretRef.get("name")));
+                if (keys == null) {
+                    problem(d + ": envFrom Secret " + secretRef.get("name") + " is not defined in deploy/k8s");
+                } else {
+                    envNames.addAll(keys);
+                }
+            }
+        }
+        Set<String> needed = new TreeSet<>(INFRA_ENV);
+        needed.addAll(m.requiredEnv.getOrDefault(service, Set.of()));
+        needed.removeAll(envNames);
+        if (!needed.isEmpty()) {
+            problem(d + ": " + service + " needs env " + needed + " which the Deployment does not set");
+        }
+
+        Map<String, Object> resources = map(c, "resources");
+        if (map(resources, "requests").isEmpty() || map(resources, "limits").isEmpty()) {
+            problem(d + ": container " + c.get("name") + " has no resource requests and limits");
+        }
+    }
+
+    private void checkProbe(K8sDoc d, String which, Map<String, Object> probe, String expectedPath, int port,
+                            Map<String, Integer> namedPorts, boolean required) {
+        if (probe.isEmpty()) {
+            if (required) {
+                problem(d + ": no " + which);
+            }
+            return;
+        }
+        Map<String, Object> http = map(probe, "httpGet");
+        String path = String.valueOf(http.get("path"));
+        if (expectedPath != null ? !expectedPath.equals(path) : !path.startsWith("/q/health")) {
+            problem(d + ": " + which + " checks path " + path + ", expected " + (expectedPath != null ? expectedPath : "/q/health/*"));
+        }
+        Integer probePort = resolvePort(http.get("port"), namedPorts);
+        if (!Objects.equals(probePort, port)) {
+            problem(d + ": " + which + " port " + http.get("port") + " resolves to " + probePort + ", the service listens on " + port);
+        }
+    }
+
+    private void checkRef(K8sDoc d, String env, Map<String, Object> ref, String kind, Map<String, Set<String>> sources) {
+        if (ref.isEmpty()) {
+            return;
+        }
+        String name = String.valueOf(ref.get("name"));
+        String key = String.valueOf(ref.get("key"));
+        Set<String> keys = sources.get(name);
+        if (keys == null) {
+            problem(d + ": env " + env + " refers to " + kind + " " + name + ", which deploy/k8s does not define");
+        } else if (!keys.contains(key)) {
+            problem(d + ": env " + env + " refers to key " + key + " missing from " + kind + " " + name);
+        }
+    }
+
+    private void checkService(K8sDoc s, List<K8sDoc> deployments, Map<String, Integer> servicePortsByName) {
+        Map<String, Object> spec = map(s.doc(), "spec");
+        Map<String, Object> selector = map(spec, "selector");
+        List<K8sDoc> selected = deployments.stream().filter(d -> !selector.isEmpty() && map(map(map(map(d.doc(), "spec"),
+                "template"), "metadata"), "labels").entrySet().containsAll(selector.entrySet())).toList();
+        if (selected.isEmpty()) {
+            problem(s + ": selector " + selector + " matches no Deployment's pods");
+        }
+        List<Map<String, Object>> ports = maps(spec.get("ports"));
+        if (ports.size() != 1) {
+            problem(s + ": expected exactly one port, found " + ports.size());
+            return;
+        }
+        Map<String, Object> p = ports.get(0);
+        int port = intValue(p.get("port"));
+        servicePortsByName.put(s.name(), port);
+        Object target = p.getOrDefault("targetPort", port);
+        for (K8sDoc d : selected) {
+            for (Map<String, Object> c : maps(map(map(map(d.doc(), "spec"), "template"), "spec").get("containers"))) {
+                Map<String, Integer> named = new LinkedHashMap<>();
+                Set<Integer> numbers = new HashSet<>();
+                for (Map<String, Object> cp : maps(c.get("ports"))) {
+                    numbers.add(intValue(cp.get("containerPort")));
+                    if (cp.get("name") != null) {
+                        named.put(String.valueOf(cp.get("name")), intValue(cp.get("containerPort")));
+                    }
+                }
+                Integer resolved = resolvePort(target, named);
+                if (resolved == null || !numbers.contains(resolved)) {
+                    problem(s + ": targetPort " + target + " is not a port of " + d + " " + numbers);
+                }
+            }
+        }
+    }
+
+    private void checkKustomization() {
+        if (m.kustomization == null) {
+            return;
+        }
+        Set<String> listed = new TreeSet<>();
+        for (Object r : list(m.kustomization.get("resources"))) {
+            listed.add(String.valueOf(r));
+        }
+        Set<String> files = new TreeSet<>(m.k8sFiles);
+        if (!listed.equals(files)) {
+            Set<String> unlisted = new TreeSet<>(files);
+            unlisted.removeAll(listed);
+            Set<String> absent = new TreeSet<>(listed);
+            absent.removeAll(files);
+            problem("deploy/k8s/kustomization.yaml: resources out of step with the folder; not listed " + unlisted
+                    + ", listed but missing " + absent);
+        }
+    }
+
+    // ---------------------------------------------------------------- compose
+
+    private void checkCompose() {
+        Map<String, Object> services = map(m.compose, "services");
+        Set<String> seen = new TreeSet<>();
+        Map<String, Integer> containerPortOf = new LinkedHashMap<>();
+        for (var entry : services.entrySet()) {
+            Map<String, Object> svc = Manifests.cast(entry.getValue());
+            for (Object dep : dependsOn(svc)) {
+                if (!services.containsKey(String.valueOf(dep))) {
+                    problem("compose " + entry.getKey() + ": depends_on " + dep + ", which is not a compose service");
+                }
+            }
+            Matcher im = IMAGE.matcher(String.valueOf(svc.get("image")));
+            if (!im.matches()) {
+                continue;
+            }
+            String service = im.group(1);
+            String where = "compose " + entry.getKey();
+            if (!service.equals(entry.getKey())) {
+                problem(where + ": runs image of " + service + "; name the compose service after it");
+            }
+            Integer port = m.servicePorts.get(service);
+            if (port == null) {
+                problem(where + ": image " + svc.get("image") + " is not one of " + Manifests.SERVICES);
+                continue;
+            }
+            seen.add(service);
+            containerPortOf.put(service, port);
+            Set<Integer> containerPorts = new TreeSet<>();
+            for (Object p : list(svc.get("ports"))) {
+                String spec = String.valueOf(p);
+                containerPorts.add(Integer.parseInt(spec.substring(spec.lastIndexOf(':') + 1).replaceAll("/.*", "")));
+            }
+            if (!containerPorts.equals(Set.of(port))) {
+                problem(where + ": publishes container ports " + containerPorts + " but " + service + " listens on " + port);
+            }
+            Map<String, Object> env = map(svc, "environment");
+            if (env.containsKey("QUARKUS_HTTP_PORT") && !String.valueOf(env.get("QUARKUS_HTTP_PORT")).equals(String.valueOf(port))) {
+                problem(where + ": QUARKUS_HTTP_PORT=" + env.get("QUARKUS_HTTP_PORT") + " but the port is " + port);
+            }
+            Set<String> needed = new TreeSet<>(INFRA_ENV);
+            needed.addAll(m.requiredEnv.getOrDefault(service, Set.of()));
+            needed.removeAll(env.keySet());
+            if (!needed.isEmpty()) {
+                problem(where + ": " + service + " needs env " + needed + " which compose does not set");
+            }
+            String test = String.valueOf(map(svc, "healthcheck").get("test"));
+            if (!test.contains("localhost:" + port + READY)) {
+                problem(where + ": healthcheck " + test + " does not probe localhost:" + port + READY);
+            }
+        }
+        if (!seen.equals(new TreeSet<>(Manifests.SERVICES))) {
+            problem("compose: vbank services present " + seen + ", expected all of " + Manifests.SERVICES);
+        }
+        for (var entry : services.entrySet()) {
+            Map<String, Object> svc = Manifests.cast(entry.getValue());
+            for (var e : map(svc, "environment").entrySet()) {
+                checkUrl("compose " + entry.getKey(), e.getKey(), String.valueOf(e.getValue()), containerPortOf);
+            }
+        }
+    }
+
+    /** A URL naming one of our services by host must use that service's port. */
+    private void checkUrl(String where, String key, String value, Map<String, Integer> portsByHost) {
+        Matcher u = IN_CLUSTER_URL.matcher(value);
+        if (u.matches() && portsByHost.containsKey(u.group(1))) {
+            int expected = portsByHost.get(u.group(1));
+            if (Integer.parseInt(u.group(2)) != expected) {
+                problem(where + ": " + key + "=" + value + " but " + u.group(1) + " listens on " + expected);
+            }
+        }
+    }
+
+    private static List<Object> dependsOn(Map<String, Object> svc) {
+        Object d = svc.get("depends_on");
+        if (d instanceof Map<?, ?> map) {
+            return new ArrayList<>(map.keySet());
+        }
+        return list(d);
+    }
+
+    // ---------------------------------------------------------------- images
+
+    private void checkImagesAgree() {
+        String expectedTag = m.projectVersion.replace("-SNAPSHOT", "");
+        Map<String, String> composeTags = new LinkedHashMap<>();
+        for (var entry : map(m.compose, "services").entrySet()) {
+            Matcher im = IMAGE.matcher(String.valueOf(Manifests.cast(entry.getValue()).get("image")));
+            if (im.matches()) {
+                composeTags.put(im.group(1), im.group(2));
+                if (!im.group(2).equals(expectedTag)) {
+                    problem("compose " + entry.getKey() + ": image tag " + im.group(2) + " is not the project version "
+                            + expectedTag);
+                }
+            }
+        }
+        Set<String> k8sImages = new LinkedHashSet<>();
+        for (K8sDoc d : m.k8s) {
+            if (!d.kind().equals("Deployment")) {
+                continue;
+            }
+            for (Map<String, Object> c : maps(map(map(map(d.doc(), "spec"), "template"), "spec").get("containers"))) {
+                Matcher im = IMAGE.matcher(String.valueOf(c.get("image")));
+                if (!im.matches()) {
+                    continue;
+                }
+                k8sImages.add(im.group(1));
+                String composeTag = composeTags.get(im.group(1));
+                String tag = im.group(2);
+                String base = tag.endsWith("-cuda") ? tag.substring(0, tag.length() - "-cuda".length()) : tag;
+                if (!base.equals(composeTag)) {
+                    problem(d + ": image vbank/" + im.group(1) + ":" + tag + " does not match compose's tag " + composeTag);
+                }
+            }
+        }
+        if (!k8sImages.equals(composeTags.keySet())) {
+            problem("images differ: compose runs " + composeTags.keySet() + ", Kubernetes runs " + k8sImages);
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static Integer resolvePort(Object port, Map<String, Integer> named) {
+        if (port == null) {
+            return null;
+        }
+        if (port instanceof Number n) {
+            return n.intValue();
+        }
+        String s = String.valueOf(port);
+        if (s.matches("\\d+")) {
+            return Integer.parseInt(s);
+        }
+        return named.get(s);
+    }
+
+    private static int gpuLimit(Map<String, Object> container) {
+        Object limit = map(map(container, "resources"), "limits").get(GPU);
+        return limit == null ? 0 : intValue(limit);
+    }
+
+    static int intValue(Object o) {
+        if (o instanceof Number n) {
+            return n.intValue();
+        }
+        try {
+            return Integer.parseInt(String.valueOf(o).trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    static Map<String, Object> map(Map<String, Object> parent, String key) {
+        Object o = parent == null ? null : parent.get(key);
+        return o instanceof Map<?, ?> ? Manifests.cast(o) : Map.of();
+    }
+
+    @SuppressWarnings("unchecked")
+    static List<Object> list(Object o) {
+        return o instanceof List<?> l ? (List<Object>) l : List.of();
+    }
+
+    static List<Map<String, Object>> maps(Object o) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (Object e : list(o)) {
+            if (e instanceof Map<?, ?>) {
+                out.add(Manifests.cast(e));
+            }
+        }
+        return out;
+    }
+
+    private static Set<String> keys(Map<String, Object> m) {
+        return new TreeSet<>(m.keySet());
+    }
+}

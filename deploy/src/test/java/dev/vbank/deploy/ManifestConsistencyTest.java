@@ -1,0 +1,188 @@
+package dev.vbank.deploy;
+
+import dev.vbank.deploy.Manifests.K8sDoc;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+import static dev.vbank.deploy.ManifestChecker.map;
+import static dev.vbank.deploy.ManifestChecker.maps;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ManifestConsistencyTest {
+
+    /** The ports docs/ARCHITECTURE.md fixes; the checker's own tests run against them. */
+    private static final Map<String, Integer> ARCHITECTURE_PORTS =
+            Map.of("api-gateway", 8080, "job-scheduler", 8081, "gpu-worker", 8082, "artifact-service", 8083);
+
+    private Manifests manifests;
+
+    @BeforeEach
+    void load() throws IOException {
+        manifests = Manifests.load(Manifests.repoRoot(), ARCHITECTURE_PORTS);
+    }
+
+    @Test
+    void composeKubernetesAndLauncherAgreeWithTheServicesConfiguration() throws IOException {
+        // the real thing: ports and required env read from each service's application.properties
+        Manifests real = Manifests.load(Manifests.repoRoot());
+        List<String> problems = new ManifestChecker(real).check();
+        assertThat(problems).as("deploy descriptors out of step:\n  " + String.join("\n  ", problems)).isEmpty();
+    }
+
+    @Test
+    void everyManifestParsesAndHoldsTheExpectedKinds() {
+        assertThat(manifests.k8s).extracting(K8sDoc::kind)
+                .contains("ConfigMap", "Secret", "Deployment", "Service", "HorizontalPodAutoscaler");
+        assertThat(manifests.k8s.stream().filter(d -> d.kind().equals("Deployment")).map(K8sDoc::name))
+                .containsExactlyInAnyOrder("api-gateway", "job-scheduler", "gpu-worker", "gpu-worker-cuda", "artifact-service");
+        assertThat(map(manifests.compose, "services"))
+                .containsKeys("postgres", "kafka", "minio", "api-gateway", "job-scheduler", "gpu-worker", "artifact-service");
+        assertThat(String.valueOf(map(map(manifests.compose, "services"), "postgres").get("image"))).startsWith("postgres:17");
+        assertThat(String.valueOf(map(map(manifests.compose, "services"), "kafka").get("image"))).startsWith("apache/kafka:4.1");
+        assertThat(manifests.launcherPorts).containsOnlyKeys(Manifests.SERVICES);
+    }
+
+    // The checks above only mean something if they can fail: break a loaded copy and expect the specific complaint.
+
+    @Test
+    void aContainerPortThatDriftsFromApplicationPropertiesIsReported() {
+        Map<String, Object> container = container("job-scheduler");
+        maps(container.get("ports")).get(0).put("containerPort", 9999);
+
+        assertThat(new ManifestChecker(manifests).check())
+                .anyMatch(p -> p.contains("Deployment job-scheduler") && p.contains("container ports [9999]"))
+                .anyMatch(p -> p.contains("Deployment job-scheduler") && p.contains("readinessProbe port http resolves to 9999"));
+    }
+
+    @Test
+    void aServiceThatTargetsNoContainerPortIsReported() {
+        maps(map(doc("Service", "artifact-service").doc(), "spec").get("ports")).get(0).put("targetPort", 9000);
+
+        assertThat(new ManifestChecker(manifests).check())
+                .anyMatch(p -> p.contains("Service artifact-service") && p.contains("targetPort 9000 is not a port of"));
+    }
+
+    @Test
+    void aProbeOnTheWrongPathIsReported() {
+        map(map(container("api-gateway"), "readinessProbe"), "httpGet").put("path", "/health");
+
+        assertThat(new ManifestChecker(manifests).check())
+                .anyMatch(p -> p.contains("Deployment api-gateway") && p.contains("readinessProbe checks path /health"));
+    }
+
+    @Test
+    void anEnvReferenceToAMissingConfigMapKeyIsReported() {
+        K8sDoc configMap = doc("ConfigMap", "vbank-config");
+        map(configMap.doc(), "data").remove("KAFKA_BOOTSTRAP_SERVERS");
+
+        assertThat(new ManifestChecker(manifests).check())
+                .anyMatch(p -> p.contains("env KAFKA_BOOTSTRAP_SERVERS refers to key KAFKA_BOOTSTRAP_SERVERS missing from ConfigMap vbank-config"));
+    }
+
+    @Test
+    void aSecretInTheConfigMapIsReported() {
+        map(doc("ConfigMap", "vbank-config").doc(), "data").put("VBANK_ADMIN_TOKEN", "oops");
+
+        assertThat(new ManifestChecker(manifests).check())
+                .anyMatch(p -> p.contains("VBANK_ADMIN_TOKEN looks secret and belongs in a Secret"));
+    }
+
+    @Test
+    void anEnvVariableTheServiceNeedsButNoDescriptorSetsIsReported() {
+        manifests.requiredEnv.get("gpu-worker").add("VBANK_SOMETHING_NEW");
+
+        assertThat(new ManifestChecker(manifests).check())
+                .anyMatch(p -> p.contains("Deployment gpu-worker ") && p.contains("VBANK_SOMETHING_NEW"))
+                .anyMatch(p -> p.contains("Deployment gpu-worker-cuda") && p.contains("VBANK_SOMETHING_NEW"))
+                .anyMatch(p -> p.startsWith("compose gpu-worker") && p.contains("VBANK_SOMETHING_NEW"));
+    }
+
+    @Test
+    void anHpaAimedAtAMissingDeploymentIsReported() {
+        map(map(doc("HorizontalPodAutoscaler", "gpu-worker").doc(), "spec"), "scaleTargetRef").put("name", "gpu-wrker");
+
+        assertThat(new ManifestChecker(manifests).check())
+                .anyMatch(p -> p.contains("HorizontalPodAutoscaler gpu-worker") && p.contains("not an apps/v1 Deployment"))
+                .anyMatch(p -> p.contains("no HorizontalPodAutoscaler targets the gpu-worker Deployment"));
+    }
+
+    @Test
+    void aGpuFlavourWithoutAGpuLimitIsReported() {
+        map(map(container("gpu-worker-cuda"), "resources"), "limits").remove(ManifestChecker.GPU);
+
+        assertThat(new ManifestChecker(manifests).check())
+                .anyMatch(p -> p.contains("no gpu-worker Deployment requests nvidia.com/gpu"))
+                .anyMatch(p -> p.contains("runs the CUDA image vbank/gpu-worker:0.1.0-cuda without a nvidia.com/gpu limit"));
+    }
+
+    @Test
+    void imageTagsThatDisagreeBetweenComposeAndKubernetesAreReported() {
+        map(map(manifests.compose, "services"), "artifact-service").put("image", "vbank/artifact-service:0.2.0");
+
+        assertThat(new ManifestChecker(manifests).check())
+                .anyMatch(p -> p.contains("Deployment artifact-service") && p.contains("does not match compose's tag 0.2.0"))
+                .anyMatch(p -> p.contains("image tag 0.2.0 is not the project version 0.1.0"));
+    }
+
+    @Test
+    void aComposeHealthcheckOnAnotherPortIsReported() {
+        map(map(map(manifests.compose, "services"), "artifact-service"), "healthcheck")
+                .put("test", List.of("CMD", "curl", "-fsS", "http://localhost:8080/q/health/ready"));
+
+        assertThat(new ManifestChecker(manifests).check())
+                .anyMatch(p -> p.startsWith("compose artifact-service: healthcheck") && p.contains("localhost:8083/q/health/ready"));
+    }
+
+    @Test
+    void aServiceUrlWithTheWrongPortIsReported() {
+        map(doc("ConfigMap", "vbank-config").doc(), "data").put("VBANK_JOB_SCHEDULER_URL", "http://job-scheduler:8080");
+
+        assertThat(new ManifestChecker(manifests).check())
+                .anyMatch(p -> p.contains("VBANK_JOB_SCHEDULER_URL=http://job-scheduler:8080 but job-scheduler listens on 8081"));
+    }
+
+    @Test
+    void aLauncherPortThatDriftsIsReported() {
+        manifests.launcherPorts.put("gpu-worker", 18082);
+
+        assertThat(new ManifestChecker(manifests).check())
+                .anyMatch(p -> p.contains("vbank-local: gpu-worker port is 18082"));
+    }
+
+    @Test
+    void aMissingApplicationPropertiesFileOrPortFailsWithAClearMessage(@TempDir Path dir) throws IOException {
+        assertThatThrownBy(() -> Manifests.readProperties(dir.resolve("application.properties")))
+                .hasMessageContaining("missing").hasMessageContaining("quarkus.http.port");
+
+        Path file = Files.writeString(dir.resolve("application.properties"), "quarkus.application.name=x\n");
+        assertThatThrownBy(() -> Manifests.httpPort(file, Manifests.readProperties(file)))
+                .hasMessageContaining("has no quarkus.http.port");
+    }
+
+    @Test
+    void aPortWrittenAsAPlaceholderUsesItsDefault(@TempDir Path dir) {
+        Properties props = new Properties();
+        props.setProperty("quarkus.http.port", "${QUARKUS_HTTP_PORT:8081}");
+        assertThat(Manifests.httpPort(dir.resolve("x"), props)).isEqualTo(8081);
+        props.setProperty("quarkus.http.port", "eighty");
+        assertThatThrownBy(() -> Manifests.httpPort(dir.resolve("x"), props)).hasMessageContaining("not a port number");
+    }
+
+    private K8sDoc doc(String kind, String name) {
+        return manifests.k8s.stream().filter(d -> d.kind().equals(kind) && d.name().equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError("no " + kind + " " + name + " in deploy/k8s"));
+    }
+
+    private Map<String, Object> container(String deployment) {
+        return maps(map(map(map(doc("Deployment", deployment).doc(), "spec"), "template"), "spec").get("containers")).get(0);
+    }
+}
