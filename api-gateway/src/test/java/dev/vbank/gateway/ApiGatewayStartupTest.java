@@ -1,0 +1,74 @@
+package dev.vbank.gateway;
+
+import dev.vbank.testkit.VbankInfraResource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.Test;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.everyItem;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.startsWith;
+
+@QuarkusTest
+@WithTestResource(value = VbankInfraResource.class, initArgs = @ResourceArg(name = "needs", value = "postgres"))
+class ApiGatewayStartupTest {
+
+    @Inject
+    DataSource dataSource;
+
+    @Test
+    void readyWithTheDatabaseCheckUp() {
+        given().get("/q/health/ready").then()
+                .statusCode(200)
+                .body("status", is("UP"))
+                .body("checks.name", hasItem("Database connections health check"))
+                .body("checks.status", everyItem(is("UP")));
+    }
+
+    @Test
+    void servesPrometheusMetrics() {
+        String body = given().accept(ContentType.TEXT).get("/q/metrics").then()
+                .statusCode(200)
+                .contentType(containsString("text/plain"))
+                .extract().asString();
+        assertThat(body).contains("# TYPE jvm_threads_live_threads gauge")
+                .contains("agroal_active_count");
+    }
+
+    @Test
+    void servesTheOpenApiDocument() {
+        given().accept(ContentType.JSON).get("/q/openapi?format=json").then()
+                .statusCode(200)
+                .body("openapi", startsWith("3."))
+                .body("info.title", is("vbank API"));
+    }
+
+    @Test
+    void flywayMigratedTheGatewaySchema() throws Exception {
+        try (Connection c = dataSource.getConnection(); Statement st = c.createStatement()) {
+            try (ResultSet rs = st.executeQuery("select service, version from gateway.service_info")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString("service")).isEqualTo("api-gateway");
+                assertThat(rs.getString("version")).isEqualTo("0.1.0-SNAPSHOT");
+                assertThat(rs.next()).as("exactly one marker row").isFalse();
+            }
+            try (ResultSet rs = st.executeQuery(
+                    "select version, success from gateway.flyway_schema_history where version = '1'")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getBoolean("success")).isTrue();
+            }
+        }
+    }
+}
