@@ -43,6 +43,14 @@ public final class ConfigJson {
         }
     }
 
+    public static LoraConfig loraFromTree(JsonNode node) {
+        try {
+            return MAPPER.treeToValue(node, LoraConfig.class);
+        } catch (JsonProcessingException e) {
+            throw translate(e);
+        }
+    }
+
     public static JsonNode toTree(Object config) {
         return MAPPER.valueToTree(config);
     }

@@ -1,0 +1,447 @@
+package dev.vbank.vblora.format;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.vbank.vblora.config.ConfigJson;
+import dev.vbank.vblora.config.LoraConfig;
+import dev.vbank.vblora.config.VbloraConfig;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * vbank's native adapter file: the smallest faithful form of a trained adapter, for storage and serving.
+ * <pre>
+ *   bytes 0..7    magic "VBNKADPT"
+ *   bytes 8..11   container version, uint32 LE (1)
+ *   bytes 12..15  manifest length M, uint32 LE
+ *   M bytes       manifest, UTF-8 JSON
+ *   rest          payload: the tensors listed in the manifest, back to back
+ * </pre>
+ * The manifest records the adapter kind, base model id and weight checksum, config, adapted modules with shapes, task
+ * type, labels, provenance, a table of payload tensors (name, dtype, shape, offset, length) and the payload's length
+ * and sha256. A VB-LoRA adapter stores the bank (F32 or F16), per sub-vector the top-k indices (U8 when h ≤ 256, U16
+ * when h ≤ 65536) and the first k−1 softmax weights (F32 or F16; the last is 1 − Σ), and the head in F32. Logits are
+ * not kept, so a loaded adapter can be merged or evaluated but not trained. LoRA stores A and B; head_only the head.
+ */
+public final class CompactFormat {
+    public static final byte[] MAGIC = "VBNKADPT".getBytes(StandardCharsets.US_ASCII);
+    public static final int VERSION = 1;
+    static final int PREAMBLE = 16;
+    static final long MAX_MANIFEST_BYTES = 64L * 1024 * 1024;
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
+    /** Storage precision of floating-point payload tensors. */
+    public enum Precision { F32, F16 }
+
+    /** @param bank precision of the vector bank (and of LoRA's A and B); @param weights precision of the top-k weights */
+    public record Options(Precision bank, Precision weights) {
+        public static final Options FP32 = new Options(Precision.F32, Precision.F32);
+        public static final Options FP16 = new Options(Precision.F16, Precision.F16);
+    }
+
+    private CompactFormat() {
+    }
+
+    // ---------------------------------------------------------------- writing
+
+    public static byte[] write(AdapterWeights a, Options opts) {
+        Payload p = new Payload();
+        ArrayNode modules = JSON.createArrayNode();
+        switch (a.kind()) {
+            case VBLORA -> {
+                VbloraConfig c = a.vbloraConfig();
+                int h = c.numVectors();
+                String indexType = indexDtype(h);
+                p.floats("bank", a.vectorBank(), opts.bank());
+                for (VbloraModule m : a.vbloraModules().values()) {
+                    modules.add(moduleNode(m.path(), m.in(), m.out()));
+                    for (String which : List.of("A", "B")) {
+                        TopK t = which.equals("A") ? m.selectA(c.topk()) : m.selectB(c.topk());
+                        long[] shape = {t.d0(), t.d1(), c.topk()};
+                        p.ints(which + "_indices:" + m.path(), indexType, shape, t.indices());
+                        long[] wshape = {t.d0(), t.d1(), c.topk() - 1};
+                        p.floats(which + "_weights:" + m.path(), new Tensor(wshape, t.leadingWeights()), opts.weights());
+                    }
+                }
+            }
+            case LORA -> {
+                for (LoraModule m : a.loraModules().values()) {
+                    modules.add(moduleNode(m.path(), m.in(), m.out()));
+                    p.floats("lora_A:" + m.path(), m.a(), opts.bank());
+                    p.floats("lora_B:" + m.path(), m.b(), opts.bank());
+                }
+            }
+            case HEAD_ONLY -> {
+            }
+        }
+        for (Map.Entry<String, Tensor> e : a.head().entrySet()) {
+            p.floats("head:" + e.getKey(), e.getValue(), Precision.F32);
+        }
+        byte[] payload = p.bytes.toByteArray();
+
+        ObjectNode man = JSON.createObjectNode();
+        man.put("format", "vbank-adapter");
+        man.put("format_version", VERSION);
+        man.put("adapter_kind", a.kind().id());
+        ObjectNode base = man.putObject("base_model");
+        base.put("id", a.baseModelId());
+        base.put("weights_sha256", a.baseWeightsSha256());
+        switch (a.kind()) {
+            case VBLORA -> man.set("config", ConfigJson.toTree(a.vbloraConfig()));
+            case LORA -> man.set("config", ConfigJson.toTree(a.loraConfig()));
+            case HEAD_ONLY -> man.putNull("config");
+        }
+        man.put("task_type", a.taskType());
+        ArrayNode labels = man.putArray("labels");
+        a.labels().forEach(labels::add);
+        man.set("modules", modules);
+        ArrayNode head = man.putArray("head");
+        a.head().keySet().forEach(head::add);
+        ObjectNode prov = man.putObject("provenance");
+        a.provenance().forEach(prov::put);
+        man.set("tensors", p.table);
+        man.put("payload_length", payload.length);
+        man.put("payload_sha256", sha256(payload));
+        byte[] manifest;
+        try {
+            manifest = JSON.writeValueAsBytes(man);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+        ByteBuffer out = ByteBuffer.allocate(PREAMBLE + manifest.length + payload.length).order(ByteOrder.LITTLE_ENDIAN);
+        out.put(MAGIC).putInt(VERSION).putInt(manifest.length).put(manifest).put(payload);
+        return out.array();
+    }
+
+    public static void write(AdapterWeights a, Options opts, Path file) throws IOException {
+        Files.write(file, write(a, opts));
+    }
+
+    static String indexDtype(int h) {
+        if (h <= 256) {
+            return "U8";
+        }
+        if (h <= 65536) {
+            return "U16";
+        }
+        throw new IllegalArgumentException("compact format stores indices as uint16 at most; num_vectors " + h + " > 65536");
+    }
+
+    private static ObjectNode moduleNode(String path, int in, int out) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("path", path);
+        n.put("in", in);
+        n.put("out", out);
+        return n;
+    }
+
+    private static final class Payload {
+        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        final ArrayNode table = JSON.createArrayNode();
+
+        void floats(String name, Tensor t, Precision prec) {
+            ByteBuffer bb = ByteBuffer.allocate(t.numel() * (prec == Precision.F32 ? 4 : 2)).order(ByteOrder.LITTLE_ENDIAN);
+            for (float f : t.data()) {
+                if (prec == Precision.F32) {
+                    bb.putFloat(f);
+                } else {
+                    bb.putShort(Half.fromFloat(f));
+                }
+            }
+            add(name, prec.name(), t.shape(), bb.array());
+        }
+
+        void ints(String name, String dtype, long[] shape, int[] values) {
+            ByteBuffer bb = ByteBuffer.allocate(values.length * (dtype.equals("U8") ? 1 : 2)).order(ByteOrder.LITTLE_ENDIAN);
+            for (int v : values) {
+                if (dtype.equals("U8")) {
+                    bb.put((byte) v);
+                } else {
+                    bb.putShort((short) v);
+                }
+            }
+            add(name, dtype, shape, bb.array());
+        }
+
+        private void add(String name, String dtype, long[] shape, byte[] data) {
+            ObjectNode n = table.addObject();
+            n.put("name", name);
+            n.put("dtype", dtype);
+            ArrayNode s = n.putArray("shape");
+            for (long d : shape) {
+                s.add(d);
+            }
+            n.put("offset", bytes.size());
+            n.put("length", data.length);
+            bytes.writeBytes(data);
+        }
+    }
+
+    // ---------------------------------------------------------------- reading
+
+    public static AdapterWeights read(Path file) throws IOException {
+        return read(Files.readAllBytes(file));
+    }
+
+    /** Just the manifest, after checking magic, version and lengths (not the payload hash). */
+    public static JsonNode readManifest(byte[] file) {
+        return parseManifest(file);
+    }
+
+    public static AdapterWeights read(byte[] file) {
+        JsonNode man = parseManifest(file);
+        int manifestLen = ByteBuffer.wrap(file, 12, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
+        int payloadStart = PREAMBLE + manifestLen;
+        long declared = requireLong(man, "payload_length");
+        long actual = file.length - (long) payloadStart;
+        if (actual < declared) {
+            throw new FormatException("compact adapter truncated: payload has " + actual + " of " + declared + " bytes");
+        }
+        if (actual > declared) {
+            throw new FormatException("compact adapter has " + (actual - declared) + " unexpected trailing bytes");
+        }
+        byte[] payload = Arrays.copyOfRange(file, payloadStart, file.length);
+        String sha = requireText(man, "payload_sha256");
+        String got = sha256(payload);
+        if (!got.equals(sha)) {
+            throw new FormatException("compact adapter corrupted: payload sha256 " + got + " != manifest " + sha);
+        }
+        try {
+            return decode(man, payload);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new FormatException("compact adapter manifest is inconsistent: " + e.getMessage(), e);
+        }
+    }
+
+    private static JsonNode parseManifest(byte[] file) {
+        if (file.length < PREAMBLE) {
+            throw new FormatException("compact adapter truncated: " + file.length + " bytes, the preamble alone is " + PREAMBLE);
+        }
+        if (!Arrays.equals(Arrays.copyOf(file, 8), MAGIC)) {
+            throw new FormatException("not a vbank compact adapter: wrong magic " + HexFormat.of().formatHex(file, 0, 8)
+                    + " (expected \"VBNKADPT\")");
+        }
+        ByteBuffer bb = ByteBuffer.wrap(file, 8, 8).order(ByteOrder.LITTLE_ENDIAN);
+        long version = bb.getInt() & 0xffffffffL;
+        if (version != VERSION) {
+            throw new FormatException("unsupported compact adapter version " + version + " (this reader supports " + VERSION + ")");
+        }
+        long manifestLen = bb.getInt() & 0xffffffffL;
+        if (manifestLen > MAX_MANIFEST_BYTES) {
+            throw new FormatException("compact adapter manifest length " + manifestLen + " exceeds " + MAX_MANIFEST_BYTES);
+        }
+        if (PREAMBLE + manifestLen > file.length) {
+            throw new FormatException("compact adapter truncated: manifest of " + manifestLen + " bytes, only "
+                    + (file.length - PREAMBLE) + " present");
+        }
+        JsonNode man;
+        try {
+            man = JSON.readTree(new String(file, PREAMBLE, (int) manifestLen, StandardCharsets.UTF_8));
+        } catch (JsonProcessingException e) {
+            throw new FormatException("compact adapter manifest is not valid JSON: " + e.getOriginalMessage(), e);
+        }
+        if (man == null || !man.isObject()) {
+            throw new FormatException("compact adapter manifest is not a JSON object");
+        }
+        if (!"vbank-adapter".equals(man.path("format").asText(null))) {
+            throw new FormatException("compact adapter manifest: format must be \"vbank-adapter\"");
+        }
+        if (man.path("format_version").asLong(-1) != version) {
+            throw new FormatException("compact adapter manifest: format_version " + man.path("format_version")
+                    + " disagrees with container version " + version);
+        }
+        return man;
+    }
+
+    private record Slot(String dtype, long[] shape, byte[] data) {
+    }
+
+    private static AdapterWeights decode(JsonNode man, byte[] payload) {
+        Map<String, Slot> slots = new LinkedHashMap<>();
+        long pos = 0;
+        for (JsonNode t : requireArray(man, "tensors")) {
+            String name = requireText(t, "name");
+            String dtype = requireText(t, "dtype");
+            int size = switch (dtype) {
+                case "F32" -> 4;
+                case "F16", "U16" -> 2;
+                case "U8" -> 1;
+                default -> throw new FormatException("compact adapter: tensor '" + name + "' has unknown dtype " + dtype);
+            };
+            long[] shape = longs(requireArray(t, "shape"), name);
+            long offset = requireLong(t, "offset");
+            long length = requireLong(t, "length");
+            if (offset != pos) {
+                throw new FormatException("compact adapter: tensor '" + name + "' at offset " + offset + ", expected " + pos);
+            }
+            if (length != Tensor.numel(shape) * size || offset + length > payload.length) {
+                throw new FormatException("compact adapter: tensor '" + name + "' length " + length + " does not match "
+                        + dtype + Arrays.toString(shape) + " or runs past the payload");
+            }
+            if (slots.put(name, new Slot(dtype, shape, Arrays.copyOfRange(payload, (int) offset, (int) (offset + length)))) != null) {
+                throw new FormatException("compact adapter: tensor '" + name + "' listed twice");
+            }
+            pos += length;
+        }
+        if (pos != payload.length) {
+            throw new FormatException("compact adapter: tensors cover " + pos + " of " + payload.length + " payload bytes");
+        }
+
+        AdapterKind kind;
+        try {
+            kind = AdapterKind.fromId(requireText(man, "adapter_kind"));
+        } catch (IllegalArgumentException e) {
+            throw new FormatException("compact adapter: " + e.getMessage());
+        }
+        JsonNode base = man.path("base_model");
+        String baseId = requireText(base, "id");
+        String baseSha = base.path("weights_sha256").isNull() ? null : base.path("weights_sha256").asText(null);
+        String taskType = man.path("task_type").isTextual() ? man.get("task_type").textValue() : null;
+        List<String> labels = new ArrayList<>();
+        man.path("labels").forEach(l -> labels.add(l.asText()));
+        Map<String, String> provenance = new LinkedHashMap<>();
+        man.path("provenance").fields().forEachRemaining(e -> provenance.put(e.getKey(), e.getValue().asText()));
+        Map<String, Tensor> head = new LinkedHashMap<>();
+        for (JsonNode h : man.path("head")) {
+            head.put(h.asText(), floats(take(slots, "head:" + h.asText())));
+        }
+
+        AdapterWeights out;
+        switch (kind) {
+            case VBLORA -> {
+                VbloraConfig c = ConfigJson.vbloraFromTree(man.get("config"));
+                Tensor bank = floats(take(slots, "bank"));
+                List<VbloraModule> modules = new ArrayList<>();
+                for (JsonNode m : requireArray(man, "modules")) {
+                    String path = requireText(m, "path");
+                    int in = (int) requireLong(m, "in");
+                    int outF = (int) requireLong(m, "out");
+                    TopK a = topk(take(slots, "A_indices:" + path), take(slots, "A_weights:" + path), c, path + " A");
+                    TopK b = topk(take(slots, "B_indices:" + path), take(slots, "B_weights:" + path), c, path + " B");
+                    modules.add(VbloraModule.ofTopK(path, in, outF, a, b));
+                }
+                out = AdapterWeights.vblora(c, baseId, baseSha, bank, modules, head, taskType, labels, provenance);
+            }
+            case LORA -> {
+                LoraConfig c = ConfigJson.loraFromTree(man.get("config"));
+                List<LoraModule> modules = new ArrayList<>();
+                for (JsonNode m : requireArray(man, "modules")) {
+                    String path = requireText(m, "path");
+                    modules.add(new LoraModule(path, (int) requireLong(m, "in"), (int) requireLong(m, "out"),
+                            floats(take(slots, "lora_A:" + path)), floats(take(slots, "lora_B:" + path))));
+                }
+                out = AdapterWeights.lora(c, baseId, baseSha, modules, head, taskType, labels, provenance);
+            }
+            default -> out = AdapterWeights.headOnly(baseId, baseSha, head, taskType, labels, provenance);
+        }
+        if (!slots.isEmpty()) {
+            throw new FormatException("compact adapter: payload tensors not referenced by the manifest: " + slots.keySet());
+        }
+        return out;
+    }
+
+    private static Slot take(Map<String, Slot> slots, String name) {
+        Slot s = slots.remove(name);
+        if (s == null) {
+            throw new FormatException("compact adapter: missing payload tensor '" + name + "'");
+        }
+        return s;
+    }
+
+    private static TopK topk(Slot idx, Slot w, VbloraConfig c, String what) {
+        if (idx.shape().length != 3 || idx.shape()[2] != c.topk() || w.shape().length != 3 || w.shape()[2] != c.topk() - 1
+                || idx.shape()[0] != w.shape()[0] || idx.shape()[1] != w.shape()[1]) {
+            throw new FormatException("compact adapter: " + what + " top-k shapes " + Arrays.toString(idx.shape()) + " / "
+                    + Arrays.toString(w.shape()) + " do not fit topk " + c.topk());
+        }
+        ByteBuffer bb = ByteBuffer.wrap(idx.data()).order(ByteOrder.LITTLE_ENDIAN);
+        int[] indices = new int[(int) Tensor.numel(idx.shape())];
+        for (int i = 0; i < indices.length; i++) {
+            indices[i] = switch (idx.dtype()) {
+                case "U8" -> bb.get() & 0xff;
+                case "U16" -> bb.getShort() & 0xffff;
+                default -> throw new FormatException("compact adapter: " + what + " indices have dtype " + idx.dtype());
+            };
+        }
+        try {
+            return TopK.of((int) idx.shape()[0], (int) idx.shape()[1], c.topk(), c.numVectors(), indices, floats(w).data());
+        } catch (IllegalArgumentException e) {
+            throw new FormatException("compact adapter: " + what + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Tensor floats(Slot s) {
+        ByteBuffer bb = ByteBuffer.wrap(s.data()).order(ByteOrder.LITTLE_ENDIAN);
+        float[] out = new float[(int) Tensor.numel(s.shape())];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = switch (s.dtype()) {
+                case "F32" -> bb.getFloat();
+                case "F16" -> Half.toFloat(bb.getShort());
+                default -> throw new FormatException("compact adapter: expected a float tensor, got " + s.dtype());
+            };
+        }
+        return new Tensor(s.shape(), out);
+    }
+
+    private static long[] longs(JsonNode arr, String name) {
+        long[] out = new long[arr.size()];
+        for (int i = 0; i < out.length; i++) {
+            if (!arr.get(i).isIntegralNumber() || arr.get(i).longValue() < 0) {
+                throw new FormatException("compact adapter: tensor '" + name + "' has invalid shape " + arr);
+            }
+            out[i] = arr.get(i).longValue();
+        }
+        return out;
+    }
+
+    private static String requireText(JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        if (v == null || !v.isTextual()) {
+            throw new FormatException("compact adapter manifest: missing or non-text field '" + field + "'");
+        }
+        return v.textValue();
+    }
+
+    private static long requireLong(JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        if (v == null || !v.isIntegralNumber() || v.longValue() < 0) {
+            throw new FormatException("compact adapter manifest: missing or invalid integer field '" + field + "'");
+        }
+        return v.longValue();
+    }
+
+    private static JsonNode requireArray(JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        if (v == null || !v.isArray()) {
+            throw new FormatException("compact adapter manifest: missing array field '" + field + "'");
+        }
+        return v;
+    }
+
+    static String sha256(byte[] data) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
