@@ -1,0 +1,67 @@
+package dev.vbank.worker;
+
+import dev.vbank.testkit.VbankInfraResource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.Test;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.everyItem;
+import static org.hamcrest.Matchers.hasItems;
+import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.notNullValue;
+
+@QuarkusTest
+@WithTestResource(value = VbankInfraResource.class, initArgs = @ResourceArg(name = "needs", value = "postgres,kafka"))
+class GpuWorkerStartupTest {
+
+    @Inject
+    DataSource dataSource;
+
+    @Test
+    void readyWithDatabaseAndKafkaChecksUp() {
+        given().get("/q/health/ready").then()
+                .statusCode(200)
+                .body("status", is("UP"))
+                .body("checks.name", hasItems("Database connections health check", KafkaReadinessCheck.NAME))
+                .body("checks.status", everyItem(is("UP")))
+                .body("checks.find { it.name == 'Kafka cluster' }.data.nodes", notNullValue());
+    }
+
+    @Test
+    void servesPrometheusMetrics() {
+        String body = given().accept(ContentType.TEXT).get("/q/metrics").then()
+                .statusCode(200)
+                .contentType(containsString("text/plain"))
+                .extract().asString();
+        assertThat(body).contains("# TYPE jvm_threads_live_threads gauge")
+                .contains("agroal_active_count");
+    }
+
+    @Test
+    void flywayMigratedTheServiceSchema() throws Exception {
+        try (Connection c = dataSource.getConnection(); Statement st = c.createStatement()) {
+            try (ResultSet rs = st.executeQuery("select service, version from worker.service_info")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString("service")).isEqualTo("gpu-worker");
+                assertThat(rs.getString("version")).isEqualTo("0.1.0-SNAPSHOT");
+                assertThat(rs.next()).as("exactly one marker row").isFalse();
+            }
+            try (ResultSet rs = st.executeQuery(
+                    "select success from worker.flyway_schema_history where version = '1'")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getBoolean("success")).isTrue();
+            }
+        }
+    }
+}
