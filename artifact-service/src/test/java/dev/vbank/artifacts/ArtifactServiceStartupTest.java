@@ -1,0 +1,87 @@
+package dev.vbank.artifacts;
+
+import dev.vbank.testkit.VbankInfraResource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.minio.MinioClient;
+import io.minio.PutObjectArgs;
+import io.minio.StatObjectArgs;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.Test;
+
+import javax.sql.DataSource;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.everyItem;
+import static org.hamcrest.Matchers.hasItems;
+import static org.hamcrest.Matchers.is;
+
+@QuarkusTest
+@WithTestResource(value = VbankInfraResource.class, initArgs = @ResourceArg(name = "needs", value = "postgres,s3"))
+class ArtifactServiceStartupTest {
+
+    @Inject
+    DataSource dataSource;
+
+    @Inject
+    MinioClient minio;
+
+    @Inject
+    S3Config s3;
+
+    @Test
+    void readyWithDatabaseAndS3ChecksUp() {
+        given().get("/q/health/ready").then()
+                .statusCode(200)
+                .body("status", is("UP"))
+                .body("checks.name", hasItems("Database connections health check", S3BucketReadinessCheck.NAME))
+                .body("checks.status", everyItem(is("UP")))
+                .body("checks.find { it.name == 'S3 bucket' }.data.bucket", is("vbank"));
+    }
+
+    @Test
+    void servesPrometheusMetrics() {
+        String body = given().accept(ContentType.TEXT).get("/q/metrics").then()
+                .statusCode(200)
+                .contentType(containsString("text/plain"))
+                .extract().asString();
+        assertThat(body).contains("# TYPE jvm_threads_live_threads gauge")
+                .contains("agroal_active_count");
+    }
+
+    @Test
+    void flywayMigratedTheServiceSchema() throws Exception {
+        try (Connection c = dataSource.getConnection(); Statement st = c.createStatement()) {
+            try (ResultSet rs = st.executeQuery("select service, version from artifacts.service_info")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString("service")).isEqualTo("artifact-service");
+                assertThat(rs.getString("version")).isEqualTo("0.1.0-SNAPSHOT");
+                assertThat(rs.next()).as("exactly one marker row").isFalse();
+            }
+            try (ResultSet rs = st.executeQuery(
+                    "select success from artifacts.flyway_schema_history where version = '1'")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getBoolean("success")).isTrue();
+            }
+        }
+    }
+
+    @Test
+    void producedClientWritesToTheConfiguredBucket() throws Exception {
+        byte[] content = "base model card".getBytes(StandardCharsets.UTF_8);
+        minio.putObject(PutObjectArgs.builder().bucket(s3.bucket()).object("base-models/probe/README.md")
+                .stream(new ByteArrayInputStream(content), content.length, -1).build());
+
+        assertThat(minio.statObject(StatObjectArgs.builder().bucket(s3.bucket())
+                .object("base-models/probe/README.md").build()).size()).isEqualTo(content.length);
+    }
+}
