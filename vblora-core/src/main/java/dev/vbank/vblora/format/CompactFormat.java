@@ -32,19 +32,20 @@ import java.util.Map;
  *   bytes 0..7    magic "VBNKADPT"
  *   bytes 8..11   container version, uint32 LE (1)
  *   bytes 12..15  manifest length M, uint32 LE
+ *   bytes 16..47  sha256 of the manifest bytes
  *   M bytes       manifest, UTF-8 JSON
  *   rest          payload: the tensors listed in the manifest, back to back
  * </pre>
  * The manifest records the adapter kind, base model id and weight checksum, config, adapted modules with shapes, task
  * type, labels, provenance, a table of payload tensors (name, dtype, shape, offset, length) and the payload's length
- * and sha256. A VB-LoRA adapter stores the bank (F32 or F16), per sub-vector the top-k indices (U8 when h ≤ 256, U16
+ * and sha256, so every byte after the preamble is covered by a checksum. A VB-LoRA adapter stores the bank (F32 or F16), per sub-vector the top-k indices (U8 when h ≤ 256, U16
  * when h ≤ 65536) and the first k−1 softmax weights (F32 or F16; the last is 1 − Σ), and the head in F32. Logits are
  * not kept, so a loaded adapter can be merged or evaluated but not trained. LoRA stores A and B; head_only the head.
  */
 public final class CompactFormat {
     public static final byte[] MAGIC = "VBNKADPT".getBytes(StandardCharsets.US_ASCII);
     public static final int VERSION = 1;
-    static final int PREAMBLE = 16;
+    static final int PREAMBLE = 48;
     static final long MAX_MANIFEST_BYTES = 64L * 1024 * 1024;
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
@@ -128,7 +129,7 @@ public final class CompactFormat {
             throw new IllegalStateException(e);
         }
         ByteBuffer out = ByteBuffer.allocate(PREAMBLE + manifest.length + payload.length).order(ByteOrder.LITTLE_ENDIAN);
-        out.put(MAGIC).putInt(VERSION).putInt(manifest.length).put(manifest).put(payload);
+        out.put(MAGIC).putInt(VERSION).putInt(manifest.length).put(sha256Bytes(manifest)).put(manifest).put(payload);
         return out.array();
     }
 
@@ -253,9 +254,13 @@ public final class CompactFormat {
             throw new FormatException("compact adapter truncated: manifest of " + manifestLen + " bytes, only "
                     + (file.length - PREAMBLE) + " present");
         }
+        byte[] manifestBytes = Arrays.copyOfRange(file, PREAMBLE, PREAMBLE + (int) manifestLen);
+        if (!Arrays.equals(sha256Bytes(manifestBytes), Arrays.copyOfRange(file, 16, PREAMBLE))) {
+            throw new FormatException("compact adapter corrupted: manifest sha256 mismatch");
+        }
         JsonNode man;
         try {
-            man = JSON.readTree(new String(file, PREAMBLE, (int) manifestLen, StandardCharsets.UTF_8));
+            man = JSON.readTree(new String(manifestBytes, StandardCharsets.UTF_8));
         } catch (JsonProcessingException e) {
             throw new FormatException("compact adapter manifest is not valid JSON: " + e.getOriginalMessage(), e);
         }
@@ -438,8 +443,12 @@ public final class CompactFormat {
     }
 
     static String sha256(byte[] data) {
+        return HexFormat.of().formatHex(sha256Bytes(data));
+    }
+
+    private static byte[] sha256Bytes(byte[] data) {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+            return MessageDigest.getInstance("SHA-256").digest(data);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

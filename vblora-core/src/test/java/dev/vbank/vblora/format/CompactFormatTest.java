@@ -107,7 +107,7 @@ class CompactFormatTest {
         long payload = 4L * c.numVectors() * c.vectorLength() + sub * c.topk() + 4L * sub * (c.topk() - 1) + 4 * head;
         assertThat(man.get("payload_length").asLong()).isEqualTo(payload);
         int manifestLen = ByteBuffer.wrap(file, 12, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
-        assertThat((long) file.length).isEqualTo(16 + manifestLen + payload);
+        assertThat((long) file.length).isEqualTo(48 + manifestLen + payload);
         boolean u8 = false;
         for (JsonNode t : man.get("tensors")) {
             if (t.get("name").asText().startsWith("A_indices:")) {
@@ -150,7 +150,7 @@ class CompactFormatTest {
                 .hasMessageContaining("unsupported compact adapter version 2");
 
         int manifestLen = ByteBuffer.wrap(ok, 12, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
-        for (int cut : new int[]{0, 10, 16 + manifestLen / 2, 16 + manifestLen + 5, ok.length - 1}) {
+        for (int cut : new int[]{0, 10, 30, 48 + manifestLen / 2, 48 + manifestLen + 5, ok.length - 1}) {
             assertThatThrownBy(() -> CompactFormat.read(Arrays.copyOf(ok, cut))).as("cut at " + cut)
                     .isInstanceOf(FormatException.class).hasMessageContaining("truncated");
         }
@@ -162,7 +162,8 @@ class CompactFormatTest {
                 .hasMessageContaining("corrupted").hasMessageContaining("sha256");
 
         byte[] badManifest = ok.clone();
-        badManifest[16] = '[';
-        assertThatThrownBy(() -> CompactFormat.read(badManifest)).isInstanceOf(FormatException.class);
+        badManifest[48 + manifestLen / 2] ^= 0x01;
+        assertThatThrownBy(() -> CompactFormat.read(badManifest)).isInstanceOf(FormatException.class)
+                .hasMessageContaining("manifest sha256");
     }
 }
