@@ -16,7 +16,6 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -215,6 +214,7 @@ public final class PublicDatasets {
                     counts.merge(Integer.toString(e.getValue()), 1, Integer::sum);
                 }
             }
+            makeWorldReadable(tmp);
             Files.move(tmp, jsonl, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(tmp);
@@ -288,6 +288,15 @@ public final class PublicDatasets {
             System.out.printf("%s: %d rows -> %s (from %s; %d duplicates, %d conflicting texts, %d empty dropped; labels %s)%n",
                     s.name(), r.rowsOut(), r.jsonl(), s.spec(), r.duplicatesRemoved(), r.conflictingDropped(),
                     r.emptyDropped(), r.labelCounts());
+        }
+    }
+
+    /** Cache files are shared by workers that may run as other users: readable by all, like any downloaded artifact. */
+    static void makeWorldReadable(Path p) throws IOException {
+        try {
+            Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        } catch (UnsupportedOperationException notPosix) {
+            // non-POSIX file systems keep their defaults
         }
     }
 }

@@ -73,6 +73,7 @@ public final class BaseModelStore {
             meta.put("model", model.id());
             meta.put("source", model.maven() + "!/" + model.onnxResource());
             String sha = WeightFile.write(tmp, tensors, meta);
+            makeWorldReadable(tmp);
             if (!sha.equalsIgnoreCase(model.weightsSha256())) {
                 throw new WeightFileException("converted weights of " + model.id() + " have payload sha256 " + sha
                         + " but the registry pins " + model.weightsSha256() + " (did the jar " + model.maven() + " change?)");
@@ -121,5 +122,14 @@ public final class BaseModelStore {
                     + " not found; add " + model.maven() + " to the classpath"));
         }
         return in;
+    }
+
+    /** Cache files are shared by workers that may run as other users: readable by all, like any downloaded artifact. */
+    static void makeWorldReadable(Path p) throws IOException {
+        try {
+            Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        } catch (UnsupportedOperationException notPosix) {
+            // non-POSIX file systems keep their defaults
+        }
     }
 }
