@@ -38,8 +38,10 @@ import java.util.Map;
  * </pre>
  * The manifest records the adapter kind, base model id and weight checksum, config, adapted modules with shapes, task
  * type, labels, provenance, a table of payload tensors (name, dtype, shape, offset, length) and the payload's length
- * and sha256, so every byte after the preamble is covered by a checksum. A VB-LoRA adapter stores the bank (F32 or F16), per sub-vector the top-k indices (U8 when h ≤ 256, U16
- * when h ≤ 65536) and the first k−1 softmax weights (F32 or F16; the last is 1 − Σ), and the head in F32. Logits are
+ * and sha256, so every byte after the preamble is covered by a checksum. A VB-LoRA adapter stores the bank (F32 or F16), then one (S, k) tensor of top-k indices (U8 when h ≤ 256,
+ * U16 when h ≤ 65536) and one (S, k−1) tensor of the leading softmax weights (F32 or F16; the last is 1 − Σ) over all
+ * S sub-vectors — module by module in manifest order, A's r·in/b rows then B's out/b·r rows — and the head in F32.
+ * One tensor per kind keeps the manifest small next to a payload of a few tens of kilobytes. Logits are
  * not kept, so a loaded adapter can be merged or evaluated but not trained. LoRA stores A and B; head_only the head.
  */
 public final class CompactFormat {
@@ -73,16 +75,24 @@ public final class CompactFormat {
                 int h = c.numVectors();
                 String indexType = indexDtype(h);
                 p.floats("bank", a.vectorBank(), opts.bank());
+                int k = c.topk();
+                List<TopK> selections = new ArrayList<>();
                 for (VbloraModule m : a.vbloraModules().values()) {
                     modules.add(moduleNode(m.path(), m.in(), m.out()));
-                    for (String which : List.of("A", "B")) {
-                        TopK t = which.equals("A") ? m.selectA(c.topk()) : m.selectB(c.topk());
-                        long[] shape = {t.d0(), t.d1(), c.topk()};
-                        p.ints(which + "_indices:" + m.path(), indexType, shape, t.indices());
-                        long[] wshape = {t.d0(), t.d1(), c.topk() - 1};
-                        p.floats(which + "_weights:" + m.path(), new Tensor(wshape, t.leadingWeights()), opts.weights());
-                    }
+                    selections.add(m.selectA(k));
+                    selections.add(m.selectB(k));
                 }
+                int subVectors = selections.stream().mapToInt(TopK::subVectors).sum();
+                int[] indices = new int[subVectors * k];
+                float[] weights = new float[subVectors * (k - 1)];
+                int s = 0;
+                for (TopK t : selections) {
+                    System.arraycopy(t.indices(), 0, indices, s * k, t.subVectors() * k);
+                    System.arraycopy(t.leadingWeights(), 0, weights, s * (k - 1), t.subVectors() * (k - 1));
+                    s += t.subVectors();
+                }
+                p.ints("topk_indices", indexType, new long[]{subVectors, k}, indices);
+                p.floats("topk_weights", new Tensor(new long[]{subVectors, k - 1}, weights), opts.weights());
             }
             case LORA -> {
                 for (LoraModule m : a.loraModules().values()) {
@@ -335,14 +345,34 @@ public final class CompactFormat {
             case VBLORA -> {
                 VbloraConfig c = ConfigJson.vbloraFromTree(man.get("config"));
                 Tensor bank = floats(take(slots, "bank"));
+                Slot idx = take(slots, "topk_indices");
+                Slot w = take(slots, "topk_weights");
+                int[] indices = indices(idx, c);
+                float[] weights = floats(w).data();
+                JsonNode mods = requireArray(man, "modules");
+                long expectedSub = 0;
+                for (JsonNode m : mods) {
+                    expectedSub += (long) c.r() * (requireLong(m, "in") / c.vectorLength())
+                            + (requireLong(m, "out") / c.vectorLength()) * c.r();
+                }
+                int k = c.topk();
+                if (idx.shape().length != 2 || idx.shape()[0] != expectedSub || idx.shape()[1] != k
+                        || w.shape().length != 2 || w.shape()[0] != expectedSub || w.shape()[1] != k - 1) {
+                    throw new FormatException("compact adapter: top-k tensors " + Arrays.toString(idx.shape()) + " / "
+                            + Arrays.toString(w.shape()) + " do not fit " + expectedSub + " sub-vectors with topk " + k);
+                }
                 List<VbloraModule> modules = new ArrayList<>();
-                for (JsonNode m : requireArray(man, "modules")) {
+                int s = 0;
+                for (JsonNode m : mods) {
                     String path = requireText(m, "path");
                     int in = (int) requireLong(m, "in");
                     int outF = (int) requireLong(m, "out");
-                    TopK a = topk(take(slots, "A_indices:" + path), take(slots, "A_weights:" + path), c, path + " A");
-                    TopK b = topk(take(slots, "B_indices:" + path), take(slots, "B_weights:" + path), c, path + " B");
-                    modules.add(VbloraModule.ofTopK(path, in, outF, a, b));
+                    int b = c.vectorLength();
+                    TopK a = slice(indices, weights, s, c.r(), in / b, c, path + " A");
+                    s += a.subVectors();
+                    TopK bt = slice(indices, weights, s, outF / b, c.r(), c, path + " B");
+                    s += bt.subVectors();
+                    modules.add(VbloraModule.ofTopK(path, in, outF, a, bt));
                 }
                 out = AdapterWeights.vblora(c, baseId, baseSha, bank, modules, head, taskType, labels, provenance);
             }
@@ -372,23 +402,28 @@ public final class CompactFormat {
         return s;
     }
 
-    private static TopK topk(Slot idx, Slot w, VbloraConfig c, String what) {
-        if (idx.shape().length != 3 || idx.shape()[2] != c.topk() || w.shape().length != 3 || w.shape()[2] != c.topk() - 1
-                || idx.shape()[0] != w.shape()[0] || idx.shape()[1] != w.shape()[1]) {
-            throw new FormatException("compact adapter: " + what + " top-k shapes " + Arrays.toString(idx.shape()) + " / "
-                    + Arrays.toString(w.shape()) + " do not fit topk " + c.topk());
-        }
+    private static int[] indices(Slot idx, VbloraConfig c) {
         ByteBuffer bb = ByteBuffer.wrap(idx.data()).order(ByteOrder.LITTLE_ENDIAN);
-        int[] indices = new int[(int) Tensor.numel(idx.shape())];
-        for (int i = 0; i < indices.length; i++) {
-            indices[i] = switch (idx.dtype()) {
+        int[] out = new int[(int) Tensor.numel(idx.shape())];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = switch (idx.dtype()) {
                 case "U8" -> bb.get() & 0xff;
                 case "U16" -> bb.getShort() & 0xffff;
-                default -> throw new FormatException("compact adapter: " + what + " indices have dtype " + idx.dtype());
+                default -> throw new FormatException("compact adapter: top-k indices have dtype " + idx.dtype());
             };
         }
+        return out;
+    }
+
+    private static TopK slice(int[] indices, float[] weights, int start, int d0, int d1, VbloraConfig c, String what) {
+        if (d0 < 1 || d1 < 1) {
+            throw new FormatException("compact adapter: " + what + " has no sub-vectors (vector_length does not divide it)");
+        }
+        int k = c.topk();
+        int n = d0 * d1;
         try {
-            return TopK.of((int) idx.shape()[0], (int) idx.shape()[1], c.topk(), c.numVectors(), indices, floats(w).data());
+            return TopK.of(d0, d1, k, c.numVectors(), Arrays.copyOfRange(indices, start * k, (start + n) * k),
+                    Arrays.copyOfRange(weights, start * (k - 1), (start + n) * (k - 1)));
         } catch (IllegalArgumentException e) {
             throw new FormatException("compact adapter: " + what + ": " + e.getMessage(), e);
         }

@@ -110,7 +110,8 @@ class CompactFormatTest {
         assertThat((long) file.length).isEqualTo(48 + manifestLen + payload);
         boolean u8 = false;
         for (JsonNode t : man.get("tensors")) {
-            if (t.get("name").asText().startsWith("A_indices:")) {
+            if (t.get("name").asText().equals("topk_indices")) {
+                assertThat(t.get("shape").get(0).asLong()).isEqualTo(sub);
                 assertThat(t.get("dtype").asText()).isEqualTo("U8");
                 u8 = true;
             }
