@@ -29,6 +29,24 @@ public record FloatTensor(String name, int[] shape, float[] data) {
         return shape.clone();
     }
 
+    public long[] longShape() {
+        return java.util.Arrays.stream(shape).asLongStream().toArray();
+    }
+
+    /** Name → values, in map order; the form vblora-core's {@code EncoderWeights.fromArrays} takes with {@link #shapes}. */
+    public static java.util.Map<String, float[]> values(java.util.Map<String, FloatTensor> tensors) {
+        java.util.Map<String, float[]> out = new java.util.LinkedHashMap<>();
+        tensors.forEach((k, v) -> out.put(k, v.data()));
+        return out;
+    }
+
+    /** Name → shape as long[], in map order. */
+    public static java.util.Map<String, long[]> shapes(java.util.Map<String, FloatTensor> tensors) {
+        java.util.Map<String, long[]> out = new java.util.LinkedHashMap<>();
+        tensors.forEach((k, v) -> out.put(k, v.longShape()));
+        return out;
+    }
+
     public int rank() {
         return shape.length;
     }

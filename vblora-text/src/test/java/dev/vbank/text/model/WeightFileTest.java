@@ -43,6 +43,8 @@ class WeightFileTest {
         assertThat(c.tensors().get("a.weight").get(1, 2)).isEqualTo(-0.0f);
         assertThat(Float.floatToRawIntBits(c.tensors().get("a.weight").get(1, 2))).isEqualTo(0x80000000);
         assertThat(c.tensors().get("a.bias").data()).containsExactly(Float.MIN_VALUE, 7.5f);
+        assertThat(FloatTensor.shapes(c.tensors()).get("a.weight")).containsExactly(2L, 3L);
+        assertThat(FloatTensor.values(c.tensors()).get("a.bias")).containsExactly(Float.MIN_VALUE, 7.5f);
         assertThat(c.metadata()).containsEntry("model", "tiny").containsEntry("payload_sha256", sha);
         // safetensors framing: 8-byte length, header padded to a multiple of 8, then exactly the payload
         long headerLen = ByteBuffer.wrap(Files.readAllBytes(f), 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
