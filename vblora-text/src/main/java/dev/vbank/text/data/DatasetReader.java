@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.Reader;
 import java.io.UncheckedIOException;
@@ -46,14 +47,90 @@ public final class DatasetReader {
                 throw new DatasetException(new RowError(source, 0,
                         "file is " + size + " bytes, the limit is " + limits.maxBytes()));
             }
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(Files.newInputStream(file),
-                    StandardCharsets.UTF_8.newDecoder()
-                            .onMalformedInput(CodingErrorAction.REPORT)
-                            .onUnmappableCharacter(CodingErrorAction.REPORT)))) {
-                return format == DataFormat.JSONL ? readJsonl(in, source, limits) : readCsv(in, source, limits);
+            try (InputStream in = Files.newInputStream(file)) {
+                return read(in, source, format, limits);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+
+    /**
+     * Reads a stream (an upload, an object store body) named {@code source} in messages; stops with an error as soon
+     * as more than {@code maxBytes} arrive, so a huge body is never read to the end. The caller closes the stream.
+     */
+    public static RawDataset read(InputStream stream, String source, DataFormat format, DatasetLimits limits)
+            throws IOException {
+        LimitedInputStream limited = new LimitedInputStream(stream, limits.maxBytes());
+        BufferedReader in = new BufferedReader(new InputStreamReader(limited, StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT)));
+        try {
+            return format == DataFormat.JSONL ? readJsonl(in, source, limits) : readCsv(in, source, limits);
+        } catch (DatasetException e) {
+            if (limited.exceeded) {
+                throw tooLarge(source, limits);
+            }
+            throw e;
+        } catch (LimitExceeded | UncheckedIOException e) {
+            if (limited.exceeded) {
+                throw tooLarge(source, limits);
+            }
+            throw e;
+        }
+    }
+
+    private static DatasetException tooLarge(String source, DatasetLimits limits) {
+        return new DatasetException(new RowError(source, 0, "more than " + limits.maxBytes()
+                + " bytes, the limit is " + limits.maxBytes()));
+    }
+
+    private static final class LimitExceeded extends IOException {
+        LimitExceeded() {
+            super("byte limit exceeded");
+        }
+    }
+
+    /** Fails (rather than truncating, as a bounded stream would) once more than {@code max} bytes were read. */
+    private static final class LimitedInputStream extends java.io.FilterInputStream {
+        private final long max;
+        private long count;
+        boolean exceeded;
+
+        LimitedInputStream(InputStream in, long max) {
+            super(in);
+            this.max = max;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0) {
+                add(1);
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            if (n > 0) {
+                add(n);
+            }
+            return n;
+        }
+
+        private void add(long n) throws LimitExceeded {
+            count += n;
+            if (count > max) {
+                exceeded = true;
+                throw new LimitExceeded();
+            }
+        }
+
+        @Override
+        public void close() {
+            // the caller owns the underlying stream
         }
     }
 

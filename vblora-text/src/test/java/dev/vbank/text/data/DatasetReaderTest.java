@@ -149,4 +149,19 @@ class DatasetReaderTest {
         assertThatThrownBy(() -> DatasetReader.read(p)).hasMessageContaining("UTF-8");
         assertThatThrownBy(() -> DatasetReader.read(file("empty.jsonl", "\n\n"))).hasMessageContaining("no rows");
     }
+
+    @Test
+    void streamsAreCutOffAtTheByteLimitInsteadOfBeingReadToTheEnd() throws Exception {
+        String jsonl = "{\"text\": \"first row\", \"label\": 0}\n".repeat(100); // 35 bytes a line
+        String csv = "text,label\n" + "\"first row\",0\n".repeat(100);
+        DatasetLimits small = new DatasetLimits(1000, 200, 100, 5);
+        for (var c : java.util.List.of(java.util.Map.entry(DataFormat.JSONL, jsonl), java.util.Map.entry(DataFormat.CSV, csv))) {
+            byte[] bytes = c.getValue().getBytes(StandardCharsets.UTF_8);
+            assertThatThrownBy(() -> DatasetReader.read(new java.io.ByteArrayInputStream(bytes), "upload", c.getKey(), small))
+                    .isInstanceOf(DatasetException.class).hasMessageContaining("more than 200 bytes");
+            RawDataset ok = DatasetReader.read(new java.io.ByteArrayInputStream(bytes), "upload", c.getKey(),
+                    new DatasetLimits(1000, bytes.length, 100, 5));
+            assertThat(ok.size()).isEqualTo(100);
+        }
+    }
 }
