@@ -109,7 +109,7 @@ public final class LocalInfra {
         }, "vbank-infra-shutdown"));
         try {
             infra.start();
-        } catch (Exception e) {
+        } catch (Exception | LinkageError e) {
             log("infrastructure failed to start: " + e);
             e.printStackTrace();
             // the hook stops what did start
