@@ -3,68 +3,16 @@ package dev.vbank.text.onnx;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 /** Hand-encoded protobuf messages (field numbers from onnx.proto3) exercise paths the real files do not: float_data, unpacked dims, damage. */
 class OnnxModelTest {
-    private static final class Proto {
-        final ByteArrayOutputStream out = new ByteArrayOutputStream();
-
-        Proto varint(int field, long v) {
-            key(field, 0);
-            raw(v);
-            return this;
-        }
-
-        Proto bytes(int field, byte[] b) {
-            key(field, 2);
-            raw(b.length);
-            out.writeBytes(b);
-            return this;
-        }
-
-        Proto string(int field, String s) {
-            return bytes(field, s.getBytes(StandardCharsets.UTF_8));
-        }
-
-        Proto message(int field, Proto p) {
-            return bytes(field, p.out.toByteArray());
-        }
-
-        private void key(int field, int wire) {
-            raw((long) field << 3 | wire);
-        }
-
-        private void raw(long v) {
-            while ((v & ~0x7fL) != 0) {
-                out.write((int) (v & 0x7f) | 0x80);
-                v >>>= 7;
-            }
-            out.write((int) v);
-        }
-
-        ByteBuffer buffer() {
-            return ByteBuffer.wrap(out.toByteArray());
-        }
-    }
-
-    private static byte[] floatsLe(float... v) {
-        ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
-        for (float f : v) {
-            b.putFloat(f);
-        }
-        return b.array();
-    }
-
     @Test
     void readsFloatDataUnpackedDimsAndNodes() {
         Proto tensor = new Proto().varint(1, 2).varint(1, 3) // dims 2, 3 as two unpacked varints
                 .varint(2, OnnxModel.FLOAT)
-                .bytes(4, floatsLe(1, 2, 3, 4, 5, 6)) // packed float_data
+                .bytes(4, Proto.floatsLe(1, 2, 3, 4, 5, 6)) // packed float_data
                 .string(8, "w");
         Proto node = new Proto().string(1, "x").string(1, "w").string(2, "y").string(3, "/mm").string(4, "MatMul")
                 .varint(99, 5); // unknown field: skipped
@@ -85,7 +33,7 @@ class OnnxModelTest {
 
     @Test
     void damagedBytesFailWithWhereAndWhy() {
-        Proto tensor = new Proto().varint(1, 4).varint(2, OnnxModel.FLOAT).bytes(9, floatsLe(1, 2, 3)).string(8, "short");
+        Proto tensor = new Proto().varint(1, 4).varint(2, OnnxModel.FLOAT).bytes(9, Proto.floatsLe(1, 2, 3)).string(8, "short");
         OnnxModel m = OnnxModel.parse(new Proto().message(7, new Proto().message(5, tensor)).buffer(), "s.onnx");
         assertThatThrownBy(() -> m.initializers().get("short").floats())
                 .isInstanceOf(OnnxFormatException.class).hasMessageContaining("short").hasMessageContaining("need 16");
