@@ -1,0 +1,41 @@
+package dev.vbank.scheduler.api;
+
+import dev.vbank.common.api.ApiError;
+
+/** An error the API answers with {@code status} and an {@link ApiError} body. */
+public class ApiException extends RuntimeException {
+    private final int status;
+    private final String code;
+    private final String param;
+
+    public ApiException(int status, String code, String message, String param) {
+        super(message);
+        this.status = status;
+        this.code = code;
+        this.param = param;
+    }
+
+    public static ApiException invalid(String param, String message) {
+        return new ApiException(400, "invalid_request", message, param);
+    }
+
+    public static ApiException jobNotFound(String id) {
+        return new ApiException(404, "job_not_found", "no fine-tuning job " + id, "id");
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public ApiError body() {
+        return ApiError.of(code, getMessage(), param);
+    }
+
+    public String code() {
+        return code;
+    }
+
+    public String param() {
+        return param;
+    }
+}

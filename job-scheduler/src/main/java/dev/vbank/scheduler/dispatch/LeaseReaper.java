@@ -1,0 +1,71 @@
+package dev.vbank.scheduler.dispatch;
+
+import dev.vbank.common.job.JobStatus;
+import dev.vbank.scheduler.db.Db;
+import dev.vbank.scheduler.jobs.JobRow;
+import dev.vbank.scheduler.jobs.JobStore;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
+
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Takes back jobs whose lease expired (their worker stopped heartbeating): a running job is requeued as the next attempt,
+ * resuming from its last checkpoint, or fails with {@code max_attempts_exceeded} after its last attempt; a cancelling job
+ * is cancelled, since nobody is left to stop.
+ */
+@ApplicationScoped
+public class LeaseReaper {
+
+    private static final Logger LOG = Logger.getLogger(LeaseReaper.class);
+
+    private final Db db;
+    private final JobStore store;
+
+    public LeaseReaper(Db db, JobStore store) {
+        this.db = db;
+        this.store = store;
+    }
+
+    /** One round; returns the jobs it changed, as they are now. */
+    public List<JobRow> reapOnce() {
+        return db.tx(c -> {
+            List<JobRow> expired = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("""
+                    select * from scheduler.jobs where status in ('running', 'cancelling')
+                    and lease_expires_at < clock_timestamp() order by lease_expires_at limit 100
+                    for update skip locked""");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    expired.add(JobRow.read(rs));
+                }
+            }
+            List<JobRow> changed = new ArrayList<>();
+            for (JobRow job : expired) {
+                JobRow after;
+                if (job.status() == JobStatus.CANCELLING) {
+                    after = store.transition(c, job.id(), JobStatus.CANCELLING, job.version(), JobStatus.CANCELLED,
+                            JobStore.Sets.none(), "Worker lease expired while cancelling; job cancelled").orElseThrow();
+                } else if (job.attempt() >= job.maxAttempts()) {
+                    String message = "The worker running attempt " + job.attempt() + " of " + job.maxAttempts()
+                            + " stopped reporting (lease expired); no attempts left";
+                    after = store.transition(c, job.id(), JobStatus.RUNNING, job.version(), JobStatus.FAILED,
+                            JobStore.Sets.none().error("max_attempts_exceeded", message, null), message).orElseThrow();
+                } else {
+                    after = store.transition(c, job.id(), JobStatus.RUNNING, job.version(), JobStatus.QUEUED,
+                            JobStore.Sets.none().raw("attempt = attempt + 1"),
+                            "Lease of attempt " + job.attempt() + " expired; requeued as attempt " + (job.attempt() + 1)
+                                    + (job.lastCheckpointStep() != null
+                                    ? ", resuming from step " + job.lastCheckpointStep() : ", starting over"))
+                            .orElseThrow();
+                }
+                changed.add(after);
+                LOG.infof("lease of %s (attempt %d) expired: now %s", job.id(), job.attempt(), after.status());
+            }
+            return changed;
+        });
+    }
+}

@@ -1,0 +1,96 @@
+package dev.vbank.scheduler.jobs;
+
+import dev.vbank.common.command.CancelJob;
+import dev.vbank.common.job.JobStatus;
+import dev.vbank.common.kafka.Topics;
+import dev.vbank.scheduler.SchedulerConfig;
+import dev.vbank.scheduler.api.ApiException;
+import dev.vbank.scheduler.db.Db;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.security.SecureRandom;
+import java.util.Optional;
+
+/** Creating and cancelling jobs: the transactions behind the internal API's writes. */
+@ApplicationScoped
+public class JobService {
+
+    public record Created(JobRow job, boolean replayed) {
+    }
+
+    private static final SecureRandom SEEDS = new SecureRandom();
+
+    private final Db db;
+    private final JobStore store;
+    private final SchedulerConfig config;
+
+    public JobService(Db db, JobStore store, SchedulerConfig config) {
+        this.db = db;
+        this.store = store;
+        this.config = config;
+    }
+
+    /**
+     * Creates a job in {@code validating_files}. With an idempotency key, a repeat of the same request returns the job the
+     * first one created, and a different request under the same key is a 409.
+     */
+    public Created create(String tenant, NewJob request, String idempotencyKey) {
+        String hash = request.hash();
+        return db.tx(c -> {
+            if (idempotencyKey != null) {
+                Optional<JobRow> existing = store.findByIdempotencyKey(c, tenant, idempotencyKey);
+                if (existing.isPresent()) {
+                    return replay(existing.get(), hash);
+                }
+            }
+            long seed = request.seed() != null ? request.seed() : SEEDS.nextInt(Integer.MAX_VALUE);
+            Optional<JobRow> inserted = store.insert(c, Ids.job(), tenant, request, seed, config.maxAttempts(),
+                    idempotencyKey, idempotencyKey == null ? null : hash);
+            if (inserted.isEmpty()) {
+                // a concurrent request with the same key won the insert; read what it wrote (visible once it committed)
+                return replay(store.findByIdempotencyKey(c, tenant, idempotencyKey).orElseThrow(), hash);
+            }
+            store.appendStateEvent(c, inserted.get(), "Created fine-tuning job " + inserted.get().id()
+                    + "; validating files");
+            return new Created(inserted.get(), false);
+        });
+    }
+
+    private static Created replay(JobRow existing, String hash) {
+        if (!hash.equals(existing.requestHash())) {
+            throw new ApiException(409, "idempotency_key_reused",
+                    "this Idempotency-Key was already used with a different request body", "Idempotency-Key");
+        }
+        return new Created(existing, true);
+    }
+
+    /**
+     * A job that has not started is cancelled at once; a running one goes to {@code cancelling} and its worker is told
+     * through {@code vbank.jobs.control} (via the outbox); cancelling twice is harmless.
+     */
+    public JobRow cancel(String tenant, String jobId) {
+        return db.tx(c -> {
+            JobRow job = store.find(c, tenant, jobId).orElseThrow(() -> ApiException.jobNotFound(jobId));
+            job = store.lock(c, job.id()).orElseThrow();
+            switch (job.status()) {
+                case VALIDATING_FILES, QUEUED -> {
+                    return store.transition(c, job.id(), job.status(), job.version(), JobStatus.CANCELLED,
+                            JobStore.Sets.none(), "Job cancelled before it started").orElseThrow();
+                }
+                case RUNNING -> {
+                    JobRow cancelling = store.transition(c, job.id(), JobStatus.RUNNING, job.version(),
+                            JobStatus.CANCELLING, JobStore.Sets.none(),
+                            "Cancellation requested; waiting for the worker to stop").orElseThrow();
+                    store.enqueue(c, Topics.JOB_CONTROL, job.id(),
+                            new CancelJob(job.id(), job.attempt(), "cancelled by the user"));
+                    return cancelling;
+                }
+                case CANCELLING -> {
+                    return job;
+                }
+                default -> throw new ApiException(409, "job_not_cancellable",
+                        "job " + job.id() + " is already " + job.status().wireName(), null);
+            }
+        });
+    }
+}

@@ -1,0 +1,44 @@
+package dev.vbank.scheduler.jobs;
+
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.vbank.common.job.MethodType;
+import dev.vbank.common.json.Json;
+
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** A validated create-job request. {@code seed} is null when the client left it to the scheduler. */
+public record NewJob(
+        String model,
+        String trainingFile,
+        String validationFile,
+        MethodType methodType,
+        Map<String, Object> hyperparameters,
+        String suffix,
+        Long seed,
+        Map<String, String> metadata) {
+
+    /** sha256 of the request in a canonical form (sorted keys, no whitespace), for Idempotency-Key comparisons. */
+    public String hash() {
+        Map<String, Object> canonical = new TreeMap<>();
+        canonical.put("model", model);
+        canonical.put("training_file", trainingFile);
+        canonical.put("validation_file", validationFile);
+        canonical.put("method_type", methodType.wireName());
+        canonical.put("hyperparameters", new TreeMap<>(hyperparameters));
+        canonical.put("suffix", suffix);
+        canonical.put("seed", seed);
+        canonical.put("metadata", new TreeMap<>(metadata));
+        try {
+            byte[] bytes = Json.mapper().writer().with(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+                    .writeValueAsBytes(canonical);
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException | com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+}
