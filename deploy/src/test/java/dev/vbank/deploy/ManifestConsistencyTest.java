@@ -177,6 +177,39 @@ class ManifestConsistencyTest {
         assertThatThrownBy(() -> Manifests.httpPort(dir.resolve("x"), props)).hasMessageContaining("not a port number");
     }
 
+    @Test
+    void localhostDefaultsInApplicationPropertiesBecomeRequiredEnv(@TempDir Path dir) throws IOException {
+        Path root = dir.resolve("repo");
+        for (String service : Manifests.SERVICES) {
+            Path props = root.resolve(service).resolve("src/main/resources/application.properties");
+            Files.createDirectories(props.getParent());
+            Files.writeString(props, "quarkus.http.port=" + ARCHITECTURE_PORTS.get(service) + "\n"
+                    + "vbank.artifact-service.url=http://localhost:8083\n"
+                    + "kafka.bootstrap.servers=localhost:19092\n"
+                    + "vbank.token=${VBANK_SOME_TOKEN}\n"
+                    + "%dev.vbank.other.url=http://localhost:1\n"
+                    + "vbank.public.url=https://example.org/x\n");
+        }
+        Path real = Manifests.repoRoot();
+        for (String part : List.of("deploy/k8s", "deploy/compose", "deploy/bin")) {
+            Files.createDirectories(root.resolve(part));
+            try (var files = Files.list(real.resolve(part))) {
+                for (Path f : files.toList()) {
+                    Files.copy(f, root.resolve(part).resolve(f.getFileName()));
+                }
+            }
+        }
+        Files.copy(real.resolve("pom.xml"), root.resolve("pom.xml"));
+
+        Manifests loaded = Manifests.load(root);
+
+        assertThat(loaded.requiredEnv.get("job-scheduler"))
+                .containsExactlyInAnyOrder("VBANK_ARTIFACT_SERVICE_URL", "KAFKA_BOOTSTRAP_SERVERS", "VBANK_SOME_TOKEN");
+        assertThat(new ManifestChecker(loaded).check())
+                .anyMatch(p -> p.contains("Deployment api-gateway") && p.contains("[VBANK_SOME_TOKEN]"))
+                .noneMatch(p -> p.contains("VBANK_OTHER_URL") || p.contains("VBANK_PUBLIC_URL"));
+    }
+
     private K8sDoc doc(String kind, String name) {
         return manifests.k8s.stream().filter(d -> d.kind().equals(kind) && d.name().equals(name)).findFirst()
                 .orElseThrow(() -> new AssertionError("no " + kind + " " + name + " in deploy/k8s"));

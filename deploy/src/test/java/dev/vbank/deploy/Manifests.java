@@ -60,6 +60,7 @@ final class Manifests {
 
     private static final Pattern ENV_WITHOUT_DEFAULT = Pattern.compile("\\$\\{([A-Z][A-Z0-9_]*)}");
     private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{[^:}]+:([^}]*)}");
+    private static final Pattern LOCAL_ADDRESS = Pattern.compile("//(localhost|127\\.0\\.0\\.1)[:/]|^(localhost|127\\.0\\.0\\.1):");
     private static final Pattern LAUNCHER_PORT = Pattern.compile("\\[([a-z-]+)]=(\\d+)");
 
     static Path repoRoot() {
@@ -100,9 +101,15 @@ final class Manifests {
                 if (key.startsWith("%")) {
                     continue; // profile-specific (%dev, %test) values do not apply to deployed images
                 }
-                Matcher matcher = ENV_WITHOUT_DEFAULT.matcher(props.getProperty(key));
+                String value = props.getProperty(key);
+                Matcher matcher = ENV_WITHOUT_DEFAULT.matcher(value);
                 while (matcher.find()) {
                     env.add(matcher.group(1));
+                }
+                if (LOCAL_ADDRESS.matcher(value).find()) {
+                    // a local-platform default (jdbc:...localhost:54320, http://localhost:8083): in a cluster the
+                    // descriptors must override it through the property's env variable
+                    env.add(envName(key));
                 }
             }
             m.requiredEnv.put(service, env);
@@ -140,6 +147,11 @@ final class Manifests {
         }
         m.projectVersion = projectVersion(root.resolve("pom.xml"));
         return m;
+    }
+
+    /** The environment variable MicroProfile Config maps to a property: {@code vbank.s3.endpoint -> VBANK_S3_ENDPOINT}. */
+    static String envName(String property) {
+        return property.replaceAll("[^A-Za-z0-9]", "_").toUpperCase(java.util.Locale.ROOT);
     }
 
     static Properties readProperties(Path file) throws IOException {
