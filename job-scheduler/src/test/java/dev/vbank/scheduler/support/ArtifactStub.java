@@ -1,0 +1,65 @@
+package dev.vbank.scheduler.support;
+
+import com.sun.net.httpserver.HttpServer;
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A tiny real HTTP server standing in for the artifact-service file API: {@code GET /internal/tenants/{t}/files/{id}}
+ * answers {@code {"id", "status"}} for files registered with {@link #put}, 404 otherwise.
+ */
+public class ArtifactStub implements QuarkusTestResourceLifecycleManager {
+
+    private static final Map<String, String> FILES = new ConcurrentHashMap<>();
+    private static final AtomicInteger REQUESTS = new AtomicInteger();
+    private static HttpServer server;
+
+    public static void put(String tenant, String fileId, String status) {
+        FILES.put(tenant + "/" + fileId, status);
+    }
+
+    public static int requests() {
+        return REQUESTS.get();
+    }
+
+    @Override
+    public synchronized Map<String, String> start() {
+        if (server == null) {
+            try {
+                server = HttpServer.create(new InetSocketAddress("localhost", 0), 0);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+            server.createContext("/internal/tenants/", exchange -> {
+                REQUESTS.incrementAndGet();
+                String[] parts = exchange.getRequestURI().getPath().split("/");
+                // ["", "internal", "tenants", tenant, "files", id]
+                String status = parts.length == 6 && parts[4].equals("files") ? FILES.get(parts[3] + "/" + parts[5]) : null;
+                byte[] body = status == null
+                        ? "{\"error\":{\"code\":\"file_not_found\",\"message\":\"no such file\",\"param\":\"id\"}}"
+                        .getBytes(StandardCharsets.UTF_8)
+                        : ("{\"id\":\"" + parts[5] + "\",\"object\":\"file\",\"status\":\"" + status + "\"}")
+                        .getBytes(StandardCharsets.UTF_8);
+                exchange.getResponseHeaders().set("Content-Type", "application/json");
+                exchange.sendResponseHeaders(status == null ? 404 : 200, body.length);
+                try (OutputStream out = exchange.getResponseBody()) {
+                    out.write(body);
+                }
+            });
+            server.start();
+        }
+        return Map.of("vbank.artifact-service.url", "http://localhost:" + server.getAddress().getPort());
+    }
+
+    @Override
+    public void stop() {
+        // shared by the test classes of this JVM, like the testkit servers
+    }
+}
