@@ -54,7 +54,31 @@ final class ManifestChecker {
 
     // ---------------------------------------------------------------- launcher
 
+    /** compose service publishing each infrastructure port on the host, so that both run on the same ports. */
+    static final Map<String, String> INFRA_IN_COMPOSE = Map.of("PostgreSQL", "postgres", "Kafka", "kafka", "S3", "minio");
+
     private void checkLauncher() {
+        if (!m.launcherInfraPorts.keySet().equals(INFRA_IN_COMPOSE.keySet())) {
+            problem("deploy/bin/vbank-local: INFRA_PORT names " + m.launcherInfraPorts.keySet() + ", expected "
+                    + INFRA_IN_COMPOSE.keySet());
+        }
+        for (var e : m.launcherInfraPorts.entrySet()) {
+            String composeService = INFRA_IN_COMPOSE.get(e.getKey());
+            if (composeService == null) {
+                continue;
+            }
+            Set<Integer> hostPorts = new TreeSet<>();
+            for (Object p : list(map(map(m.compose, "services"), composeService).get("ports"))) {
+                String[] parts = String.valueOf(p).split(":");
+                if (parts.length >= 2) {
+                    hostPorts.add(intValue(parts[parts.length - 2]));
+                }
+            }
+            if (!hostPorts.contains(e.getValue())) {
+                problem("compose " + composeService + ": publishes host ports " + hostPorts + ", the local platform"
+                        + " uses " + e.getValue() + " for " + e.getKey());
+            }
+        }
         for (String service : Manifests.SERVICES) {
             Integer port = m.launcherPorts.get(service);
             if (!Objects.equals(port, m.servicePorts.get(service))) {

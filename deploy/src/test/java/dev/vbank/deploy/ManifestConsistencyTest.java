@@ -49,6 +49,8 @@ class ManifestConsistencyTest {
         assertThat(String.valueOf(map(map(manifests.compose, "services"), "postgres").get("image"))).startsWith("postgres:17");
         assertThat(String.valueOf(map(map(manifests.compose, "services"), "kafka").get("image"))).startsWith("apache/kafka:4.1");
         assertThat(manifests.launcherPorts).containsOnlyKeys(Manifests.SERVICES);
+        assertThat(manifests.launcherInfraPorts).containsEntry("PostgreSQL", 54320).containsEntry("Kafka", 19092)
+                .containsEntry("S3", 19000);
     }
 
     // The checks above only mean something if they can fail: break a loaded copy and expect the specific complaint.
@@ -156,6 +158,14 @@ class ManifestConsistencyTest {
 
         assertThat(new ManifestChecker(manifests).check())
                 .anyMatch(p -> p.contains("vbank-local: gpu-worker port is 18082"));
+    }
+
+    @Test
+    void composeInfraOnOtherHostPortsThanTheLauncherIsReported() {
+        map(map(manifests.compose, "services"), "kafka").put("ports", List.of("29092:19092"));
+
+        assertThat(new ManifestChecker(manifests).check())
+                .anyMatch(p -> p.contains("compose kafka: publishes host ports [29092], the local platform uses 19092 for Kafka"));
     }
 
     @Test

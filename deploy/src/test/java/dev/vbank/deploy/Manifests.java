@@ -56,12 +56,14 @@ final class Manifests {
     Map<String, Object> kustomization;
     List<String> k8sFiles = new ArrayList<>();
     Map<String, Integer> launcherPorts = new LinkedHashMap<>();
+    /** PostgreSQL, Kafka, S3 -> host port of the local platform. */
+    Map<String, Integer> launcherInfraPorts = new LinkedHashMap<>();
     String projectVersion;
 
     private static final Pattern ENV_WITHOUT_DEFAULT = Pattern.compile("\\$\\{([A-Z][A-Z0-9_]*)}");
     private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{[^:}]+:([^}]*)}");
     private static final Pattern LOCAL_ADDRESS = Pattern.compile("//(localhost|127\\.0\\.0\\.1)[:/]|^(localhost|127\\.0\\.0\\.1):");
-    private static final Pattern LAUNCHER_PORT = Pattern.compile("\\[([a-z-]+)]=(\\d+)");
+    private static final Pattern LAUNCHER_PORT = Pattern.compile("\\[([A-Za-z0-9-]+)]=(\\d+)");
 
     static Path repoRoot() {
         String configured = System.getProperty("vbank.repo.root");
@@ -144,6 +146,12 @@ final class Manifests {
         Matcher pm = LAUNCHER_PORT.matcher(portLine);
         while (pm.find()) {
             m.launcherPorts.put(pm.group(1), Integer.parseInt(pm.group(2)));
+        }
+        String infraLine = launcher.lines().filter(l -> l.startsWith("declare -A INFRA_PORT=")).findFirst()
+                .orElseThrow(() -> new IllegalStateException("deploy/bin/vbank-local has no 'declare -A INFRA_PORT=(...)' line"));
+        Matcher im = LAUNCHER_PORT.matcher(infraLine);
+        while (im.find()) {
+            m.launcherInfraPorts.put(im.group(1), Integer.parseInt(im.group(2)));
         }
         m.projectVersion = projectVersion(root.resolve("pom.xml"));
         return m;
