@@ -93,6 +93,10 @@ public final class AdaptedEncoder implements AutoCloseable {
         if (training && merged) {
             throw new IllegalStateException("cannot train a merged model: unmerge() first");
         }
+        if (training && !adapter.trainable()) {
+            throw new IllegalStateException("this " + adapter.kind() + " adapter was loaded from top-k weights only and"
+                    + " cannot be trained; load the full logits to continue training");
+        }
         attachTo(step);
         Shape shape = new Shape(batch.size(), batch.seqLen());
         checkIds("input_ids", batch.inputIds(), base.shape().vocabSize());

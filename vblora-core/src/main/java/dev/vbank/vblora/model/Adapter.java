@@ -16,6 +16,11 @@ public interface Adapter extends AutoCloseable {
 
     List<TrainableParameter> parameters();
 
+    /** Whether training may update this adapter (false when it was loaded without trainable state). */
+    default boolean trainable() {
+        return true;
+    }
+
     /**
      * Prepares one forward pass (VB-LoRA composes every A and B here, once, in one batched op). Call it after the
      * parameters were attached to the step's manager.

@@ -33,8 +33,14 @@ public final class VbloraAdapter implements Adapter {
     private record Slot(ModuleShape module, int offsetA, int rowsA, int offsetB, int rowsB) {
     }
 
+    /** Logit given to bank vectors outside a stored top-k selection: far below any log-weight, still finite. */
+    private static final float UNSELECTED_LOGIT = -1e30f;
+    /** Floor for log-weights, so a weight that underflowed to 0 still ranks above the unselected vectors. */
+    private static final float MIN_LOG_WEIGHT = -1e4f;
+
     private final VbloraConfig config;
     private final NDManager manager;
+    private boolean trainable = true;
     private final NDArray bank;
     private final NDArray packedLogits;
     private final Map<String, Slot> slots;
@@ -86,6 +92,65 @@ public final class VbloraAdapter implements Adapter {
             System.arraycopy(bt.data(), 0, logits, s.offsetB() * h, bt.numel());
         }
         return build(parent, config, slots, bank, logits);
+    }
+
+    /**
+     * Adapter for inference and merging from top-k selections only (a {@code save_only_topk_weights} file): each
+     * sub-vector's logits are set to ln(weight) at its k stored indices and far below elsewhere, so top-k picks the same
+     * vectors and the softmax returns the stored weights. {@code selections} maps each module path to its A (r, in/b, k)
+     * and B (out/b, r, k) selections. Such an adapter cannot be trained.
+     */
+    public static VbloraAdapter fromTopk(NDManager parent, VbloraConfig config, List<ModuleShape> encoderModules,
+                                         Tensor bank, Map<String, TopkSelection[]> selections) {
+        Map<String, Slot> slots = layout(config, encoderModules);
+        int h = config.numVectors();
+        int b = config.vectorLength();
+        int r = config.r();
+        bank.requireShape(BANK, h, b);
+        float[] logits = new float[totalRows(slots) * h];
+        java.util.Arrays.fill(logits, UNSELECTED_LOGIT);
+        for (Slot s : slots.values()) {
+            String p = s.module().path();
+            TopkSelection[] sel = selections.get(p);
+            if (sel == null || sel.length != 2 || sel[0] == null || sel[1] == null) {
+                throw new IllegalArgumentException(p + ": missing top-k selections for A and B");
+            }
+            fillFromTopk(logits, s.offsetA(), sel[0], new long[] {r, s.module().in() / b, config.topk()}, h,
+                    logitsAName(p));
+            fillFromTopk(logits, s.offsetB(), sel[1], new long[] {s.module().out() / b, r, config.topk()}, h,
+                    logitsBName(p));
+        }
+        VbloraAdapter adapter = build(parent, config, slots, bank.data(), logits);
+        adapter.trainable = false;
+        return adapter;
+    }
+
+    private static void fillFromTopk(float[] logits, int rowOffset, TopkSelection sel, long[] shape, int h,
+                                     String name) {
+        if (!java.util.Arrays.equals(sel.shape(), shape)) {
+            throw new IllegalArgumentException(name + ": top-k selection shape " + java.util.Arrays.toString(sel.shape())
+                    + ", expected " + java.util.Arrays.toString(shape));
+        }
+        int k = sel.k();
+        for (int sub = 0; sub < sel.numSubvectors(); sub++) {
+            for (int j = 0; j < k; j++) {
+                long idx = sel.indices()[sub * k + j];
+                if (idx < 0 || idx >= h) {
+                    throw new IllegalArgumentException(name + ": top-k index " + idx + " outside [0, " + h + ")");
+                }
+                float w = sel.weights()[sub * k + j];
+                if (!(w >= 0) || !Float.isFinite(w)) {
+                    throw new IllegalArgumentException(name + ": top-k weight " + w + " is not a finite weight >= 0");
+                }
+                logits[(rowOffset + sub) * h + (int) idx] = Math.max(MIN_LOG_WEIGHT, (float) Math.log(w));
+            }
+        }
+    }
+
+    /** False for an adapter rebuilt from top-k selections only. */
+    @Override
+    public boolean trainable() {
+        return trainable;
     }
 
     private static Tensor require(Map<String, Tensor> state, String name, long... shape) {
