@@ -41,7 +41,7 @@ class TransitionMatrixTest {
         for (JobStatus from : JobStatus.values()) {
             for (JobStatus to : JobStatus.values()) {
                 String id = TestSupport.insertJob(dataSource, tenant, from, 0);
-                Optional<JobRow> result = db.tx(c -> store.transition(c, id, null, null, to, JobStore.Sets.none(), null));
+                Optional<JobRow> result = change(id, null, null, to);
                 String status = (String) TestSupport.scalar(dataSource, "select status from scheduler.jobs where id = ?", id);
                 long version = TestSupport.count(dataSource, "select version from scheduler.jobs where id = ?", id);
                 long stateEvents = TestSupport.count(dataSource,
@@ -67,19 +67,19 @@ class TransitionMatrixTest {
         assertThat(applied).as("allowed pairs").isEqualTo(13);
     }
 
+    Optional<JobRow> change(String id, JobStatus from, Long version, JobStatus to) {
+        return db.tx(c -> store.transition(c, id, from, version, to, JobStore.Sets.none(), null));
+    }
+
     @Test
     void aStaleVersionOrAnotherExpectedStatusDoesNotApply() throws Exception {
         String tenant = TestSupport.tenant("matrix");
         String id = TestSupport.insertJob(dataSource, tenant, JobStatus.QUEUED, 0);
 
-        assertThat(db.tx(c -> store.transition(c, id, null, 5L, JobStatus.CANCELLED, JobStore.Sets.none(), null)))
-                .as("wrong version").isEmpty();
-        assertThat(db.tx(c -> store.transition(c, id, JobStatus.VALIDATING_FILES, null, JobStatus.CANCELLED,
-                JobStore.Sets.none(), null))).as("wrong expected status").isEmpty();
-        assertThat(db.tx(c -> store.transition(c, id, JobStatus.QUEUED, 0L, JobStatus.CANCELLED,
-                JobStore.Sets.none(), null))).as("right status and version").isPresent();
-        assertThat(db.tx(c -> store.transition(c, id, JobStatus.QUEUED, 0L, JobStatus.CANCELLED,
-                JobStore.Sets.none(), null))).as("the same change twice").isEmpty();
+        assertThat(change(id, null, 5L, JobStatus.CANCELLED)).as("wrong version").isEmpty();
+        assertThat(change(id, JobStatus.VALIDATING_FILES, null, JobStatus.CANCELLED)).as("wrong expected status").isEmpty();
+        assertThat(change(id, JobStatus.QUEUED, 0L, JobStatus.CANCELLED)).as("right status and version").isPresent();
+        assertThat(change(id, JobStatus.QUEUED, 0L, JobStatus.CANCELLED)).as("the same change twice").isEmpty();
         assertThat(TestSupport.count(dataSource, "select version from scheduler.jobs where id = ?", id)).isEqualTo(1);
     }
 }

@@ -49,6 +49,8 @@ class WorkerEventsTest {
     Dispatcher dispatcher;
     @Inject
     OutboxPublisher publisher;
+    @Inject
+    WorkerEventHandler handler;
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrap;
 
@@ -123,6 +125,22 @@ class WorkerEventsTest {
     }
 
     @Test
+    void unreadableOrIncompleteEventsAreDroppedWithoutWriting() throws Exception {
+        assertThat(handler.handle("{not json")).isEqualTo(WorkerEventHandler.Outcome.REJECTED);
+        assertThat(handler.handle("{\"job_id\": \"" + job.id() + "\", \"surprise\": 1}"))
+                .isEqualTo(WorkerEventHandler.Outcome.REJECTED);
+        WorkerEvent noId = new WorkerEvent(job.id(), job.attempt(), job.leaseToken(), "w", WorkerEvent.Kind.PROGRESS, null);
+        assertThat(handler.handle(noId)).isEqualTo(WorkerEventHandler.Outcome.REJECTED);
+        WorkerEvent unknownJob = new WorkerEvent("ftjob-nope", 1, "t", "w", WorkerEvent.Kind.HEARTBEAT, null);
+        assertThat(handler.handle(unknownJob)).isEqualTo(WorkerEventHandler.Outcome.UNKNOWN_JOB);
+        // a poison record on the topic does not stop the consumer: later events still apply
+        TestSupport.produce(bootstrap, Topics.JOB_EVENTS, job.id(), "{not json");
+        drain();
+        assertThat(TestSupport.count(dataSource, "select count(*) from scheduler.job_events where job_id = ?", job.id()))
+                .as("the dispatch state event and the marker").isEqualTo(2);
+    }
+
+    @Test
     void eventsOfAnotherLeaseAreIgnored() throws Exception {
         send("not-the-lease", WorkerEvent.Kind.SUCCEEDED, "ev-stale", "done", Map.of("adapter_id", "adapter-x"));
         drain();
@@ -155,10 +173,12 @@ class WorkerEventsTest {
                 .extract().jsonPath().getList("data.findAll { it.type == 'state' }.data.status");
         assertThat(states).containsExactly("running", "succeeded");
 
-        // the job is finished: a late failure from the same worker changes nothing
-        send(WorkerEvent.Kind.FAILED, "ev-late", "boom", Map.of());
-        drain();
+        // the job is finished and its lease gone: a late failure from the same worker changes nothing
+        WorkerEvent late = new WorkerEvent(job.id(), job.attempt(), job.leaseToken(), "worker-1", WorkerEvent.Kind.FAILED,
+                new JobEvent("ev-late", JobEvent.OBJECT, 0, EventLevel.ERROR, EventType.MESSAGE, "boom", Map.of()));
+        assertThat(handler.handle(Json.mapper().writeValueAsString(late))).isEqualTo(WorkerEventHandler.Outcome.STALE);
         assertThat(column("status")).isEqualTo("succeeded");
+        assertThat(events("ev-late")).isZero();
     }
 
     @Test

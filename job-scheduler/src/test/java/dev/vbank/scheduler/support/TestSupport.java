@@ -108,14 +108,14 @@ public final class TestSupport {
     }
 
     public interface SqlCheck {
-        boolean test() throws SQLException;
+        boolean test() throws Exception;
     }
 
     public static BooleanSupplier sql(SqlCheck check) {
         return () -> {
             try {
                 return check.test();
-            } catch (SQLException e) {
+            } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
         };
