@@ -7,6 +7,7 @@ import dev.vbank.testkit.S3Server;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -178,7 +179,11 @@ public final class LocalInfra {
 
     private void lock(Path lockFile) throws IOException {
         lockChannel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        lock = lockChannel.tryLock();
+        try {
+            lock = lockChannel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            lock = null; // held by this same JVM
+        }
         if (lock == null) {
             lockChannel.close();
             throw new IllegalStateException("another LocalInfra holds " + lockFile + " (is the platform already up"
