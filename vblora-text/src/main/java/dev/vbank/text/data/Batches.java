@@ -41,11 +41,32 @@ public final class Batches {
         return (data.size() + batchSize - 1) / batchSize;
     }
 
+    public int batchSize() {
+        return batchSize;
+    }
+
+    /** Rows in batch {@code index} of an epoch (the last one may be short). */
+    public int rowsInBatch(int index) {
+        if (index < 0 || index >= batchesPerEpoch()) {
+            throw new IndexOutOfBoundsException("batch " + index + " of " + batchesPerEpoch());
+        }
+        return Math.min(batchSize, data.size() - index * batchSize);
+    }
+
     /** Rows shuffled by (seed, epoch): reproducible, different every epoch. */
     public Iterable<LabeledBatch> epoch(long seed, int epoch) {
+        return epoch(seed, epoch, 0);
+    }
+
+    /** The same order as {@link #epoch(long, int)}, starting at batch {@code fromBatch} (resuming mid-epoch). */
+    public Iterable<LabeledBatch> epoch(long seed, int epoch, int fromBatch) {
+        if (fromBatch < 0 || fromBatch > batchesPerEpoch()) {
+            throw new IndexOutOfBoundsException("batch " + fromBatch + " of " + batchesPerEpoch());
+        }
         List<Integer> order = new ArrayList<>(IntStream.range(0, data.size()).boxed().toList());
         java.util.Collections.shuffle(order, new Random(seed * 1_000_003L + epoch));
-        return () -> iterate(order);
+        List<Integer> rest = order.subList(Math.min(order.size(), fromBatch * batchSize), order.size());
+        return () -> iterate(rest);
     }
 
     /** Rows in dataset order (evaluation). */
