@@ -32,6 +32,9 @@ final class ManifestChecker {
     private static final Pattern IMAGE = Pattern.compile("vbank/([a-z-]+):(.+)");
     private static final Pattern IN_CLUSTER_URL = Pattern.compile("https?://([a-z0-9-]+):(\\d+)(/.*)?");
 
+    static final Map<String, String> API_VERSIONS = Map.of("ConfigMap", "v1", "Secret", "v1", "Service", "v1",
+            "Deployment", "apps/v1", "HorizontalPodAutoscaler", "autoscaling/v2");
+
     private final Manifests m;
     private final List<String> problems = new ArrayList<>();
 
@@ -97,6 +100,15 @@ final class ManifestChecker {
         List<K8sDoc> services = new ArrayList<>();
         List<K8sDoc> hpas = new ArrayList<>();
         for (K8sDoc d : m.k8s) {
+            String expectedApi = API_VERSIONS.get(d.kind());
+            if (expectedApi == null) {
+                problem(d + ": unexpected kind " + d.kind() + " (known: " + API_VERSIONS.keySet() + ")");
+            } else if (!expectedApi.equals(d.doc().get("apiVersion"))) {
+                problem(d + ": apiVersion " + d.doc().get("apiVersion") + ", expected " + expectedApi);
+            }
+            if ("null".equals(d.name())) {
+                problem(d + ": no metadata.name");
+            }
             switch (d.kind()) {
                 case "ConfigMap" -> configMaps.put(d.name(), keys(map(d.doc(), "data")));
                 case "Secret" -> {

@@ -169,6 +169,14 @@ class ManifestConsistencyTest {
     }
 
     @Test
+    void aWrongApiVersionIsReported() {
+        doc("HorizontalPodAutoscaler", "gpu-worker").doc().put("apiVersion", "autoscaling/v2beta2");
+
+        assertThat(new ManifestChecker(manifests).check())
+                .anyMatch(p -> p.contains("HorizontalPodAutoscaler gpu-worker") && p.contains("apiVersion autoscaling/v2beta2, expected autoscaling/v2"));
+    }
+
+    @Test
     void aMissingApplicationPropertiesFileOrPortFailsWithAClearMessage(@TempDir Path dir) throws IOException {
         assertThatThrownBy(() -> Manifests.readProperties(dir.resolve("application.properties")))
                 .hasMessageContaining("missing").hasMessageContaining("quarkus.http.port");
