@@ -65,6 +65,9 @@ class LocalPlatformIT {
             assertThat(up.exitCode()).as("vbank-local up:\n" + up.output()).isZero();
             assertThat(up.output()).contains("vbank is up");
             assertAllReady();
+            Result status = run(dataDir, "status");
+            assertThat(status.exitCode()).as("status while up:\n" + status.output()).isZero();
+            assertThat(status.output()).contains("5 of 5 ready");
 
             Map<String, String> env = infraEnv(dataDir);
             byte[] payload = new byte[3 * 1024 * 1024 + 17];
@@ -93,6 +96,9 @@ class LocalPlatformIT {
             for (int port : ALL_PORTS) {
                 assertThat(portFree(port)).as("port " + port + " still taken after down").isTrue();
             }
+            Result statusDown = run(dataDir, "status");
+            assertThat(statusDown.exitCode()).as("status after down").isNotZero();
+            assertThat(statusDown.output()).contains("0 of 5 ready");
             try (Stream<Path> left = Files.list(dataDir.resolve("run"))) {
                 assertThat(left.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".pid") || n.endsWith(".env")))
                         .as("pid/env files left after down").isEmpty();
