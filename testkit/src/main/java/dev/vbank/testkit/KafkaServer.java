@@ -57,6 +57,10 @@ public final class KafkaServer implements AutoCloseable {
      * @param port   fixed client port, or 0 for a free one (the controller always takes a free port)
      */
     public static KafkaServer start(Path logDir, int port) {
+        return OwnClassLoader.call(() -> doStart(logDir, port));
+    }
+
+    private static KafkaServer doStart(Path logDir, int port) {
         boolean temporary = logDir == null;
         Path dir = temporary ? Dirs.createTemp("vbank-kafka-") : Dirs.createPersistent(logDir);
         int clientPort = Ports.orFree(port);
@@ -165,10 +169,10 @@ public final class KafkaServer implements AutoCloseable {
 
     /** A new admin client for this broker; the caller closes it. */
     public Admin admin() {
-        return Admin.create(Map.of(
+        return OwnClassLoader.call(() -> Admin.create(Map.of(
                 AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
                 AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000",
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "15000"));
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "15000")));
     }
 
     /** Creates the topics with one partition each; topics that already exist are left alone. */

@@ -52,6 +52,10 @@ public final class S3Server implements AutoCloseable {
      * @param port    fixed port, or 0 for a free one
      */
     public static S3Server start(Path baseDir, int port, String accessKey, String secretKey) {
+        return OwnClassLoader.call(() -> doStart(baseDir, port, accessKey, secretKey));
+    }
+
+    private static S3Server doStart(Path baseDir, int port, String accessKey, String secretKey) {
         if (accessKey == null || accessKey.isBlank() || secretKey == null || secretKey.isBlank()) {
             throw new IllegalArgumentException("S3 access key and secret key must not be blank");
         }

@@ -39,4 +39,34 @@ class VbankInfraResourceTest {
         assertThat(again.start()).as("one shared server per JVM")
                 .containsEntry("quarkus.datasource.jdbc.url", config.get("quarkus.datasource.jdbc.url"));
     }
+
+    @Test
+    void sharesServersAcrossClassLoaders() throws Exception {
+        VbankInfraResource resource = new VbankInfraResource();
+        resource.init(Map.of("needs", "postgres"));
+        String url = resource.start().get("quarkus.datasource.jdbc.url");
+
+        // what Quarkus does on an application restart: test resources come from a fresh class loader
+        java.net.URL[] path = {VbankInfraResource.class.getProtectionDomain().getCodeSource().getLocation()};
+        try (java.net.URLClassLoader isolated = new java.net.URLClassLoader(path, ClassLoader.getSystemClassLoader()) {
+            @Override
+            protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+                if (name.startsWith("dev.vbank.testkit.")) {
+                    synchronized (getClassLoadingLock(name)) {
+                        Class<?> c = findLoadedClass(name);
+                        return c != null ? c : findClass(name);
+                    }
+                }
+                return super.loadClass(name, resolve);
+            }
+        }) {
+            Class<?> reloaded = isolated.loadClass(VbankInfraResource.class.getName());
+            assertThat(reloaded).isNotSameAs(VbankInfraResource.class);
+            Object other = reloaded.getConstructor().newInstance();
+            reloaded.getMethod("init", Map.class).invoke(other, Map.of("needs", "postgres"));
+            @SuppressWarnings("unchecked")
+            Map<String, String> otherConfig = (Map<String, String>) reloaded.getMethod("start").invoke(other);
+            assertThat(otherConfig).containsEntry("quarkus.datasource.jdbc.url", url);
+        }
+    }
 }
