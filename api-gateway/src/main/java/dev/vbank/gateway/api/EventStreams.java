@@ -1,0 +1,174 @@
+package dev.vbank.gateway.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.vbank.gateway.GatewayConfig;
+import dev.vbank.gateway.downstream.Downstream;
+import dev.vbank.gateway.downstream.SchedulerClient;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.sse.Sse;
+import jakarta.ws.rs.sse.SseEventSink;
+import org.eclipse.microprofile.rest.client.inject.RestClient;
+import org.jboss.logging.Logger;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Server-sent events of jobs. Each open stream polls the scheduler's events page ({@code after=<last id>}) on a small
+ * shared timer pool, so an idle stream holds no thread; a stream ends after the job's terminal state event.
+ */
+@ApplicationScoped
+public class EventStreams {
+
+    private static final Logger LOG = Logger.getLogger(EventStreams.class);
+    private static final String SERVICE = "job-scheduler";
+    static final Set<String> TERMINAL = Set.of("succeeded", "failed", "cancelled");
+
+    private final SchedulerClient scheduler;
+    private final long pollMillis;
+    private final long statusMillis;
+    private final ScheduledExecutorService timer;
+    private final AtomicInteger open = new AtomicInteger();
+
+    public EventStreams(@RestClient SchedulerClient scheduler, GatewayConfig config) {
+        this.scheduler = scheduler;
+        this.pollMillis = Math.max(20, config.sse().pollInterval().toMillis());
+        this.statusMillis = Math.max(pollMillis, config.sse().statusInterval().toMillis());
+        AtomicInteger n = new AtomicInteger();
+        this.timer = Executors.newScheduledThreadPool(2, r -> {
+            Thread t = new Thread(r, "vbank-sse-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public int openStreams() {
+        return open.get();
+    }
+
+    /** Checks the job and the resume point with a first page (errors answer as JSON), then streams. */
+    public void open(String tenant, String jobId, String after, SseEventSink sink, Sse sse) {
+        Stream s = new Stream(tenant, jobId, after, sink, sse);
+        JsonNode first = s.page().orRelay().json(SERVICE);
+        open.incrementAndGet();
+        s.deliver(first);
+    }
+
+    @PreDestroy
+    void stop() {
+        timer.shutdownNow();
+    }
+
+    private final class Stream {
+        final String tenant;
+        final String jobId;
+        final SseEventSink sink;
+        final Sse sse;
+        String after;
+        long lastStatusCheck = System.nanoTime();
+        boolean finishing;
+        boolean closed;
+
+        Stream(String tenant, String jobId, String after, SseEventSink sink, Sse sse) {
+            this.tenant = tenant;
+            this.jobId = jobId;
+            this.after = after;
+            this.sink = sink;
+            this.sse = sse;
+        }
+
+        Downstream.Fetched page() {
+            Map<String, String> query = new LinkedHashMap<>();
+            query.put("limit", "100");
+            if (after != null) {
+                query.put("after", after);
+            }
+            return Downstream.fetch(SERVICE, () -> scheduler.events(tenant, jobId, query));
+        }
+
+        void poll() {
+            if (closed) {
+                return;
+            }
+            if (sink.isClosed()) {
+                close();
+                return;
+            }
+            try {
+                Downstream.Fetched f = page();
+                if (f.status() == 404) {
+                    close();
+                    return;
+                }
+                if (!f.ok()) {
+                    LOG.debugf("events of %s answered %d; retrying", jobId, f.status());
+                    schedule(statusMillis);
+                    return;
+                }
+                deliver(f.json(SERVICE));
+            } catch (ApiException e) {
+                schedule(statusMillis);
+            } catch (RuntimeException e) {
+                LOG.warn("event stream failed", e);
+                close();
+            }
+        }
+
+        void deliver(JsonNode page) {
+            int n = 0;
+            for (JsonNode event : page.path("data")) {
+                n++;
+                String id = event.path("id").asText();
+                sink.send(sse.newEventBuilder().id(id).mediaType(MediaType.APPLICATION_JSON_TYPE)
+                        .data(String.class, event.toString()).build());
+                after = id;
+                if (event.path("type").asText().equals("state")
+                        && TERMINAL.contains(event.path("data").path("status").asText())) {
+                    close();
+                    return;
+                }
+            }
+            if (page.path("has_more").asBoolean(false)) {
+                schedule(0);
+                return;
+            }
+            if (finishing) {
+                close();
+                return;
+            }
+            if (n == 0 && System.nanoTime() - lastStatusCheck > statusMillis * 1_000_000L) {
+                lastStatusCheck = System.nanoTime();
+                Downstream.Fetched job = Downstream.fetch(SERVICE, () -> scheduler.get(tenant, jobId));
+                if (job.status() == 404 || job.ok() && TERMINAL.contains(job.json(SERVICE).path("status").asText())) {
+                    finishing = true; // one more page for events written before the job ended, then close
+                    schedule(0);
+                    return;
+                }
+            }
+            schedule(pollMillis);
+        }
+
+        void schedule(long delayMillis) {
+            try {
+                timer.schedule(this::poll, delayMillis, TimeUnit.MILLISECONDS);
+            } catch (RuntimeException e) {
+                close();
+            }
+        }
+
+        void close() {
+            if (!closed) {
+                closed = true;
+                open.decrementAndGet();
+                sink.close();
+            }
+        }
+    }
+}
