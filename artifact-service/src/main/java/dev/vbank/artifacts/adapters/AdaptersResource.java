@@ -1,0 +1,70 @@
+package dev.vbank.artifacts.adapters;
+
+import dev.vbank.artifacts.api.ApiException;
+import dev.vbank.artifacts.api.Downloads;
+import dev.vbank.artifacts.store.ObjectStore;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import org.jboss.resteasy.reactive.RestPath;
+import org.jboss.resteasy.reactive.RestQuery;
+
+import java.io.InputStream;
+
+@Path("/internal/tenants/{tenant}/adapters")
+@Produces(MediaType.APPLICATION_JSON)
+public class AdaptersResource {
+
+    private final AdapterService adapters;
+    private final ObjectStore store;
+
+    public AdaptersResource(AdapterService adapters, ObjectStore store) {
+        this.adapters = adapters;
+        this.store = store;
+    }
+
+    @POST
+    @Consumes(MediaType.WILDCARD)
+    public Response upload(@RestPath String tenant, @RestQuery("job_id") String jobId,
+                           @RestQuery("base_model") String baseModel, @RestQuery("training_file") String trainingFile,
+                           @RestQuery String method, @HeaderParam("Content-Length") Long contentLength,
+                           InputStream body) {
+        AdapterService.Created c = adapters.create(tenant,
+                new AdapterService.Lineage(jobId, baseModel, trainingFile, method),
+                contentLength == null ? -1 : contentLength, body);
+        return Response.status(c.created() ? 201 : 200).entity(c.adapter()).build();
+    }
+
+    @GET
+    @Path("/{id}")
+    public AdapterObject get(@RestPath String tenant, @RestPath String id) {
+        return adapters.get(tenant, id).adapter();
+    }
+
+    @GET
+    @Path("/{id}/content")
+    @Produces({MediaType.APPLICATION_OCTET_STREAM, "application/zip", MediaType.APPLICATION_JSON})
+    public Response content(@RestPath String tenant, @RestPath String id, @RestQuery String format) {
+        String f = format == null || format.isEmpty() ? "compact" : format;
+        if (!f.equals("compact") && !f.equals("peft") && !f.equals("merged")) {
+            throw ApiException.invalid("format", "format must be compact, peft or merged");
+        }
+        AdapterService.Stored s = adapters.get(tenant, id);
+        return switch (f) {
+            case "compact" -> Downloads.of(adapters.compact(s), MediaType.APPLICATION_OCTET_STREAM, id + ".vbank");
+            case "peft" -> Downloads.of(adapters.peftZip(s), "application/zip", id + "-peft.zip");
+            default -> Downloads.of(adapters.merged(s), MediaType.APPLICATION_OCTET_STREAM, id + "-merged.safetensors");
+        };
+    }
+
+    @GET
+    @Path("/{id}/url")
+    public ObjectStore.Presigned url(@RestPath String tenant, @RestPath String id) {
+        return store.presign(adapters.get(tenant, id).objectKey());
+    }
+}
