@@ -93,6 +93,9 @@ class EndToEndLoopsTest {
                     .body("trained_steps", org.hamcrest.Matchers.is(12));
             assertThat(TestSupport.count(dataSource, "select count(*) from scheduler.outbox where published_at is null"))
                     .isZero();
+            String metrics = given().accept(ContentType.TEXT).get("/q/metrics").then().statusCode(200).extract().asString();
+            assertThat(metrics).contains("vbank_scheduler_dispatched_total", "vbank_scheduler_outbox_published_total",
+                    "vbank_scheduler_leases_expired_total{outcome=\"queued\"", "vbank_scheduler_worker_events_total");
         }
     }
 }

@@ -7,6 +7,8 @@ import dev.vbank.scheduler.SchedulerConfig;
 import dev.vbank.scheduler.db.Db;
 import dev.vbank.scheduler.jobs.JobRow;
 import dev.vbank.scheduler.jobs.JobStore;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
@@ -59,11 +61,14 @@ public class Dispatcher {
     private final Db db;
     private final JobStore store;
     private final SchedulerConfig config;
+    private final Counter dispatched;
 
-    public Dispatcher(Db db, JobStore store, SchedulerConfig config) {
+    public Dispatcher(Db db, JobStore store, SchedulerConfig config, MeterRegistry registry) {
         this.db = db;
         this.store = store;
         this.config = config;
+        this.dispatched = Counter.builder("vbank.scheduler.dispatched").description("job attempts dispatched")
+                .register(registry);
     }
 
     /** One dispatch round; returns the claimed jobs in fair-share order. */
@@ -86,6 +91,7 @@ public class Dispatcher {
             return jobs;
         });
         if (!claimed.isEmpty()) {
+            dispatched.increment(claimed.size());
             LOG.debugf("dispatched %d job(s)", claimed.size());
         }
         return claimed;

@@ -4,6 +4,7 @@ import dev.vbank.common.job.JobStatus;
 import dev.vbank.scheduler.db.Db;
 import dev.vbank.scheduler.jobs.JobRow;
 import dev.vbank.scheduler.jobs.JobStore;
+import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
@@ -24,10 +25,12 @@ public class LeaseReaper {
 
     private final Db db;
     private final JobStore store;
+    private final MeterRegistry registry;
 
-    public LeaseReaper(Db db, JobStore store) {
+    public LeaseReaper(Db db, JobStore store, MeterRegistry registry) {
         this.db = db;
         this.store = store;
+        this.registry = registry;
     }
 
     /** One round; returns the jobs it changed, as they are now. */
@@ -63,6 +66,7 @@ public class LeaseReaper {
                             .orElseThrow();
                 }
                 changed.add(after);
+                registry.counter("vbank.scheduler.leases.expired", "outcome", after.status().wireName()).increment();
                 LOG.infof("lease of %s (attempt %d) expired: now %s", job.id(), job.attempt(), after.status());
             }
             return changed;

@@ -2,6 +2,8 @@ package dev.vbank.scheduler.dispatch;
 
 import dev.vbank.scheduler.SchedulerConfig;
 import dev.vbank.scheduler.db.Db;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -39,10 +41,14 @@ public class OutboxPublisher {
     private final Db db;
     private final SchedulerConfig config;
     private final String bootstrapServers;
+    private final Counter published;
     private Producer<String, String> producer;
 
     public OutboxPublisher(Db db, SchedulerConfig config,
-                           @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers) {
+                           @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers,
+                           MeterRegistry registry) {
+        this.published = Counter.builder("vbank.scheduler.outbox.published").description("outbox records sent to Kafka")
+                .register(registry);
         this.db = db;
         this.config = config;
         this.bootstrapServers = bootstrapServers;
@@ -83,6 +89,7 @@ public class OutboxPublisher {
                 ps.setArray(1, c.createArrayOf("bigint", rows.stream().map(Row::id).toArray()));
                 ps.executeUpdate();
             }
+            published.increment(rows.size());
             return rows.size();
         });
     }

@@ -9,6 +9,7 @@ import dev.vbank.scheduler.SchedulerConfig;
 import dev.vbank.scheduler.db.Db;
 import dev.vbank.scheduler.jobs.JobRow;
 import dev.vbank.scheduler.jobs.JobStore;
+import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
@@ -39,14 +40,23 @@ public class WorkerEventHandler {
     private final Db db;
     private final JobStore store;
     private final SchedulerConfig config;
+    private final MeterRegistry registry;
 
-    public WorkerEventHandler(Db db, JobStore store, SchedulerConfig config) {
+    public WorkerEventHandler(Db db, JobStore store, SchedulerConfig config, MeterRegistry registry) {
         this.db = db;
         this.store = store;
         this.config = config;
+        this.registry = registry;
     }
 
     public Outcome handle(String json) {
+        Outcome outcome = parseAndApply(json);
+        registry.counter("vbank.scheduler.worker.events", "outcome", outcome.name().toLowerCase(java.util.Locale.ROOT))
+                .increment();
+        return outcome;
+    }
+
+    private Outcome parseAndApply(String json) {
         WorkerEvent event;
         try {
             event = Json.mapper().readValue(json, WorkerEvent.class);

@@ -130,6 +130,31 @@ class JobApiTest {
     }
 
     @Test
+    void concurrentRequestsWithOneIdempotencyKeyMakeOneJob() throws Exception {
+        String tenant = TestSupport.tenant("api");
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(6);
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        List<java.util.concurrent.Future<String>> answers = new ArrayList<>();
+        try {
+            for (int i = 0; i < 6; i++) {
+                answers.add(pool.submit(() -> {
+                    go.await();
+                    return create(tenant, body("file-1", ""), "race-key").statusCode(200).extract().<String>path("id");
+                }));
+            }
+            go.countDown();
+            java.util.Set<String> ids = new java.util.HashSet<>();
+            for (var answer : answers) {
+                ids.add(answer.get(60, java.util.concurrent.TimeUnit.SECONDS));
+            }
+            assertThat(ids).hasSize(1);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(jobs(tenant)).isEqualTo(1);
+    }
+
+    @Test
     void listPagesNewestFirstWithHasMoreAndFiltersByMetadata() {
         String tenant = TestSupport.tenant("api");
         List<String> ids = new ArrayList<>();

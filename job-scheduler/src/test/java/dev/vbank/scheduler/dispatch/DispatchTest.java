@@ -115,6 +115,37 @@ class DispatchTest {
     }
 
     @Test
+    void concurrentDispatchRoundsStillNeverExceedMaxRunningOrClaimAJobTwice() throws Exception {
+        for (int t = 0; t < 10; t++) {
+            String tenant = TestSupport.tenant("race" + t);
+            TestSupport.insertJob(dataSource, tenant, JobStatus.QUEUED, 100);
+            TestSupport.insertJob(dataSource, tenant, JobStatus.QUEUED, 0);
+        }
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        List<java.util.concurrent.Future<List<JobRow>>> rounds = new ArrayList<>();
+        try {
+            for (int i = 0; i < 8; i++) {
+                rounds.add(pool.submit(() -> {
+                    go.await();
+                    return dispatcher.dispatchOnce();
+                }));
+            }
+            go.countDown();
+            List<String> claimed = new ArrayList<>();
+            for (var round : rounds) {
+                round.get(60, java.util.concurrent.TimeUnit.SECONDS).forEach(j -> claimed.add(j.id()));
+            }
+            assertThat(claimed).hasSize(config.maxRunning()).doesNotHaveDuplicates();
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(TestSupport.count(dataSource, "select count(*) from scheduler.jobs where status = 'running'"))
+                .isEqualTo(config.maxRunning());
+        assertThat(TestSupport.count(dataSource, "select count(*) from scheduler.outbox")).isEqualTo(config.maxRunning());
+    }
+
+    @Test
     void theDispatchCommandReachesKafkaKeyedByJobIdAndIsResentAfterACrash() throws Exception {
         String tenant = TestSupport.tenant("outbox");
         String id = TestSupport.insertJob(dataSource, tenant, JobStatus.QUEUED, 0);
