@@ -37,6 +37,12 @@ public class ErrorMappers {
         return json(503, ApiError.of("unavailable", "the job database is not available; try again", null));
     }
 
+    @ServerExceptionMapper
+    public Response unexpected(Exception e) {
+        LOG.error("unexpected error", e);
+        return json(500, ApiError.of("internal_error", "internal error", null));
+    }
+
     private static Response json(int status, ApiError body) {
         return Response.status(status).type(MediaType.APPLICATION_JSON).entity(body).build();
     }

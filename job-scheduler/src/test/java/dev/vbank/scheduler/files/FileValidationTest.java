@@ -104,4 +104,18 @@ class FileValidationTest {
         assertThat(validator.validateOnce()).isEqualTo(1);
         assertThat(status(id)).isEqualTo("queued");
     }
+
+    @Test
+    void aFileThatNeverGetsProcessedFailsTheJobAfterTheTimeout() throws Exception {
+        ArtifactStub.put(tenant, "file-stuck", "uploaded");
+        String id = create("file-stuck", null);
+        TestSupport.update(dataSource,
+                "update scheduler.jobs set created_at = created_at - interval '1 day' where id = ?", id);
+        assertThat(validator.validateOnce()).isEqualTo(1);
+        given().get("/internal/tenants/{t}/jobs/{id}", tenant, id).then()
+                .body("status", is("failed"))
+                .body("error.code", is("invalid_file"))
+                .body("error.param", is("training_file"))
+                .body("error.message", containsString("file-stuck"));
+    }
 }
