@@ -1,5 +1,6 @@
 package dev.vbank.artifacts;
 
+import dev.vbank.testkit.Await;
 import dev.vbank.testkit.VbankInfraResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
@@ -18,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -44,6 +46,8 @@ class ArtifactServiceStartupTest {
 
     @Test
     void readyWithDatabaseAndS3ChecksUp() {
+        // the first Kafka/S3 round trip can outlast a check's short timeout on a loaded machine; a probe retries too
+        Await.until("ready", Duration.ofSeconds(30), () -> given().get("/q/health/ready").statusCode() == 200);
         given().get("/q/health/ready").then()
                 .statusCode(200)
                 .body("status", is("UP"))

@@ -16,7 +16,7 @@ public class ErrorMappers {
 
     @ServerExceptionMapper
     public Response api(ApiException e) {
-        if (e.status() >= 500) {
+        if (e.status() == 500) {
             LOG.errorf("%s: %s", e.code(), e.getMessage());
         }
         return json(e.status(), e.body());

@@ -44,7 +44,9 @@ public class BaseModelService {
     public BaseModelService(Db db, ObjectStore store, ArtifactsConfig config) {
         this.db = db;
         this.store = store;
-        this.local = new BaseModelStore(config.baseModels().cacheDir().orElseGet(BaseModelStore::defaultDirectory));
+        // the application class loader sees the ONNX jars in tests and in the packaged app alike
+        this.local = new BaseModelStore(config.baseModels().cacheDir().orElseGet(BaseModelStore::defaultDirectory),
+                BaseModelService.class.getClassLoader());
     }
 
     public static String objectKey(String id) {
