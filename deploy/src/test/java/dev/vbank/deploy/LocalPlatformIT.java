@@ -65,6 +65,16 @@ class LocalPlatformIT {
             assertThat(up.exitCode()).as("vbank-local up:\n" + up.output()).isZero();
             assertThat(up.output()).contains("vbank is up");
             assertAllReady();
+            // the gateway either created the first tenant or says that it cannot yet; never an invented key
+            String tenantKey = null;
+            if (up.output().contains("first tenant API key: ")) {
+                tenantKey = up.output().replaceAll("(?s).*first tenant API key: (\\S+).*", "$1");
+                assertThat(Files.readString(dataDir.resolve("tenant.json"))).contains(tenantKey);
+                assertThat(authStatus(tenantKey)).as("the new key authenticates").isNotIn(401, 403);
+                assertThat(authStatus("vbk_not-a-key")).as("a made-up key is refused").isEqualTo(401);
+            } else {
+                assertThat(up.output()).contains("tenant API not available yet");
+            }
             Result status = run(dataDir, "status");
             assertThat(status.exitCode()).as("status while up:\n" + status.output()).isZero();
             assertThat(status.output()).contains("5 of 5 ready");
@@ -111,6 +121,11 @@ class LocalPlatformIT {
             assertThat(alreadyUp.exitCode()).isZero();
             assertThat(alreadyUp.output()).contains("already up");
 
+            if (tenantKey != null) {
+                assertThat(again.output()).as("the first tenant is created once").contains("first tenant API key: " + tenantKey);
+                assertThat(authStatus(tenantKey)).as("the key still authenticates after the restart").isNotIn(401, 403);
+            }
+
             env = infraEnv(dataDir);
             try (MinioClient s3 = s3(env);
                  InputStream in = s3.getObject(GetObjectArgs.builder().bucket(env.get("VBANK_S3_BUCKET")).object(key).build())) {
@@ -141,6 +156,13 @@ class LocalPlatformIT {
                     HttpResponse.BodyHandlers.ofString());
             assertThat(r.statusCode()).as(e.getKey() + " /q/health/ready: " + r.body()).isEqualTo(200);
         }
+    }
+
+    /** Status of an authenticated gateway call: 401/403 mean the key was not accepted. */
+    private int authStatus(String key) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:8080/v1/files"))
+                        .header("Authorization", "Bearer " + key).timeout(Duration.ofSeconds(30)).build(),
+                HttpResponse.BodyHandlers.discarding()).statusCode();
     }
 
     private static void assertNoneAlive(List<Long> pids) throws InterruptedException {
