@@ -61,6 +61,13 @@ public class ErrorMappers {
         return json(500, ApiError.of("object_missing", "the stored object is missing", null));
     }
 
+    /** Anything unforeseen still leaves as JSON, without internals. */
+    @ServerExceptionMapper
+    public Response unexpected(RuntimeException e) {
+        LOG.error("unexpected error", e);
+        return json(500, ApiError.of("internal_error", "internal error", null));
+    }
+
     static Response json(int status, ApiError body) {
         return Response.status(status).type(MediaType.APPLICATION_JSON).entity(body).build();
     }
