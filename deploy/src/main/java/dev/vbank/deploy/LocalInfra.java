@@ -154,6 +154,9 @@ public final class LocalInfra {
     }
 
     synchronized void stop() {
+        if (lock == null) {
+            return; // never owned this data dir: its ready file, if any, belongs to the instance that does
+        }
         try {
             Files.deleteIfExists(envFile());
         } catch (IOException e) {
@@ -163,13 +166,12 @@ public final class LocalInfra {
             closers.pop().run();
         }
         try {
-            if (lock != null) {
-                lock.release();
-                lockChannel.close();
-            }
+            lock.release();
+            lockChannel.close();
         } catch (IOException ignored) {
             // the process is ending; the OS drops the lock anyway
         }
+        lock = null;
         log("stopped");
     }
 

@@ -76,6 +76,7 @@ class LocalInfraTest {
 
             LocalInfra second = new LocalInfra(LocalInfra.Options.parse(args));
             assertThatThrownBy(second::start).hasMessageContaining("another LocalInfra holds");
+            second.stop(); // what its shutdown hook would do
             assertThat(envFile).as("a refused second instance must not touch the first one's ready file").exists();
         } finally {
             first.stop();
