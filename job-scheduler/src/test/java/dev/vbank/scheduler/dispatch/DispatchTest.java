@@ -115,6 +115,34 @@ class DispatchTest {
     }
 
     @Test
+    void aRoundWaitsForTheRoundInProgressElsewhereAndCountsWhatThatOneClaimed() throws Exception {
+        TestSupport.insertJob(dataSource, TestSupport.tenant("wait"), JobStatus.QUEUED, 0);
+        TestSupport.insertJob(dataSource, TestSupport.tenant("wait"), JobStatus.QUEUED, 0);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try (java.sql.Connection other = dataSource.getConnection()) {
+            // another replica's round, in flight: it holds the dispatch lock and has claimed every slot, uncommitted
+            other.setAutoCommit(false);
+            try (var st = other.prepareStatement("select pg_advisory_xact_lock(?)")) {
+                st.setLong(1, Dispatcher.DISPATCH_LOCK);
+                st.execute();
+            }
+            for (int i = 0; i < config.maxRunning(); i++) {
+                TestSupport.insertJob(other, TestSupport.tenant("other"), JobStatus.RUNNING, 0);
+            }
+            java.util.concurrent.Future<List<JobRow>> round = pool.submit(dispatcher::dispatchOnce);
+            Thread.sleep(700);
+            assertThat(round.isDone()).as("the round waits for the lock").isFalse();
+            other.commit();
+            assertThat(round.get(30, java.util.concurrent.TimeUnit.SECONDS)).as("no slot left after the other round")
+                    .isEmpty();
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(TestSupport.count(dataSource, "select count(*) from scheduler.jobs where status = 'queued'"))
+                .isEqualTo(2);
+    }
+
+    @Test
     void concurrentDispatchRoundsStillNeverExceedMaxRunningOrClaimAJobTwice() throws Exception {
         for (int t = 0; t < 10; t++) {
             String tenant = TestSupport.tenant("race" + t);

@@ -48,9 +48,16 @@ public final class TestSupport {
 
     /** Inserts a job straight into a status; running and cancelling jobs get a live lease. */
     public static String insertJob(DataSource ds, String tenant, JobStatus status, long ageMillis) throws SQLException {
+        try (Connection c = ds.getConnection()) {
+            return insertJob(c, tenant, status, ageMillis);
+        }
+    }
+
+    /** The same on the caller's connection (and transaction). */
+    public static String insertJob(Connection c, String tenant, JobStatus status, long ageMillis) throws SQLException {
         String id = "ftjob-test" + UUID.randomUUID().toString().replace("-", "").substring(0, 20);
         boolean leased = status == JobStatus.RUNNING || status == JobStatus.CANCELLING;
-        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement("""
+        try (PreparedStatement ps = c.prepareStatement("""
                 insert into scheduler.jobs (id, tenant_id, status, max_attempts, model, training_file, method_type, seed,
                     created_at, lease_token, lease_expires_at)
                 values (?, ?, ?, 3, 'all-minilm-l6-v2', 'file-train', 'vblora', 42,
