@@ -3,26 +3,36 @@ package dev.vbank.gateway.api;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import dev.vbank.common.json.Json;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.stream.Collectors;
 
 /** Strict JSON request bodies: any problem is a 400 whose {@code param} is the JSON path of the offending field. */
 public final class Bodies {
 
     public static final int MAX_JSON_BYTES = 256 * 1024;
+    private static final ObjectMapper STRICT = strict();
 
     private Bodies() {
     }
 
     public static <T> T read(byte[] body, Class<T> type) {
-        check(body);
+        String text = utf8(body);
         try {
-            T value = Json.mapper().readerFor(type).with(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).readValue(body);
+            T value = STRICT.readerFor(type).with(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).readValue(text);
             if (value == null) {
                 throw ApiException.invalid(null, "the body must be a JSON object");
             }
@@ -33,15 +43,44 @@ public final class Bodies {
     }
 
     public static JsonNode tree(byte[] body) {
-        check(body);
+        String text = utf8(body);
         try {
-            JsonNode node = Json.mapper().reader().with(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).readTree(body);
+            JsonNode node = STRICT.reader().with(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).readTree(text);
             if (node == null || !node.isObject()) {
                 throw ApiException.invalid(null, "the body must be a JSON object");
             }
             return node;
         } catch (IOException e) {
             throw fromJackson(e);
+        }
+    }
+
+    /** The platform mapping, and no scalar coercions: "5" is no number, 5 is no string, 0 is no boolean. */
+    private static ObjectMapper strict() {
+        ObjectMapper m = Json.configure(new ObjectMapper()).enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+        m.coercionConfigFor(LogicalType.Textual).setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+                .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+                .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
+        m.coercionConfigFor(LogicalType.Integer).setCoercion(CoercionInputShape.String, CoercionAction.Fail)
+                .setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail)
+                .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+                .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
+        m.coercionConfigFor(LogicalType.Float).setCoercion(CoercionInputShape.String, CoercionAction.Fail)
+                .setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail)
+                .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
+        m.coercionConfigFor(LogicalType.Boolean).setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+                .setCoercion(CoercionInputShape.String, CoercionAction.Fail);
+        return m;
+    }
+
+    /** The body as text: UTF-8 only (Jackson would otherwise guess UTF-16 or UTF-32 from the first bytes). */
+    private static String utf8(byte[] body) {
+        check(body);
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(body)).toString();
+        } catch (CharacterCodingException e) {
+            throw new ApiException(400, "invalid_encoding", "the body must be UTF-8 encoded JSON", null);
         }
     }
 

@@ -8,7 +8,10 @@ import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.sse.Sse;
-import jakarta.ws.rs.sse.SseEventSink;
+import jakarta.ws.rs.sse.OutboundSseEvent;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.subscription.BackPressureStrategy;
+import io.smallrye.mutiny.subscription.MultiEmitter;
 import org.eclipse.microprofile.rest.client.inject.RestClient;
 import org.jboss.logging.Logger;
 
@@ -54,11 +57,15 @@ public class EventStreams {
     }
 
     /** Checks the job and the resume point with a first page (errors answer as JSON), then streams. */
-    public void open(String tenant, String jobId, String after, SseEventSink sink, Sse sse) {
-        Stream s = new Stream(tenant, jobId, after, sink, sse);
+    public Multi<OutboundSseEvent> open(String tenant, String jobId, String after, Sse sse) {
+        Stream s = new Stream(tenant, jobId, after, sse);
         JsonNode first = s.page().orRelay().json(SERVICE);
-        open.incrementAndGet();
-        s.deliver(first);
+        return Multi.createFrom().emitter(em -> {
+            s.emitter = em;
+            open.incrementAndGet();
+            em.onTermination(s::close);
+            timer.execute(() -> s.deliver(first));
+        }, BackPressureStrategy.BUFFER);
     }
 
     @PreDestroy
@@ -69,18 +76,17 @@ public class EventStreams {
     private final class Stream {
         final String tenant;
         final String jobId;
-        final SseEventSink sink;
         final Sse sse;
+        volatile MultiEmitter<? super OutboundSseEvent> emitter;
         String after;
         long lastStatusCheck = System.nanoTime();
         boolean finishing;
-        boolean closed;
+        volatile boolean closed;
 
-        Stream(String tenant, String jobId, String after, SseEventSink sink, Sse sse) {
+        Stream(String tenant, String jobId, String after, Sse sse) {
             this.tenant = tenant;
             this.jobId = jobId;
             this.after = after;
-            this.sink = sink;
             this.sse = sse;
         }
 
@@ -97,7 +103,7 @@ public class EventStreams {
             if (closed) {
                 return;
             }
-            if (sink.isClosed()) {
+            if (emitter.isCancelled()) {
                 close();
                 return;
             }
@@ -126,7 +132,10 @@ public class EventStreams {
             for (JsonNode event : page.path("data")) {
                 n++;
                 String id = event.path("id").asText();
-                sink.send(sse.newEventBuilder().id(id).mediaType(MediaType.APPLICATION_JSON_TYPE)
+                if (closed) {
+                    return;
+                }
+                emitter.emit(sse.newEventBuilder().id(id).mediaType(MediaType.APPLICATION_JSON_TYPE)
                         .data(String.class, event.toString()).build());
                 after = id;
                 if (event.path("type").asText().equals("state")
@@ -163,11 +172,11 @@ public class EventStreams {
             }
         }
 
-        void close() {
+        synchronized void close() {
             if (!closed) {
                 closed = true;
                 open.decrementAndGet();
-                sink.close();
+                emitter.complete();
             }
         }
     }

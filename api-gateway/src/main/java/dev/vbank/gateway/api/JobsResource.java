@@ -21,7 +21,8 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
 import jakarta.ws.rs.sse.Sse;
-import jakarta.ws.rs.sse.SseEventSink;
+import jakarta.ws.rs.sse.OutboundSseEvent;
+import io.smallrye.mutiny.Multi;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
@@ -137,13 +138,13 @@ public class JobsResource {
     @Produces(MediaType.SERVER_SENT_EVENTS)
     @Blocking
     @Operation(hidden = true)
-    public void stream(@PathParam("id") String id, @HeaderParam("Last-Event-ID") String lastEventId,
-                       @Context UriInfo uri, @Context SseEventSink sink, @Context Sse sse) {
+    public Multi<OutboundSseEvent> stream(@PathParam("id") String id, @HeaderParam("Last-Event-ID") String lastEventId,
+                                          @Context UriInfo uri, @Context Sse sse) {
         Params.id("id", id);
         Map<String, String> query = Params.page(uri.getQueryParameters(), false, Set.of());
         String after = lastEventId != null && !lastEventId.isBlank() ? Params.id("Last-Event-ID", lastEventId.strip())
                 : query.get("after");
-        streams.open(tenant.id(), id, after, sink, sse);
+        return streams.open(tenant.id(), id, after, sse);
     }
 
     @GET
