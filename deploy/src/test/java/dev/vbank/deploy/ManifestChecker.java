@@ -33,7 +33,12 @@ final class ManifestChecker {
     private static final Pattern IN_CLUSTER_URL = Pattern.compile("https?://([a-z0-9-]+):(\\d+)(/.*)?");
 
     static final Map<String, String> API_VERSIONS = Map.of("ConfigMap", "v1", "Secret", "v1", "Service", "v1",
-            "Deployment", "apps/v1", "HorizontalPodAutoscaler", "autoscaling/v2");
+            "Deployment", "apps/v1", "HorizontalPodAutoscaler", "autoscaling/v2", "NetworkPolicy", "networking.k8s.io/v1");
+    /** Who calls whom over HTTP (docs/ARCHITECTURE.md); network policies must let these through. */
+    static final Map<String, List<String>> CALLS = Map.of(
+            "api-gateway", List.of("job-scheduler", "artifact-service"),
+            "job-scheduler", List.of("artifact-service"),
+            "gpu-worker", List.of("artifact-service"));
 
     private final Manifests m;
     private final List<String> problems = new ArrayList<>();
@@ -218,7 +223,89 @@ final class ManifestChecker {
             problem("deploy/k8s: no HorizontalPodAutoscaler targets the gpu-worker Deployment");
         }
 
+        checkNetworkPolicies(deployments);
         checkKustomization();
+    }
+
+    private static Map<String, Object> podLabels(K8sDoc deployment) {
+        return map(map(map(map(deployment.doc(), "spec"), "template"), "metadata"), "labels");
+    }
+
+    private static boolean selects(Map<String, Object> selector, Map<String, Object> labels) {
+        return labels.entrySet().containsAll(selector.entrySet());
+    }
+
+    private void checkNetworkPolicies(List<K8sDoc> deployments) {
+        Map<String, List<K8sDoc>> byService = new LinkedHashMap<>();
+        for (K8sDoc d : deployments) {
+            for (Map<String, Object> c : maps(map(map(map(d.doc(), "spec"), "template"), "spec").get("containers"))) {
+                Matcher im = IMAGE.matcher(String.valueOf(c.get("image")));
+                if (im.matches()) {
+                    byService.computeIfAbsent(im.group(1), k -> new ArrayList<>()).add(d);
+                }
+            }
+        }
+        List<K8sDoc> policies = m.k8s.stream().filter(d -> d.kind().equals("NetworkPolicy")).toList();
+        for (K8sDoc np : policies) {
+            Map<String, Object> spec = map(np.doc(), "spec");
+            Map<String, Object> selector = map(map(spec, "podSelector"), "matchLabels");
+            List<K8sDoc> targets = deployments.stream().filter(d -> selects(selector, podLabels(d))).toList();
+            if (targets.isEmpty()) {
+                problem(np + ": podSelector " + selector + " selects no Deployment's pods");
+            }
+            Set<Integer> targetPorts = new TreeSet<>();
+            byService.forEach((service, ds) -> {
+                if (ds.stream().anyMatch(targets::contains)) {
+                    targetPorts.add(m.servicePorts.get(service));
+                }
+            });
+            for (Map<String, Object> rule : maps(spec.get("ingress"))) {
+                for (Map<String, Object> port : maps(rule.get("ports"))) {
+                    if (!targetPorts.contains(intValue(port.get("port")))) {
+                        problem(np + ": allows port " + port.get("port") + " but its pods listen on " + targetPorts);
+                    }
+                }
+                for (Map<String, Object> from : maps(rule.get("from"))) {
+                    Map<String, Object> fromSelector = map(map(from, "podSelector"), "matchLabels");
+                    if (!fromSelector.isEmpty() && deployments.stream().noneMatch(d -> selects(fromSelector, podLabels(d)))) {
+                        problem(np + ": admits pods " + fromSelector + ", which no Deployment has");
+                    }
+                }
+            }
+        }
+        for (var call : CALLS.entrySet()) {
+            for (String callee : call.getValue()) {
+                int port = m.servicePorts.get(callee);
+                for (K8sDoc target : byService.getOrDefault(callee, List.of())) {
+                    for (K8sDoc np : policies) {
+                        Map<String, Object> spec = map(np.doc(), "spec");
+                        if (!selects(map(map(spec, "podSelector"), "matchLabels"), podLabels(target))) {
+                            continue;
+                        }
+                        for (K8sDoc caller : byService.getOrDefault(call.getKey(), List.of())) {
+                            if (!admits(spec, podLabels(caller), port)) {
+                                problem(np + ": blocks " + caller.name() + " -> " + callee + ":" + port
+                                        + ", a call the platform makes");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static boolean admits(Map<String, Object> policySpec, Map<String, Object> callerLabels, int port) {
+        for (Map<String, Object> rule : maps(policySpec.get("ingress"))) {
+            List<Map<String, Object>> ports = maps(rule.get("ports"));
+            boolean portOk = ports.isEmpty() || ports.stream().anyMatch(p -> intValue(p.get("port")) == port);
+            List<Map<String, Object>> froms = maps(rule.get("from"));
+            boolean fromOk = froms.isEmpty() || froms.stream().anyMatch(f -> f.containsKey("podSelector")
+                    && selects(map(map(f, "podSelector"), "matchLabels"), callerLabels));
+            if (portOk && fromOk) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void checkContainer(K8sDoc d, String service, Map<String, Object> c,

@@ -41,7 +41,7 @@ class ManifestConsistencyTest {
     @Test
     void everyManifestParsesAndHoldsTheExpectedKinds() {
         assertThat(manifests.k8s).extracting(K8sDoc::kind)
-                .contains("ConfigMap", "Secret", "Deployment", "Service", "HorizontalPodAutoscaler");
+                .contains("ConfigMap", "Secret", "Deployment", "Service", "HorizontalPodAutoscaler", "NetworkPolicy");
         assertThat(manifests.k8s.stream().filter(d -> d.kind().equals("Deployment")).map(K8sDoc::name))
                 .containsExactlyInAnyOrder("api-gateway", "job-scheduler", "gpu-worker", "gpu-worker-cuda", "artifact-service");
         assertThat(map(manifests.compose, "services"))
@@ -174,6 +174,18 @@ class ManifestConsistencyTest {
 
         assertThat(new ManifestChecker(manifests).check())
                 .anyMatch(p -> p.contains("HorizontalPodAutoscaler gpu-worker") && p.contains("apiVersion autoscaling/v2beta2, expected autoscaling/v2"));
+    }
+
+    @Test
+    void aNetworkPolicyThatBlocksACallThePlatformMakesIsReported() {
+        K8sDoc policy = doc("NetworkPolicy", "artifact-service-internal");
+        Map<String, Object> from = maps(maps(map(policy.doc(), "spec").get("ingress")).get(0).get("from")).get(0);
+        map(from, "podSelector").put("matchLabels", new java.util.LinkedHashMap<>(Map.of("app.kubernetes.io/name", "api-gateway")));
+
+        assertThat(new ManifestChecker(manifests).check())
+                .anyMatch(p -> p.contains("NetworkPolicy artifact-service-internal") && p.contains("blocks gpu-worker-cuda -> artifact-service:8083"))
+                .anyMatch(p -> p.contains("NetworkPolicy artifact-service-internal") && p.contains("blocks job-scheduler -> artifact-service:8083"))
+                .noneMatch(p -> p.contains("blocks api-gateway"));
     }
 
     @Test
