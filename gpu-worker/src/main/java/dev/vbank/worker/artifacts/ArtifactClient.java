@@ -1,0 +1,296 @@
+package dev.vbank.worker.artifacts;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.vbank.common.json.Json;
+import dev.vbank.worker.JobFailure;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * The artifact-service endpoints a worker uses (see "artifact-service internal contract" in docs/ARCHITECTURE.md):
+ * file metadata and content, checkpoint upload and download, adapter upload. Downloads are hashed while they stream to
+ * disk and must match the {@code X-Vbank-Sha256} header. I/O errors and 5xx answers are retried.
+ */
+@ApplicationScoped
+public class ArtifactClient {
+
+    private static final Logger LOG = Logger.getLogger(ArtifactClient.class);
+    public static final String SHA_HEADER = "X-Vbank-Sha256";
+
+    public record FileInfo(String id, String filename, String sha256, long bytes, String status, String statusDetails) {
+    }
+
+    public record StoredCheckpoint(long step, String objectKey, long bytes, String sha256) {
+    }
+
+    public record StoredAdapter(String id, boolean created) {
+    }
+
+    /** A download: where it lies and the sha256 computed over its bytes. */
+    public record Download(Path file, String sha256, long bytes) {
+    }
+
+    private final ArtifactServiceConfig config;
+    private final HttpClient client;
+
+    public ArtifactClient(ArtifactServiceConfig config) {
+        this.config = config;
+        this.client = HttpClient.newBuilder().connectTimeout(config.connectTimeout()).build();
+    }
+
+    public FileInfo file(String tenant, String fileId) {
+        HttpResponse<String> r = send("GET", tenantPath(tenant) + "/files/" + enc(fileId), null,
+                HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 404) {
+            throw new JobFailure("invalid_file", "file " + fileId + " does not exist", null);
+        }
+        JsonNode n = json(expect(r, 200), r.uri());
+        return new FileInfo(n.path("id").asText(fileId), n.path("filename").asText(""), n.path("sha256").asText(""),
+                n.path("bytes").asLong(-1), n.path("status").asText(""),
+                n.hasNonNull("status_details") ? n.get("status_details").asText() : null);
+    }
+
+    /** Streams a file's content into {@code target} (via a temporary sibling), verifying the sha256 header. */
+    public Download fileContent(String tenant, String fileId, Path target, long maxBytes) {
+        return download(tenantPath(tenant) + "/files/" + enc(fileId) + "/content", target, maxBytes);
+    }
+
+    public Download checkpointContent(String tenant, String jobId, long step, Path target, long maxBytes) {
+        return download(tenantPath(tenant) + "/checkpoints/" + enc(jobId) + "/" + step + "/content", target, maxBytes);
+    }
+
+    public StoredCheckpoint putCheckpoint(String tenant, String jobId, long step, Path archive) {
+        HttpResponse<String> r = send("PUT", tenantPath(tenant) + "/checkpoints/" + enc(jobId) + "/" + step,
+                archive, HttpResponse.BodyHandlers.ofString());
+        JsonNode n = json(expect(r, 201, 200), r.uri());
+        return new StoredCheckpoint(n.path("step").asLong(step), n.path("object_key").asText(),
+                n.path("bytes").asLong(), n.path("sha256").asText());
+    }
+
+    /** Idempotent per job: a second upload for the same job answers the adapter stored first. */
+    public StoredAdapter postAdapter(String tenant, String jobId, String baseModel, String trainingFile, String method,
+                                     Path adapter) {
+        String query = "?job_id=" + enc(jobId) + "&base_model=" + enc(baseModel) + "&training_file="
+                + enc(trainingFile) + "&method=" + enc(method);
+        HttpResponse<String> r = send("POST", tenantPath(tenant) + "/adapters" + query, adapter,
+                HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 400) {
+            throw new JobFailure("adapter_rejected", "the artifact-service rejected the trained adapter: "
+                    + errorMessage(r.body()), null);
+        }
+        JsonNode n = json(expect(r, 201, 200), r.uri());
+        String id = n.path("id").asText("");
+        if (id.isEmpty()) {
+            throw new ArtifactException("adapter upload answered no id: " + r.body());
+        }
+        return new StoredAdapter(id, r.statusCode() == 201);
+    }
+
+    private Download download(String path, Path target, long maxBytes) {
+        IOException last = null;
+        for (int attempt = 1; attempt <= config.attempts(); attempt++) {
+            Path tmp = null;
+            try {
+                Files.createDirectories(target.toAbsolutePath().getParent());
+                tmp = Files.createTempFile(target.toAbsolutePath().getParent(), target.getFileName().toString(), ".part");
+                HttpResponse<InputStream> r = client.send(request(path).GET().build(),
+                        HttpResponse.BodyHandlers.ofInputStream());
+                try (InputStream in = r.body()) {
+                    if (r.statusCode() == 404) {
+                        throw new JobFailure("not_found", "the artifact-service has no " + path, null);
+                    }
+                    if (r.statusCode() >= 500) {
+                        String error = errorMessage(new String(in.readNBytes(4096), StandardCharsets.UTF_8));
+                        if (error.startsWith("corrupted_object")) {
+                            // the service verified the stored object and refused it: retrying cannot help
+                            throw new JobFailure("file_corrupted", "the artifact-service reports " + path
+                                    + " as corrupted: " + error, null);
+                        }
+                        throw new IOException("artifact-service answered " + r.statusCode() + " for " + path + ": "
+                                + error);
+                    }
+                    if (r.statusCode() != 200) {
+                        throw new ArtifactException("artifact-service answered " + r.statusCode() + " for " + path
+                                + ": " + errorMessage(new String(in.readNBytes(4096), StandardCharsets.UTF_8)));
+                    }
+                    String expected = r.headers().firstValue(SHA_HEADER).orElseThrow(() ->
+                            new ArtifactException(path + " came without the " + SHA_HEADER + " header"));
+                    MessageDigest sha = sha256();
+                    long n;
+                    try (OutputStream out = new DigestOutputStream(Files.newOutputStream(tmp), sha)) {
+                        n = copy(in, out, maxBytes, path);
+                    }
+                    String actual = HexFormat.of().formatHex(sha.digest());
+                    if (!actual.equalsIgnoreCase(expected)) {
+                        throw new JobFailure("file_corrupted", "the content of " + path + " has sha256 " + actual
+                                + " but the artifact-service announced " + expected, null);
+                    }
+                    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                    return new Download(target, actual, n);
+                }
+            } catch (IOException e) {
+                last = e;
+                LOG.warnf("download of %s failed (attempt %d of %d): %s", path, attempt, config.attempts(), e);
+                backoff(attempt);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ArtifactException("interrupted while downloading " + path, e);
+            } finally {
+                deleteQuietly(tmp);
+            }
+        }
+        throw new ArtifactException("cannot download " + path + " from the artifact-service: " + last, last);
+    }
+
+    private static long copy(InputStream in, OutputStream out, long maxBytes, String path) throws IOException {
+        byte[] buf = new byte[1 << 16];
+        long total = 0;
+        for (int r; (r = in.read(buf)) >= 0; ) {
+            total += r;
+            if (total > maxBytes) {
+                throw new JobFailure("invalid_file", path + " is larger than the worker's limit of " + maxBytes
+                        + " bytes", null);
+            }
+            out.write(buf, 0, r);
+        }
+        return total;
+    }
+
+    private <T> HttpResponse<T> send(String method, String path, Path body, HttpResponse.BodyHandler<T> handler) {
+        Exception last = null;
+        for (int attempt = 1; attempt <= config.attempts(); attempt++) {
+            try {
+                HttpRequest.Builder b = request(path);
+                if (body != null) {
+                    b.header("Content-Type", "application/octet-stream")
+                            .method(method, HttpRequest.BodyPublishers.ofFile(body));
+                } else {
+                    b.method(method, HttpRequest.BodyPublishers.noBody());
+                }
+                HttpResponse<T> r = client.send(b.build(), handler);
+                if (r.statusCode() < 500) {
+                    return r;
+                }
+                last = new IOException("answered " + r.statusCode() + ": " + r.body());
+            } catch (IOException e) {
+                last = e;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ArtifactException("interrupted during " + method + " " + path, e);
+            }
+            LOG.warnf("%s %s failed (attempt %d of %d): %s", method, path, attempt, config.attempts(), last);
+            backoff(attempt);
+        }
+        throw new ArtifactException(method + " " + path + " failed: " + last, last);
+    }
+
+    private HttpRequest.Builder request(String path) {
+        return HttpRequest.newBuilder(URI.create(config.url().replaceAll("/+$", "") + path))
+                .timeout(config.requestTimeout())
+                .header("Accept", "application/json, application/octet-stream");
+    }
+
+    private static <T> HttpResponse<T> expect(HttpResponse<T> r, int... statuses) {
+        for (int s : statuses) {
+            if (r.statusCode() == s) {
+                return r;
+            }
+        }
+        throw new ArtifactException("artifact-service answered " + r.statusCode() + " for " + r.request().method()
+                + " " + r.uri().getPath() + ": " + errorMessage(String.valueOf(r.body())));
+    }
+
+    private static JsonNode json(HttpResponse<String> r, URI uri) {
+        try {
+            return Json.mapper().readTree(r.body());
+        } catch (IOException e) {
+            throw new ArtifactException("artifact-service answered no JSON for " + uri.getPath() + ": " + r.body(), e);
+        }
+    }
+
+    /** The message of an ApiError body, or the body itself. */
+    static String errorMessage(String body) {
+        try {
+            JsonNode n = Json.mapper().readTree(body);
+            if (n != null && n.path("error").hasNonNull("message")) {
+                return n.path("error").path("code").asText("") + ": " + n.path("error").path("message").asText();
+            }
+        } catch (IOException ignored) {
+            // not JSON: the raw body says more than nothing
+        }
+        return body.length() > 500 ? body.substring(0, 500) + "…" : body;
+    }
+
+    private static String tenantPath(String tenant) {
+        return "/internal/tenants/" + enc(tenant);
+    }
+
+    private static String enc(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static String sha256(Path file) throws IOException {
+        MessageDigest sha = sha256();
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buf = new byte[1 << 16];
+            for (int r; (r = in.read(buf)) >= 0; ) {
+                sha.update(buf, 0, r);
+            }
+        }
+        return HexFormat.of().formatHex(sha.digest());
+    }
+
+    private static void backoff(int attempt) {
+        try {
+            Thread.sleep(200L * attempt * attempt);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        if (p != null) {
+            try {
+                Files.deleteIfExists(p);
+            } catch (IOException ignored) {
+                // a stray .part file in the cache directory is harmless
+            }
+        }
+    }
+
+    /** The artifact-service could not be reached or answered something the contract does not allow. */
+    public static class ArtifactException extends RuntimeException {
+        public ArtifactException(String message) {
+            super(message);
+        }
+
+        public ArtifactException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+}

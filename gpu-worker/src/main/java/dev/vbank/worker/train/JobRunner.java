@@ -1,0 +1,487 @@
+package dev.vbank.worker.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.vbank.common.command.DispatchJob;
+import dev.vbank.common.command.WorkerEvent;
+import dev.vbank.common.event.EventLevel;
+import dev.vbank.common.event.EventType;
+import dev.vbank.text.data.DataFormat;
+import dev.vbank.text.data.DatasetException;
+import dev.vbank.text.data.DatasetLimits;
+import dev.vbank.text.data.DatasetReader;
+import dev.vbank.text.data.DatasetSplits;
+import dev.vbank.text.data.Example;
+import dev.vbank.text.data.RawDataset;
+import dev.vbank.text.data.TaskType;
+import dev.vbank.text.model.BaseModel;
+import dev.vbank.text.train.Checkpoint;
+import dev.vbank.text.train.Evaluation;
+import dev.vbank.text.train.FineTuneResult;
+import dev.vbank.text.train.FineTuner;
+import dev.vbank.text.train.Progress;
+import dev.vbank.text.train.ProgressListener;
+import dev.vbank.text.train.TrainingSpec;
+import dev.vbank.worker.JobFailure;
+import dev.vbank.worker.WorkerConfig;
+import dev.vbank.worker.WorkerIdentity;
+import dev.vbank.worker.artifacts.ArtifactClient;
+import dev.vbank.worker.artifacts.DatasetCache;
+import dev.vbank.worker.kafka.CancelRegistry;
+import dev.vbank.worker.kafka.EventPublisher;
+import dev.vbank.worker.kafka.EventPublisher.Lease;
+import dev.vbank.worker.runs.RunStore;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Runs one dispatched job attempt to its end on the calling (training) thread: claims it, heartbeats, downloads the
+ * data (and the checkpoint to resume from), trains with the {@link FineTuner}, uploads checkpoints and the adapter, and
+ * publishes the outcome. Never throws for a job's own problems: they become a FAILED event.
+ * <p>
+ * Outcomes: SUCCEEDED (adapter uploaded), FAILED (the job cannot succeed: bad model, hyperparameters or data, a
+ * training error), CANCELLED (a cancel for this attempt). When the worker is shutting down, or the artifact-service is
+ * unreachable, the attempt is abandoned without an outcome: its lease runs out and the scheduler requeues the job
+ * from its last uploaded checkpoint.
+ */
+@ApplicationScoped
+public class JobRunner {
+
+    private static final Logger LOG = Logger.getLogger(JobRunner.class);
+    private static final Pattern CHECKPOINT_KEY = Pattern.compile(".*/checkpoints/([^/]+)/(\\d+)/?$");
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.ALLOW_NON_NUMERIC_NUMBERS);
+
+    public enum Outcome { SUCCEEDED, FAILED, CANCELLED, ABANDONED, DUPLICATE }
+
+    private final WorkerConfig config;
+    private final String workerId;
+    private final ArtifactClient artifacts;
+    private final DatasetCache datasets;
+    private final EventPublisher events;
+    private final CancelRegistry cancels;
+    private final RunStore runs;
+    private final TrainingEngine engine;
+    private final ScheduledExecutorService heartbeats;
+    private volatile boolean shuttingDown;
+
+    public JobRunner(WorkerConfig config, WorkerIdentity identity, ArtifactClient artifacts, EventPublisher events,
+                     CancelRegistry cancels, RunStore runs, TrainingEngine engine) {
+        this.config = config;
+        this.workerId = identity.id();
+        this.artifacts = artifacts;
+        this.datasets = new DatasetCache(artifacts, Path.of(config.cacheDir()).resolve("files"),
+                config.maxDatasetBytes());
+        this.events = events;
+        this.cancels = cancels;
+        this.runs = runs;
+        this.engine = engine;
+        this.heartbeats = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "gpu-worker-heartbeat");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Stops the running job at its next step; it ends ABANDONED (checkpoint uploaded, no outcome event). */
+    public void shutdown() {
+        shuttingDown = true;
+    }
+
+    public Outcome run(DispatchJob job) {
+        Lease lease = new Lease(job.jobId(), job.attempt(), job.leaseToken());
+        try {
+            if (!runs.claim(job.jobId(), job.attempt(), job.leaseToken(), job.tenantId(), workerId)) {
+                LOG.infof("%s attempt %d (lease %s) was started before; ignoring the repeated dispatch", job.jobId(),
+                        job.attempt(), job.leaseToken());
+                return Outcome.DUPLICATE;
+            }
+        } catch (java.sql.SQLException e) {
+            // without the claim a duplicate could train twice; the lease brings the job back if nobody runs it
+            LOG.errorf(e, "cannot record the start of %s; leaving it to the scheduler's lease", job.jobId());
+            return Outcome.ABANDONED;
+        }
+        Attempt a = new Attempt(job, lease);
+        var beat = heartbeats.scheduleAtFixedRate(a::heartbeat, 0, config.heartbeatInterval().toMillis(),
+                TimeUnit.MILLISECONDS);
+        Outcome outcome;
+        try {
+            outcome = a.run();
+        } finally {
+            beat.cancel(false);
+            deleteTree(a.work);
+        }
+        a.finish(outcome);
+        return outcome;
+    }
+
+    /** The state of one attempt. */
+    private final class Attempt implements ProgressListener {
+        final DispatchJob job;
+        final Lease lease;
+        final Path work;
+        final AtomicLong step = new AtomicLong();
+        long totalSteps;
+        long lastProgressNanos;
+        Long resumedFrom;
+        String adapterId;
+        String errorCode;
+        String errorMessage;
+        boolean ended;
+
+        Attempt(DispatchJob job, Lease lease) {
+            this.job = job;
+            this.lease = lease;
+            this.work = Path.of(config.cacheDir()).resolve("jobs")
+                    .resolve(job.jobId() + "-a" + job.attempt() + "-" + Long.toHexString(System.nanoTime()));
+        }
+
+        boolean userCancelled() {
+            return cancels.isCancelled(job.jobId(), job.attempt());
+        }
+
+        Outcome run() {
+            try {
+                if (userCancelled()) {
+                    return cancelled();
+                }
+                BaseModel bm = SpecMapper.model(job);
+                RawDataset train = read(datasets.get(job.tenantId(), job.trainingFile(), "training_file"),
+                        "training_file");
+                RawDataset validation = job.validationFile() == null ? null
+                        : read(datasets.get(job.tenantId(), job.validationFile(), "validation_file"), "validation_file");
+                TaskType task = taskOf(train);
+                DatasetSplits data;
+                try {
+                    data = DatasetSplits.of(train, validation != null ? validation : train, task);
+                } catch (DatasetException e) {
+                    throw new JobFailure("invalid_file", e.getMessage(), validation != null ? "validation_file"
+                            : "training_file", e);
+                }
+                int checkpointEvery = SpecMapper.checkpointEvery(job, config.checkpointEvery());
+                Path resumeDir = null;
+                if (job.resumeCheckpoint() != null) {
+                    resumeDir = fetchCheckpoint(job.resumeCheckpoint());
+                    // the spec must equal the checkpoint's: keep its interval even if this worker's default differs
+                    checkpointEvery = readSpec(resumeDir).path("checkpoint_every").asInt(checkpointEvery);
+                }
+                TrainingSpec spec = SpecMapper.spec(job, task, checkpointEvery);
+                if (userCancelled()) {
+                    return cancelled();
+                }
+                FineTuner tuner = engine.tuner();
+                message(EventLevel.INFO, "start", "Training " + bm.id() + " with " + spec.method().id() + " on "
+                        + engine.device() + " (worker " + workerId + ")" + (resumedFrom != null
+                        ? ", resuming from step " + resumedFrom : ""), Map.of("step", step.get()));
+                FineTuneResult result = tuner.run(spec, data.train(), validation != null ? data.validation() : null,
+                        work.resolve("out"), new FineTuner.RunOptions(this,
+                                () -> shuttingDown || userCancelled(), resumeDir));
+                step.set(result.steps());
+                if (result.status() == FineTuneResult.Status.CANCELLED) {
+                    return userCancelled() ? cancelled() : abandoned("the worker is shutting down");
+                }
+                return succeeded(bm, spec, result);
+            } catch (JobFailure e) {
+                return failed(e.code(), e.getMessage(), e.param(), e);
+            } catch (DatasetException e) {
+                return failed("invalid_file", e.getMessage(), "training_file", e);
+            } catch (ArtifactClient.ArtifactException e) {
+                return abandoned("the artifact-service is unavailable: " + e.getMessage());
+            } catch (Exception | OutOfMemoryError e) {
+                return failed("training_failed", String.valueOf(e.getMessage() != null ? e.getMessage() : e), null, e);
+            }
+        }
+
+        RawDataset read(DatasetCache.LocalFile f, String param) {
+            DataFormat format;
+            try {
+                format = DataFormat.of(Path.of(f.filename().isEmpty() ? f.fileId() : f.filename()));
+            } catch (IllegalArgumentException e) {
+                throw new JobFailure("invalid_file", "file " + f.fileId() + " (" + f.filename()
+                        + ") is neither .jsonl nor .csv", param);
+            }
+            try (var in = Files.newInputStream(f.path())) {
+                return DatasetReader.read(in, f.filename(), format, new DatasetLimits(DatasetLimits.DEFAULT.maxRows(),
+                        config.maxDatasetBytes(), DatasetLimits.DEFAULT.maxTextChars(), DatasetLimits.DEFAULT.maxErrors()));
+            } catch (DatasetException e) {
+                throw new JobFailure("invalid_file", "file " + f.fileId() + ": " + e.getMessage(), param, e);
+            } catch (IOException e) {
+                throw new JobFailure("invalid_file", "file " + f.fileId() + " is unreadable: " + e.getMessage(), param, e);
+            }
+        }
+
+        Path fetchCheckpoint(String objectKey) throws IOException {
+            Matcher m = CHECKPOINT_KEY.matcher(objectKey);
+            if (!m.matches() || !m.group(1).equals(job.jobId())) {
+                throw new JobFailure("invalid_checkpoint", "resume checkpoint '" + objectKey
+                        + "' is not a checkpoint key of " + job.jobId(), null);
+            }
+            long s = Long.parseLong(m.group(2));
+            Path zip = work.resolve("resume.zip");
+            Files.createDirectories(work);
+            artifacts.checkpointContent(job.tenantId(), job.jobId(), s, zip, config.maxDatasetBytes() * 4);
+            Path dir = work.resolve("resume");
+            CheckpointArchive.unzip(zip, dir, config.maxDatasetBytes() * 8);
+            long stateStep = readState(dir).path("step").asLong(-1);
+            if (stateStep != s) {
+                throw new JobFailure("invalid_checkpoint", "checkpoint " + objectKey + " holds step " + stateStep, null);
+            }
+            resumedFrom = s;
+            step.set(s);
+            return dir;
+        }
+
+        // ---- listener (training thread)
+
+        @Override
+        public void onStep(Progress p) {
+            step.set(p.step());
+            totalSteps = p.totalSteps();
+            long now = System.nanoTime();
+            boolean last = p.step() >= p.totalSteps();
+            if (!last && lastProgressNanos != 0 && now - lastProgressNanos < config.progressInterval().toNanos()) {
+                return;
+            }
+            lastProgressNanos = now;
+            Map<String, Object> data = new LinkedHashMap<>();
+            data.put("step", p.step());
+            data.put("total_steps", p.totalSteps());
+            putFinite(data, "epoch", p.epoch());
+            data.put("train_loss", p.loss());
+            putFinite(data, "grad_norm", p.gradNorm());
+            Map<String, Object> lrs = new LinkedHashMap<>();
+            p.learningRates().forEach((g, lr) -> lrs.put(g.name().toLowerCase(Locale.ROOT), lr));
+            data.put("learning_rates", lrs);
+            putFinite(data, "examples_per_second", p.examplesPerSecond());
+            if (Double.isFinite(p.etaSeconds())) {
+                data.put("eta_seconds", p.etaSeconds());
+                data.put("estimated_finish", Instant.now().getEpochSecond() + (long) Math.ceil(p.etaSeconds()));
+            }
+            events.publish(events.event(lease, WorkerEvent.Kind.PROGRESS, Long.toString(p.step()), EventLevel.INFO,
+                    EventType.METRICS, String.format(Locale.ROOT, "Step %d/%d: training loss=%.4f", p.step(),
+                            p.totalSteps(), p.loss()), data));
+            try {
+                runs.progress(job.jobId(), job.attempt(), job.leaseToken(), p.step(), resumedFrom);
+            } catch (java.sql.SQLException e) {
+                LOG.warnf("cannot record the progress of %s: %s", job.jobId(), e.getMessage());
+            }
+        }
+
+        @Override
+        public void onEvaluation(long s, Evaluation e) {
+            Map<String, Object> data = new LinkedHashMap<>();
+            data.put("step", s);
+            data.put("valid_examples", e.examples());
+            putFinite(data, "valid_loss", e.loss());
+            putFinite(data, "valid_accuracy", e.accuracy());
+            putFinite(data, "valid_macro_f1", e.macroF1());
+            putFinite(data, "valid_mcc", e.mcc());
+            putFinite(data, "valid_pearson", e.pearson());
+            putFinite(data, "valid_spearman", e.spearman());
+            putFinite(data, "valid_mse", e.mse());
+            events.publish(events.event(lease, WorkerEvent.Kind.PROGRESS, "eval-" + s, EventLevel.INFO,
+                    EventType.METRICS, String.format(Locale.ROOT, "Step %d: validation %s=%.4f", s, e.primaryName(),
+                            e.primary()), data));
+        }
+
+        @Override
+        public void onCheckpoint(long s, Path dir) {
+            if (userCancelled()) {
+                return; // the job ends for good: nobody will resume it
+            }
+            try {
+                Path zip = work.resolve("checkpoint-" + s + ".zip");
+                CheckpointArchive.zip(dir, zip);
+                ArtifactClient.StoredCheckpoint c = artifacts.putCheckpoint(job.tenantId(), job.jobId(), s, zip);
+                Files.deleteIfExists(zip);
+                Map<String, Object> data = new LinkedHashMap<>();
+                data.put("step", s);
+                data.put("object_key", c.objectKey());
+                data.put("bytes", c.bytes());
+                data.put("sha256", c.sha256());
+                events.publishAndWait(events.event(lease, WorkerEvent.Kind.CHECKPOINT_UPLOADED, Long.toString(s),
+                        EventLevel.INFO, EventType.MESSAGE, "Checkpoint at step " + s + " uploaded", data));
+            } catch (RuntimeException | IOException e) {
+                // a lost checkpoint only makes a later resume start earlier; training goes on
+                LOG.warnf("checkpoint of %s at step %d not uploaded: %s", job.jobId(), s, e.toString());
+                message(EventLevel.WARN, "checkpoint-failed-" + s, "Checkpoint at step " + s + " could not be"
+                        + " uploaded: " + e.getMessage(), Map.of("step", s));
+            }
+        }
+
+        // ---- outcomes
+
+        Outcome succeeded(BaseModel bm, TrainingSpec spec, FineTuneResult r) {
+            ArtifactClient.StoredAdapter adapter = artifacts.postAdapter(job.tenantId(), job.jobId(), bm.id(),
+                    job.trainingFile(), spec.method().id(), r.adapterFile());
+            adapterId = adapter.id();
+            Map<String, Object> data = new LinkedHashMap<>();
+            data.put("adapter_id", adapter.id());
+            data.put("step", r.steps());
+            data.put("total_steps", r.totalSteps());
+            if (!r.losses().isEmpty()) {
+                data.put("train_loss", r.losses().get(r.losses().size() - 1));
+            }
+            if (r.accounting() != null) {
+                data.put("trainable_parameters", r.accounting().trainable());
+                data.put("compact_bytes", r.accounting().compactBytes());
+            }
+            if (r.final_() != null) {
+                putFinite(data, "valid_loss", r.final_().loss());
+                putFinite(data, "valid_" + r.final_().primaryName(), r.final_().primary());
+            }
+            data.put("train_seconds", r.trainSeconds());
+            outcome(WorkerEvent.Kind.SUCCEEDED, EventLevel.INFO, "Training finished after " + r.steps()
+                    + " steps; adapter " + adapter.id(), data);
+            return Outcome.SUCCEEDED;
+        }
+
+        Outcome failed(String code, String message, String param, Throwable e) {
+            errorCode = code;
+            errorMessage = message;
+            if (e instanceof JobFailure) {
+                LOG.infof("%s attempt %d failed: %s: %s", job.jobId(), job.attempt(), code, message);
+            } else {
+                LOG.errorf(e, "%s attempt %d failed", job.jobId(), job.attempt());
+            }
+            Map<String, Object> data = new LinkedHashMap<>();
+            data.put("error_code", code);
+            if (param != null) {
+                data.put("error_param", param);
+            }
+            data.put("step", step.get());
+            outcome(WorkerEvent.Kind.FAILED, EventLevel.ERROR, message, data);
+            return Outcome.FAILED;
+        }
+
+        Outcome cancelled() {
+            outcome(WorkerEvent.Kind.CANCELLED, EventLevel.INFO, "Training cancelled at step " + step.get(),
+                    Map.of("step", step.get()));
+            return Outcome.CANCELLED;
+        }
+
+        Outcome abandoned(String why) {
+            synchronized (this) {
+                ended = true; // the lease must run out for the scheduler to requeue the job
+            }
+            errorMessage = why;
+            LOG.warnf("%s attempt %d abandoned at step %d: %s", job.jobId(), job.attempt(), step.get(), why);
+            message(EventLevel.WARN, "abandoned", "Attempt " + job.attempt() + " stopped at step " + step.get() + ": "
+                    + why + "; the job is retried from its last checkpoint", Map.of("step", step.get()));
+            return Outcome.ABANDONED;
+        }
+
+        void outcome(WorkerEvent.Kind kind, EventLevel level, String message, Map<String, Object> data) {
+            synchronized (this) {
+                // no heartbeat after the outcome: the scheduler would read it as the job being alive again
+                ended = true;
+            }
+            try {
+                events.publishAndWait(events.event(lease, kind, "final", level, EventType.STATE, message, data));
+            } catch (RuntimeException e) {
+                // the lease expires and the scheduler retries; the adapter upload is idempotent per job
+                LOG.errorf("outcome %s of %s not published: %s", kind, job.jobId(), e.toString());
+            }
+        }
+
+        void message(EventLevel level, String suffix, String text, Map<String, Object> data) {
+            try {
+                events.publish(events.event(lease, WorkerEvent.Kind.PROGRESS, suffix, level, EventType.MESSAGE, text,
+                        data));
+            } catch (RuntimeException e) {
+                LOG.warnf("message for %s not published: %s", job.jobId(), e.toString());
+            }
+        }
+
+        synchronized void heartbeat() {
+            if (ended) {
+                return;
+            }
+            try {
+                events.publish(events.event(lease, WorkerEvent.Kind.HEARTBEAT, null, EventLevel.INFO,
+                        EventType.MESSAGE, "heartbeat", Map.of("step", step.get())));
+            } catch (RuntimeException e) {
+                LOG.warnf("heartbeat of %s not published: %s", job.jobId(), e.toString());
+            }
+        }
+
+        void finish(Outcome outcome) {
+            RunStore.Status status = switch (outcome) {
+                case SUCCEEDED -> RunStore.Status.SUCCEEDED;
+                case FAILED -> RunStore.Status.FAILED;
+                case CANCELLED -> RunStore.Status.CANCELLED;
+                default -> RunStore.Status.INTERRUPTED;
+            };
+            try {
+                runs.finish(job.jobId(), job.attempt(), job.leaseToken(), status, step.get(), adapterId, errorCode,
+                        errorMessage);
+            } catch (java.sql.SQLException e) {
+                LOG.warnf("cannot record the end of %s: %s", job.jobId(), e.getMessage());
+            }
+        }
+    }
+
+    /** Regression when every label is a number and some are fractions; otherwise classes. */
+    static TaskType taskOf(RawDataset data) {
+        boolean allNumbers = true;
+        boolean fraction = false;
+        for (Example e : data.examples()) {
+            try {
+                BigDecimal d = new BigDecimal(e.label());
+                fraction |= d.stripTrailingZeros().scale() > 0;
+            } catch (NumberFormatException ex) {
+                allNumbers = false;
+                break;
+            }
+        }
+        return allNumbers && fraction ? TaskType.REGRESSION : TaskType.CLASSIFICATION;
+    }
+
+    static JsonNode readState(Path dir) throws IOException {
+        return JSON.readTree(Files.readString(dir.resolve(Checkpoint.STATE)));
+    }
+
+    static JsonNode readSpec(Path dir) throws IOException {
+        return readState(dir).path("spec");
+    }
+
+    private static void putFinite(Map<String, Object> data, String key, double v) {
+        if (Double.isFinite(v)) {
+            data.put(key, v);
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.delete(p);
+                } catch (IOException ignored) {
+                    // best effort: the next start's cache cleanup is not needed for correctness
+                }
+            });
+        } catch (IOException e) {
+            LOG.debugf("cannot clean %s: %s", dir, e.getMessage());
+        }
+    }
+}
