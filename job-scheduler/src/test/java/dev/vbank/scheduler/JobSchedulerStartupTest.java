@@ -1,5 +1,6 @@
 package dev.vbank.scheduler;
 
+import dev.vbank.testkit.Await;
 import dev.vbank.testkit.VbankInfraResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
@@ -13,6 +14,7 @@ import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -34,6 +36,8 @@ class JobSchedulerStartupTest {
 
     @Test
     void readyWithDatabaseAndKafkaChecksUp() {
+        // the first Kafka/S3 round trip can outlast a check's short timeout on a loaded machine; a probe retries too
+        Await.until("ready", Duration.ofSeconds(30), () -> given().get("/q/health/ready").statusCode() == 200);
         given().get("/q/health/ready").then()
                 .statusCode(200)
                 .body("status", is("UP"))
