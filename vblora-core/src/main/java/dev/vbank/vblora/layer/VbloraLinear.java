@@ -68,8 +68,8 @@ public final class VbloraLinear {
         }
         Shape shapeA = new Shape(rank, inFeatures / vectorLength, numVectors);
         Shape shapeB = new Shape(outFeatures / vectorLength, rank, numVectors);
-        NDArray a = manager.create(Init.normal(random, shapeA.size(), logitsStd), shapeA);
-        NDArray b = manager.create(Init.normal(random, shapeB.size(), logitsStd), shapeB);
+        NDArray a = OwnedArrays.of(manager, Init.normal(random, shapeA.size(), logitsStd), shapeA);
+        NDArray b = OwnedArrays.of(manager, Init.normal(random, shapeB.size(), logitsStd), shapeB);
         a.setRequiresGradient(true);
         b.setRequiresGradient(true);
         return new VbloraLinear(inFeatures, outFeatures, rank, topk, a, b);

@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.norm.LayerNorm;
+import dev.vbank.vblora.layer.Scalars;
 
 /**
  * The BERT encoder forward pass (HF {@code BertModel} without the pooler): embeddings (word + position 0..L−1 +
@@ -55,7 +56,7 @@ public final class BertEncoder {
         EncoderShape s = w.shape();
         int heads = s.numHeads();
         int d = s.headSize();
-        NDArray q = linear(w, pass, l, "attention.self.query", hidden).mul((float) (1.0 / Math.sqrt(d)));
+        NDArray q = Scalars.mul(linear(w, pass, l, "attention.self.query", hidden), (float) (1.0 / Math.sqrt(d)));
         NDArray k = linear(w, pass, l, "attention.self.key", hidden);
         NDArray v = linear(w, pass, l, "attention.self.value", hidden);
         NDArray qh = q.reshape(batch, len, heads, d).transpose(0, 2, 1, 3);

@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
 import dev.vbank.vblora.format.Tensor;
 import dev.vbank.vblora.layer.Init;
+import dev.vbank.vblora.layer.OwnedArrays;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,7 +43,7 @@ public final class ClassificationHead implements AutoCloseable {
             throw new IllegalArgumentException("num_labels: must be >= 1, was " + numLabels);
         }
         NDManager manager = parent.newSubManager();
-        NDArray w = manager.create(Init.normal(new Random(seed), (long) numLabels * hidden, 0.02),
+        NDArray w = OwnedArrays.of(manager, Init.normal(new Random(seed), (long) numLabels * hidden, 0.02),
                 new Shape(numLabels, hidden));
         return new ClassificationHead(manager, pooling, w, manager.zeros(new Shape(numLabels)));
     }
@@ -59,8 +60,8 @@ public final class ClassificationHead implements AutoCloseable {
         }
         b.requireShape(BIAS, w.dim(0));
         NDManager manager = parent.newSubManager();
-        return new ClassificationHead(manager, pooling, manager.create(w.data(), new Shape(w.shape())),
-                manager.create(b.data(), new Shape(b.shape())));
+        return new ClassificationHead(manager, pooling, OwnedArrays.of(manager, w.data(), new Shape(w.shape())),
+                OwnedArrays.of(manager, b.data(), new Shape(b.shape())));
     }
 
     public int numLabels() {

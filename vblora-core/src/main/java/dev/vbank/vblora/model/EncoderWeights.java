@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.vbank.vblora.format.Tensor;
 import dev.vbank.vblora.layer.Init;
+import dev.vbank.vblora.layer.OwnedArrays;
 
 import java.util.Arrays;
 import java.util.Collection;
@@ -45,7 +46,7 @@ public final class EncoderWeights implements AutoCloseable {
                     throw new IllegalArgumentException(e.getKey() + ": expected shape " + Arrays.toString(e.getValue())
                             + ", got " + t.shapeString());
                 }
-                arrays.put(e.getKey(), manager.create(t.data(), new Shape(e.getValue())));
+                arrays.put(e.getKey(), OwnedArrays.of(manager, t.data(), new Shape(e.getValue())));
             }
         } catch (RuntimeException ex) {
             manager.close();

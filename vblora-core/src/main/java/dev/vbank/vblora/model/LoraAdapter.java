@@ -9,6 +9,8 @@ import dev.vbank.vblora.config.LoraConfig;
 import dev.vbank.vblora.config.ModuleShape;
 import dev.vbank.vblora.format.Tensor;
 import dev.vbank.vblora.layer.Init;
+import dev.vbank.vblora.layer.OwnedArrays;
+import dev.vbank.vblora.layer.Scalars;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -55,7 +57,7 @@ public final class LoraAdapter implements Adapter {
         NDManager manager = parent.newSubManager();
         Map<String, Module> modules = new LinkedHashMap<>();
         for (ModuleShape m : adapted) {
-            NDArray a = manager.create(Init.uniform(random, (long) config.r() * m.in(), 1.0 / Math.sqrt(m.in())),
+            NDArray a = OwnedArrays.of(manager, Init.uniform(random, (long) config.r() * m.in(), 1.0 / Math.sqrt(m.in())),
                     new Shape(config.r(), m.in()));
             NDArray b = manager.zeros(new Shape(m.out(), config.r()));
             modules.put(m.path(), new Module(m, a, b));
@@ -72,8 +74,8 @@ public final class LoraAdapter implements Adapter {
             for (ModuleShape m : adapted) {
                 Tensor a = require(state, loraAName(m.path()), config.r(), m.in());
                 Tensor b = require(state, loraBName(m.path()), m.out(), config.r());
-                modules.put(m.path(), new Module(m, manager.create(a.data(), new Shape(a.shape())),
-                        manager.create(b.data(), new Shape(b.shape()))));
+                modules.put(m.path(), new Module(m, OwnedArrays.of(manager, a.data(), new Shape(a.shape())),
+                        OwnedArrays.of(manager, b.data(), new Shape(b.shape()))));
             }
         } catch (RuntimeException e) {
             manager.close();
@@ -142,7 +144,7 @@ public final class LoraAdapter implements Adapter {
                 return base;
             }
             NDArray input = dropout > 0 ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
-            NDArray down = Linear.linear(input, m.a()).singletonOrThrow().mul(scaling);
+            NDArray down = Scalars.mul(Linear.linear(input, m.a()).singletonOrThrow(), scaling);
             return base.addi(Linear.linear(down, m.b()).singletonOrThrow());
         };
     }

@@ -10,6 +10,7 @@ import dev.vbank.vblora.config.ModuleShape;
 import dev.vbank.vblora.config.VbloraConfig;
 import dev.vbank.vblora.format.Tensor;
 import dev.vbank.vblora.layer.Init;
+import dev.vbank.vblora.layer.OwnedArrays;
 import dev.vbank.vblora.layer.TopkSelection;
 import dev.vbank.vblora.layer.VbloraOps;
 
@@ -165,8 +166,8 @@ public final class VbloraAdapter implements Adapter {
                                        float[] logits) {
         NDManager manager = parent.newSubManager();
         int h = config.numVectors();
-        NDArray bankArray = manager.create(bank, new Shape(h, config.vectorLength()));
-        NDArray logitsArray = manager.create(logits, new Shape(totalRows(slots), h));
+        NDArray bankArray = OwnedArrays.of(manager, bank, new Shape(h, config.vectorLength()));
+        NDArray logitsArray = OwnedArrays.of(manager, logits, new Shape(totalRows(slots), h));
         return new VbloraAdapter(config, manager, bankArray, logitsArray, slots);
     }
 

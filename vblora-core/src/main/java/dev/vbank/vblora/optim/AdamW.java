@@ -116,7 +116,7 @@ public final class AdamW implements AutoCloseable {
             double norm = globalNorm(grads);
             if (!Double.isFinite(norm)) {
                 throw new IllegalStateException("gradient norm is not finite (" + norm + ") at optimizer step "
-                        + (step + 1) + "; the update was skipped");
+                        + (step + 1) + " (non-finite in: " + nonFinite(active, grads) + "); the update was skipped");
             }
             boolean clipped = options.maxGradNorm() > 0 && norm > options.maxGradNorm();
             if (clipped) {
@@ -170,6 +170,19 @@ public final class AdamW implements AutoCloseable {
         } finally {
             squares.close();
         }
+    }
+
+    private static String nonFinite(List<Slot> active, List<NDArray> grads) {
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < grads.size(); i++) {
+            try (NDArray sq = grads.get(i).square(); NDArray sum = sq.sum()) {
+                float v = sum.getFloat();
+                if (!Float.isFinite(v)) {
+                    names.add(active.get(i).param().name() + " (sum of squares " + v + ")");
+                }
+            }
+        }
+        return String.join(", ", names);
     }
 
     private static NDArray gradientOrNull(NDArray param) {
