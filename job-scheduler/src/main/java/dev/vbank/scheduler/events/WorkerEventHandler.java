@@ -50,7 +50,13 @@ public class WorkerEventHandler {
     }
 
     public Outcome handle(String json) {
-        Outcome outcome = parseAndApply(json);
+        Outcome outcome;
+        try {
+            outcome = parseAndApply(json);
+        } catch (RuntimeException e) {
+            registry.counter("vbank.scheduler.worker.events", "outcome", "error").increment();
+            throw e;
+        }
         registry.counter("vbank.scheduler.worker.events", "outcome", outcome.name().toLowerCase(java.util.Locale.ROOT))
                 .increment();
         return outcome;

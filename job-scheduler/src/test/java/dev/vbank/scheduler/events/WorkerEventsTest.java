@@ -51,6 +51,8 @@ class WorkerEventsTest {
     OutboxPublisher publisher;
     @Inject
     WorkerEventHandler handler;
+    @Inject
+    io.micrometer.core.instrument.MeterRegistry registry;
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrap;
 
@@ -138,6 +140,23 @@ class WorkerEventsTest {
         drain();
         assertThat(TestSupport.count(dataSource, "select count(*) from scheduler.job_events where job_id = ?", job.id()))
                 .as("the dispatch state event and the marker").isEqualTo(2);
+    }
+
+    @Test
+    void anEventWhoseTransactionFailsIsRetriedNotLost() throws Exception {
+        // the record's offset is committed only after its transaction: while the database refuses it, it is re-read
+        TestSupport.update(dataSource, "alter table scheduler.job_events add constraint refuse check (false) not valid");
+        try {
+            var errors = registry.counter("vbank.scheduler.worker.events", "outcome", "error");
+            double before = errors.count();
+            send(WorkerEvent.Kind.PROGRESS, "ev-retried", "step 7", Map.of("step", 7));
+            TestSupport.await(WAIT, "two failed attempts", () -> errors.count() >= before + 2);
+            assertThat(events("ev-retried")).isZero();
+        } finally {
+            TestSupport.update(dataSource, "alter table scheduler.job_events drop constraint refuse");
+        }
+        TestSupport.await(WAIT, "the retried event", TestSupport.sql(() -> events("ev-retried") == 1));
+        assertThat(column("trained_steps")).isEqualTo(7L);
     }
 
     @Test
