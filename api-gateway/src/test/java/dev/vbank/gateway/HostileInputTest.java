@@ -180,8 +180,8 @@ class HostileInputTest {
         // ---- path-like and SQL-like ids
         for (String id : new String[]{"..", "%2e%2e", "..%2F..%2Fadmin", "x'%20or%20'1'='1", "a;drop", "%00",
                 "x".repeat(200), "a%20b", "%2Fetc%2Fpasswd", "id%0d%0aX-Injected:%201"}) {
-            tenant("job id " + id, normalized(id) ? null : "id", s -> s.urlEncodingEnabled(false).get("/v1/fine_tuning/jobs/" + id));
-            tenant("file id " + id, normalized(id) ? null : "id", s -> s.urlEncodingEnabled(false).get("/v1/files/" + id));
+            tenant("job id " + id, id.contains(";") ? "path" : normalized(id) ? null : "id", s -> s.urlEncodingEnabled(false).get("/v1/fine_tuning/jobs/" + id));
+            tenant("file id " + id, id.contains(";") ? "path" : normalized(id) ? null : "id", s -> s.urlEncodingEnabled(false).get("/v1/files/" + id));
         }
         tenant("cancel odd id", "id", s -> s.urlEncodingEnabled(false).post("/v1/fine_tuning/jobs/a'b/cancel"));
         tenant("checkpoints odd id", "id", s -> s.urlEncodingEnabled(false).get("/v1/fine_tuning/jobs/a%22b/checkpoints"));

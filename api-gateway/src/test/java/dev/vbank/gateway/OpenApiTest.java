@@ -1,0 +1,51 @@
+package dev.vbank.gateway;
+
+import dev.vbank.testkit.VbankInfraResource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.restassured.path.json.JsonPath;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+
+@QuarkusTest
+@WithTestResource(value = VbankInfraResource.class, initArgs = @ResourceArg(name = "needs", value = "postgres"))
+@WithTestResource(StubServicesResource.class)
+class OpenApiTest {
+
+    @Test
+    void documentsEveryPublicOperationWithTheBearerScheme() {
+        JsonPath doc = given().accept(ContentType.JSON).get("/q/openapi?format=json").then().statusCode(200)
+                .extract().jsonPath();
+        Map<String, Map<String, Object>> paths = doc.getMap("paths");
+        Map<String, List<String>> expected = Map.of(
+                "/v1/files", List.of("get", "post"),
+                "/v1/files/{id}", List.of("get", "delete"),
+                "/v1/files/{id}/content", List.of("get"),
+                "/v1/fine_tuning/jobs", List.of("get", "post"),
+                "/v1/fine_tuning/jobs/{id}", List.of("get"),
+                "/v1/fine_tuning/jobs/{id}/cancel", List.of("post"),
+                "/v1/fine_tuning/jobs/{id}/events", List.of("get"),
+                "/v1/fine_tuning/jobs/{id}/checkpoints", List.of("get"),
+                "/v1/adapters/{id}", List.of("get"),
+                "/v1/adapters/{id}/content", List.of("get"));
+        expected.forEach((path, methods) -> assertThat(paths).as(path).containsKey(path));
+        expected.forEach((path, methods) -> assertThat(paths.get(path)).as(path).containsKeys(methods.toArray(String[]::new)));
+        assertThat(paths).containsKeys("/v1/models", "/admin/tenants", "/admin/tenants/{id}/keys");
+        assertThat(doc.getString("components.securitySchemes.bearer.scheme")).isEqualTo("bearer");
+        assertThat(doc.getString("components.securitySchemes.bearer.type")).isEqualTo("http");
+        assertThat(doc.getList("paths.'/v1/fine_tuning/jobs'.post.security.bearer")).isNotNull();
+        assertThat(doc.getString("paths.'/v1/fine_tuning/jobs'.post.summary")).isNotBlank();
+        assertThat(doc.getMap("paths.'/v1/fine_tuning/jobs/{id}/events'.get.responses.'200'.content"))
+                .containsKeys("application/json", "text/event-stream");
+        assertThat(doc.getMap("components.schemas")).containsKeys("FineTuningJob", "CreateFineTuningJobRequest",
+                "CreateTenantRequest", "JobEvent");
+        assertThat(doc.getMap("paths.'/v1/files'.post.requestBody.content")).containsKey("multipart/form-data");
+    }
+}
