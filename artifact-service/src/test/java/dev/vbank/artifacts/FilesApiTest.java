@@ -214,6 +214,16 @@ class FilesApiTest {
     }
 
     @Test
+    void objectMissingFromTheBucketIs500NotAnEmptyBody() throws Exception {
+        String tenant = Infra.tenant();
+        String id = upload(tenant, "yelp.jsonl", yelp()).then().statusCode(201).extract().path("id");
+        minio.removeObject(io.minio.RemoveObjectArgs.builder().bucket(s3.bucket())
+                .object("tenants/" + tenant + "/files/" + id).build());
+        given().get("/internal/tenants/{t}/files/{id}/content", tenant, id).then().statusCode(500)
+                .body("error.code", is("object_missing"));
+    }
+
+    @Test
     void presignedUrlServesTheSameBytes() throws Exception {
         String tenant = Infra.tenant();
         byte[] data = yelp();
