@@ -36,9 +36,12 @@ import java.util.Random;
  * (median over seeds), trainable and PEFT-savable parameters, compact bytes, train time, and what the numbers show.
  * The report is rewritten after every run, so an interrupted run leaves a partial report that says which rows ran.
  * <p>
+ * Run it with {@code OMP_WAIT_POLICY=PASSIVE} on a shared machine: libtorch's OpenMP threads otherwise spin while
+ * waiting and, on 2 oversubscribed cores, a step took about 10× longer.
+ * <p>
  * Arguments (all optional): {@code --out docs/RESULTS.md --data-dir DIR --models-dir DIR --work-dir DIR
  * --seeds 1,2,3 --datasets imdb,uci-amazon,uci-imdb --methods head_only,lora,vblora-qv,vblora-all --imdb-train 2000
- * --imdb-test 1000 --imdb-epochs 1 --uci-epochs 3 --threads 2 --command "how it was run"}.
+ * --imdb-test 1000 --imdb-epochs 1 --uci-epochs 3 --uci-train 0 (all) --uci-max-len 64 --threads 2}.
  */
 public final class ResultsReport {
 
@@ -83,7 +86,9 @@ public final class ResultsReport {
         int uciEpochs = Integer.parseInt(a.getOrDefault("uci-epochs", "3"));
         int uciTrain = Integer.parseInt(a.getOrDefault("uci-train", "0"));
         int uciMaxLen = Integer.parseInt(a.getOrDefault("uci-max-len", "64"));
-        String command = "./mvnw -o -q -pl vblora-text org.codehaus.mojo:exec-maven-plugin:3.5.0:java \\\n"
+        String omp = System.getenv("OMP_WAIT_POLICY");
+        String command = (omp == null ? "" : "OMP_WAIT_POLICY=" + omp + " ")
+                + "./mvnw -o -q -pl vblora-text org.codehaus.mojo:exec-maven-plugin:3.5.0:java \\\n"
                 + "    -Dexec.mainClass=" + ResultsReport.class.getName() + " \\\n    -Dexec.args=\""
                 + String.join(" ", argv) + "\"";
 
@@ -97,6 +102,16 @@ public final class ResultsReport {
         }
         List<Variant> chosen = variants().stream().filter(v -> methods.contains(v.id())).toList();
         Report report = new Report(command, tasks, chosen, seeds, Instant.now(), a.getOrDefault("threads", "2"));
+        Thread hook = new Thread(() -> {
+            // a stopped command (time limit, Ctrl-C) still leaves a report that says where it stopped
+            report.stopped(Instant.now());
+            try {
+                report.write(out);
+            } catch (IOException ignored) {
+                // nothing more can be done while the JVM exits
+            }
+        });
+        Runtime.getRuntime().addShutdownHook(hook);
         try (FineTuner tuner = new FineTuner(store)) {
             for (Task t : tasks) {
                 for (Variant v : chosen) {
@@ -116,6 +131,7 @@ public final class ResultsReport {
         }
         report.finish();
         report.write(out);
+        Runtime.getRuntime().removeShutdownHook(hook);
         System.out.println("wrote " + out.toAbsolutePath());
     }
 
@@ -185,6 +201,7 @@ public final class ResultsReport {
         private final List<Run> runs = new ArrayList<>();
         private final double loadAtStart = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
         private Instant finished;
+        private Instant stoppedAt;
 
         Report(String command, List<Task> tasks, List<Variant> variants, long[] seeds, Instant started,
                String threads) {
@@ -196,7 +213,7 @@ public final class ResultsReport {
             this.threads = threads;
         }
 
-        void add(Run r) {
+        synchronized void add(Run r) {
             runs.add(r);
         }
 
@@ -204,7 +221,13 @@ public final class ResultsReport {
             finished = Instant.now();
         }
 
-        void write(Path out) throws IOException {
+        synchronized void stopped(Instant at) {
+            if (finished == null) {
+                stoppedAt = at;
+            }
+        }
+
+        synchronized void write(Path out) throws IOException {
             if (out.getParent() != null) {
                 Files.createDirectories(out.getParent());
             }
@@ -220,7 +243,9 @@ public final class ResultsReport {
             s.append(String.format(Locale.ROOT, "Status: **%s** — %d of %d runs done, %.1f min wall time, started %s. "
                             + "Machine: %d CPU cores, load average %.1f at start and %.1f at the last update (shared with "
                             + "other builds), libtorch %s intra-op threads, fp32.\n\n",
-                    finished != null ? "complete" : "partial (in progress or interrupted)", runs.size(), expected,
+                    finished != null ? "complete" : stoppedAt != null ? "partial: the command was stopped at "
+                            + stoppedAt.truncatedTo(ChronoUnit.SECONDS) + " before all runs were done; rows marked "
+                            + "'not run' did not run" : "partial (in progress)", runs.size(), expected,
                     minutes, started.truncatedTo(ChronoUnit.SECONDS), Runtime.getRuntime().availableProcessors(),
                     loadAtStart, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), threads));
             s.append("## Setup\n\n");

@@ -44,7 +44,7 @@ class ResultsReportTest {
             r.add(new ResultsReport.Run(task, head, i + 1, result(headAcc[i], 0, 4_000, 10 + i)));
         }
         String md = r.render();
-        assertThat(md).contains("partial (in progress or interrupted)").contains("9 of 12 runs done");
+        assertThat(md).contains("partial (in progress)").contains("9 of 12 runs done");
         assertThat(md).contains("| LoRA r=8 (qv) | 0.8400 | 0.8000–0.8600 |");
         assertThat(md).contains("| VB-LoRA qv | 0.7100 | 0.7000–0.7200 |");
         assertThat(md).contains("| VB-LoRA all-linear | not run |");
@@ -52,6 +52,8 @@ class ResultsReportTest {
         assertThat(md).contains("VB-LoRA qv loses against LoRA r=8 (qv) by -13.00 accuracy points (median), outside "
                 + "the seed ranges; it stores 12,000 PEFT-savable values vs 73,728 (6.1×)");
         assertThat(md).contains("VB-LoRA qv wins against head only by +9.00 accuracy points");
+        r.stopped(Instant.parse("2026-01-02T03:04:05Z"));
+        assertThat(r.render()).contains("partial: the command was stopped at 2026-01-02T03:04:05Z");
         r.finish();
         assertThat(r.render()).contains("Status: **complete**");
     }
