@@ -61,12 +61,15 @@ class WorkerEndToEndTest {
     static String tenant;
     static String trainingFile;
     static String jobA;
+    static DispatchJob jobA1;
     static Map<Long, Float> lossesA;
 
     @Inject
     DataSource dataSource;
     @Inject
     Worker worker;
+    @Inject
+    dev.vbank.worker.train.JobRunner runner;
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrap;
 
@@ -144,6 +147,7 @@ class WorkerEndToEndTest {
     void trainsWithProgressHeartbeatsAndCheckpointsThenUploadsTheAdapter() throws Exception {
         jobA = newJobId();
         DispatchJob job = dispatch(jobA, 1, smallVblora(2), trainingFile, null);
+        jobA1 = job;
         List<Received> events = kafka.await(jobA, WorkerEndToEndTest::ended, TRAINING);
         List<WorkerEvent> all = events.stream().map(Received::event).toList();
 
@@ -293,12 +297,52 @@ class WorkerEndToEndTest {
         assertThat(f.event().data()).containsEntry("error_code", "file_corrupted");
         assertThat(f.event().message()).contains("sha256");
 
+        // the same record again (a redelivery): claimed already, so nothing runs; the next job shows it was read
+        int eventsOfA = kafka.of(jobA).size();
+        kafka.send(Topics.JOB_DISPATCH, jobA, jobA1);
+
         String unknownModel = newJobId();
         kafka.send(Topics.JOB_DISPATCH, unknownModel, new DispatchJob(unknownModel, tenant, 1, "lease", 60,
                 "gpt-17", trainingFile, null, new Method(MethodType.LORA, Map.of()), 1, null));
         WorkerEvent m = last(kafka.await(unknownModel, WorkerEndToEndTest::ended, Duration.ofSeconds(60)));
         assertThat(m.kind()).isEqualTo(Kind.FAILED);
         assertThat(m.event().data()).containsEntry("error_code", "invalid_model").containsEntry("error_param", "model");
+        kafka.poll();
+        assertThat(kafka.of(jobA)).as("a repeated dispatch starts nothing").hasSize(eventsOfA);
+    }
+
+    @Test
+    @Order(5)
+    void onShutdownTheRunningJobUploadsACheckpointAndLeavesItsLeaseToExpire() throws Exception {
+        String job = newJobId();
+        dispatch(job, 1, smallVblora(50), trainingFile, null);
+        kafka.await(job, es -> es.stream().anyMatch(e -> e.kind() == Kind.PROGRESS
+                && e.event().data().containsKey("train_loss")), TRAINING);
+        runner.shutdown();
+        List<Received> events = kafka.await(job, es -> es.stream().anyMatch(e -> e.event() != null
+                && e.event().id().endsWith("-progress-abandoned")), Duration.ofSeconds(60));
+        List<WorkerEvent> all = events.stream().map(Received::event).toList();
+        assertThat(all).noneMatch(e -> ended(List.of(e)));
+        WorkerEvent abandoned = all.stream().filter(e -> e.event() != null
+                && e.event().id().endsWith("-progress-abandoned")).findFirst().orElseThrow();
+        long stoppedAt = step(abandoned);
+        List<WorkerEvent> checkpoints = kind(events, Kind.CHECKPOINT_UPLOADED);
+        assertThat(checkpoints).isNotEmpty();
+        assertThat(step(checkpoints.get(checkpoints.size() - 1))).as("checkpoint at the step it stopped")
+                .isEqualTo(stoppedAt);
+        assertThat(ArtifactStub.hasCheckpoint(tenant, job, stoppedAt)).isTrue();
+        String status = null;
+        for (int i = 0; i < 50 && !"interrupted".equals(status); i++) {
+            Thread.sleep(100);
+            try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(
+                    "select status from worker.job_runs where job_id = ?")) {
+                ps.setString(1, job);
+                try (ResultSet rs = ps.executeQuery()) {
+                    status = rs.next() ? rs.getString(1) : null;
+                }
+            }
+        }
+        assertThat(status).isEqualTo("interrupted");
     }
 
     static WorkerEvent last(List<Received> events) {
