@@ -136,6 +136,25 @@ class DelegationTest {
     }
 
     @Test
+    void aChunkedUploadOverTheCapIsCutOffWith413() throws Exception {
+        Gw.T t = Gw.tenant("chunked");
+        java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
+                .version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+        byte[] big = new byte[1_200_000];
+        java.util.Arrays.fill(big, (byte) 'x');
+        var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://localhost:"
+                        + io.restassured.RestAssured.port + "/v1/files?filename=big.jsonl"))
+                .header("Authorization", "Bearer " + t.key()).header("Content-Type", "application/octet-stream")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(big)))
+                .build();
+        var response = http.send(request, java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(request.bodyPublisher().orElseThrow().contentLength()).as("sent chunked, no length").isEqualTo(-1);
+        assertThat(response.statusCode()).isEqualTo(413);
+        assertThat(Gw.JSON.readTree(response.body()).get("error").get("code").asText()).isEqualTo("file_too_large");
+        Gw.as(t).get("/v1/files").then().statusCode(200).body("data", hasSize(0));
+    }
+
+    @Test
     void adaptersAndModels() {
         Gw.T t = Gw.tenant("adapters");
         String adapter = "adapter-" + "0".repeat(23) + "1";
