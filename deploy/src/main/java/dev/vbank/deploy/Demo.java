@@ -164,6 +164,9 @@ public final class Demo {
         hp.put("n_epochs", o.epochs);
         hp.put("batch_size", o.batchSize);
         hp.put("max_seq_length", o.maxSeqLength);
+        // explicit: the scheduler checks an unset vector_length as 256, which does not divide MiniLM's 384 (the worker's
+        // own default is vblora-text's 128); 128 divides 384 and 1536
+        hp.put("vector_length", 128);
         body.put("suffix", "demo");
         body.put("seed", o.seed);
         JsonNode job = json(send(HttpRequest.newBuilder(uri("/v1/fine_tuning/jobs")).header("Authorization", "Bearer " + key)

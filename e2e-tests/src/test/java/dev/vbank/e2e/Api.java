@@ -88,6 +88,9 @@ final class Api {
         hp.put("n_epochs", epochs);
         hp.put("batch_size", batch);
         hp.put("max_seq_length", maxLen);
+        // explicit: the scheduler checks an unset vector_length as 256, which does not divide MiniLM's 384 (the worker's
+        // own default is vblora-text's 128); 128 divides 384 and 1536
+        hp.put("vector_length", 128);
         body.put("seed", 13);
         body.put("suffix", "e2e");
         Response r = as(key).contentType("application/json").body(body.toString()).post("/v1/fine_tuning/jobs");

@@ -81,10 +81,39 @@ final class LocalPlatform {
 
     Result up() throws Exception {
         checkBuilt();
+        snapshotApps();
         assertThat(takenPorts()).as("ports the platform needs must be free (a vbank-local from elsewhere?)").isEmpty();
         Result r = launcher(Duration.ofMinutes(8), "up", "--no-build", "--timeout", "420");
         recordPids();
         return r;
+    }
+
+    /**
+     * Runs the services from a snapshot of their {@code target/quarkus-app} (hard links where possible) under the data
+     * directory, through the launcher's {@code VBANK_APPS_DIR}: a rebuild of the working tree while the platform runs
+     * (another shell, an IDE) replaces jars the running JVMs still load classes from.
+     */
+    void snapshotApps() throws IOException {
+        Path apps = dataDir.resolve("apps");
+        for (String s : List.of("api-gateway", "job-scheduler", "gpu-worker", "artifact-service")) {
+            Path from = repo.resolve(s + "/target/quarkus-app");
+            Path to = apps.resolve(s + "/quarkus-app");
+            try (Stream<Path> files = Files.walk(from)) {
+                for (Path f : (Iterable<Path>) files::iterator) {
+                    Path t = to.resolve(from.relativize(f).toString());
+                    if (Files.isDirectory(f)) {
+                        Files.createDirectories(t);
+                    } else {
+                        try {
+                            Files.createLink(t, f);
+                        } catch (IOException | UnsupportedOperationException e) {
+                            Files.copy(f, t);
+                        }
+                    }
+                }
+            }
+        }
+        env.put("VBANK_APPS_DIR", apps.toString());
     }
 
     Result launcher(Duration timeout, String... args) throws Exception {
