@@ -87,7 +87,8 @@ class AdminAuthTest {
     @Test
     void missingOrInvalidCredentialsAre401() {
         Gw.T t = Gw.tenant("auth");
-        given().get("/v1/models").then().statusCode(401).body("error.code", is("unauthorized"))
+        given().get("/v1/models").then().statusCode(401).header("WWW-Authenticate", "Bearer realm=\"vbank\"")
+                .body("error.code", is("unauthorized"))
                 .body("error.param", is("Authorization"));
         given().header("Authorization", "Basic " + t.key()).get("/v1/fine_tuning/jobs").then().statusCode(401);
         given().header("Authorization", "Bearer ").get("/v1/files").then().statusCode(401);

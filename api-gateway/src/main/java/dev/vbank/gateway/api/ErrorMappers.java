@@ -20,6 +20,9 @@ public class ErrorMappers {
         if (e.retryAfterSeconds() != null) {
             r.header("Retry-After", e.retryAfterSeconds());
         }
+        if (e.status() == 401) {
+            r.header("WWW-Authenticate", "Bearer realm=\"vbank\"");
+        }
         return r.build();
     }
 
@@ -52,6 +55,10 @@ public class ErrorMappers {
 
     @ServerExceptionMapper
     public Response unexpected(RuntimeException e) {
+        if (e.getCause() instanceof java.sql.SQLException) {
+            LOG.error("database error", e);
+            return json(503, ApiError.of("service_unavailable", "the gateway database is not available; try again", null));
+        }
         LOG.error("unexpected error", e);
         return json(500, ApiError.of("internal_error", "internal error", null));
     }
