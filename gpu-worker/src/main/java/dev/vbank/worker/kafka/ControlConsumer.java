@@ -80,7 +80,9 @@ public final class ControlConsumer implements Runnable {
 
     void handle(String json) {
         try {
-            CancelJob c = Json.mapper().readValue(json, CancelJob.class);
+            CancelJob c = Json.mapper().readerFor(CancelJob.class)
+                    .without(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                    .readValue(json);
             if (c.jobId() != null) {
                 LOG.infof("cancel of %s (attempt %d): %s", c.jobId(), c.attempt(), c.reason());
                 cancels.cancel(c.jobId(), c.attempt());

@@ -43,6 +43,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class DispatchConsumer implements Runnable {
 
     private static final Logger LOG = Logger.getLogger(DispatchConsumer.class);
+    /** Fields a newer scheduler adds must not make this worker drop the job. */
+    private static final com.fasterxml.jackson.databind.ObjectReader READER = Json.mapper().readerFor(DispatchJob.class)
+            .without(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
     private final KafkaConsumer<String, String> consumer;
     private final JobRunner runner;
@@ -121,7 +124,7 @@ public final class DispatchConsumer implements Runnable {
     private void start(TopicPartition tp, ConsumerRecord<String, String> r) {
         DispatchJob job;
         try {
-            job = Json.mapper().readValue(r.value(), DispatchJob.class);
+            job = READER.readValue(r.value());
             if (job.jobId() == null || job.leaseToken() == null || job.tenantId() == null || job.method() == null) {
                 throw new IllegalArgumentException("job id, tenant, lease token and method are required");
             }

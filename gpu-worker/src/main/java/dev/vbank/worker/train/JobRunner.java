@@ -119,8 +119,10 @@ public class JobRunner {
             return Outcome.ABANDONED;
         }
         Attempt a = new Attempt(job, lease);
-        var beat = heartbeats.scheduleAtFixedRate(a::heartbeat, 0, config.heartbeatInterval().toMillis(),
-                TimeUnit.MILLISECONDS);
+        // at least three heartbeats per lease, whatever the configured interval
+        long interval = Math.max(100, Math.min(config.heartbeatInterval().toMillis(),
+                job.leaseSeconds() > 0 ? job.leaseSeconds() * 1000 / 3 : Long.MAX_VALUE));
+        var beat = heartbeats.scheduleAtFixedRate(a::heartbeat, 0, interval, TimeUnit.MILLISECONDS);
         Outcome outcome;
         try {
             outcome = a.run();
