@@ -270,7 +270,9 @@ public final class ResultsReport {
             s.append("- Counts: *trainable* = every trained value incl. the head (768 + 2); *PEFT savable* = PEFT's "
                     + "`get_nb_savable_parameters` for the adapter alone with `save_only_topk_weights` (VB-LoRA: bank + "
                     + "top-k weights and uint8 indices as fp32 equivalents; LoRA: A + B; head excluded); *compact* = "
-                    + "bytes of vbank's compact adapter file incl. head and manifest, fp32 / fp16.\n\n");
+                    + "bytes of vbank's compact adapter file incl. head and manifest, fp32 / fp16.\n");
+            s.append("- Train time is wall-clock seconds of the optimizer steps on the machine above; on a shared, "
+                    + "oversubscribed machine it varies several-fold from run to run, so it is no speed comparison.\n\n");
 
             for (Task t : tasks) {
                 s.append("## ").append(t.id()).append("\n\n");
