@@ -83,9 +83,22 @@ final class LocalPlatform {
         checkBuilt();
         snapshotApps();
         assertThat(takenPorts()).as("ports the platform needs must be free (a vbank-local from elsewhere?)").isEmpty();
+        removeEarlierRuns();
         Result r = launcher(Duration.ofMinutes(8), "up", "--no-build", "--timeout", "420");
         recordPids();
         return r;
+    }
+
+    /** Data directories of earlier runs of the same test (~400 MB each: S3 holds the seeded base models). */
+    void removeEarlierRuns() throws IOException {
+        String prefix = dataDir.getFileName().toString().replaceAll("-[0-9]+$", "-");
+        try (Stream<Path> dirs = Files.list(dataDir.getParent())) {
+            for (Path d : dirs.filter(d -> d.getFileName().toString().startsWith(prefix) && !d.equals(dataDir)).toList()) {
+                try (Stream<Path> all = Files.walk(d)) {
+                    all.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                }
+            }
+        }
     }
 
     /**

@@ -145,6 +145,19 @@ class PlatformEndToEndTest {
         assertThat(as(a.key()).get("/v1/files/" + fileId).statusCode()).isEqualTo(200);
     }
 
+    /** {@code vbank-local demo} on the running platform: the first tenant's key, a real job, a verified adapter. */
+    @Test
+    void demoCommandRunsAJobToAVerifiedAdapter() throws Exception {
+        LocalPlatform.Result r = platform.launcher(java.time.Duration.ofMinutes(12), "demo", "--", "--timeout", "600");
+        assertThat(r.exit()).as("vbank-local demo:\n" + r.output()).isZero();
+        assertThat(r.output()).doesNotContain("starting it") // the platform was up: the demo used it as it was
+                .contains("uploaded amazon-train.jsonl as file-", "status processed")
+                .contains("step " + STEPS + "/" + STEPS)
+                .contains("[succeeded] Job succeeded; adapter adapter-")
+                .contains("(metadata matches)")
+                .containsPattern("demo done: job ftjob-\\S+ succeeded, adapter adapter-[0-9a-f]+ verified");
+    }
+
     static String tail(String s, int lines) {
         String[] l = s.split("\n");
         return String.join("\n", java.util.Arrays.asList(l).subList(Math.max(0, l.length - lines), l.length));
