@@ -238,7 +238,12 @@ public class JobRunner {
             long s = Long.parseLong(m.group(2));
             Path zip = work.resolve("resume.zip");
             Files.createDirectories(work);
-            artifacts.checkpointContent(job.tenantId(), job.jobId(), s, zip, config.maxDatasetBytes() * 4);
+            try {
+                artifacts.checkpointContent(job.tenantId(), job.jobId(), s, zip, config.maxDatasetBytes() * 4);
+            } catch (JobFailure e) {
+                throw new JobFailure("invalid_checkpoint", "cannot resume from " + objectKey + ": " + e.getMessage(),
+                        null, e);
+            }
             Path dir = work.resolve("resume");
             CheckpointArchive.unzip(zip, dir, config.maxDatasetBytes() * 8);
             long stateStep = readState(dir).path("step").asLong(-1);
