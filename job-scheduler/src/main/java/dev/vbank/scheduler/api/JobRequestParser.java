@@ -65,7 +65,8 @@ public final class JobRequestParser {
             "max_seq_length", Spec.integer(8, 512),
             "warmup_ratio", Spec.number(0, 1, false, true),
             "lr_head", Spec.number(0, 1, true, false),
-            "weight_decay_head", Spec.number(0, 1, false, false));
+            "weight_decay_head", Spec.number(0, 1, false, false),
+            "checkpoint_every", Spec.integer(1, 1_000_000));
 
     private static final Map<MethodType, Map<String, Spec>> HYPERPARAMETERS = Map.of(
             MethodType.VBLORA, with(COMMON, Map.ofEntries(
@@ -90,10 +91,13 @@ public final class JobRequestParser {
                     "lr_lora", Spec.number(0, 1, true, false))),
             MethodType.HEAD_ONLY, COMMON);
 
-    /** The engine's defaults for the checks that relate two values (topk <= num_vectors). */
-    private static final int DEFAULT_NUM_VECTORS = 256;
+    /**
+     * The worker's defaults for unset values (vblora-text {@code TrainingSpec.defaultVblora}: 90 vectors of length 128, since the
+     * paper's 256 does not divide the 384-wide encoders), used by the checks that relate two values (topk <= num_vectors, b | width).
+     */
+    private static final int DEFAULT_NUM_VECTORS = 90;
     private static final int DEFAULT_TOPK = 2;
-    private static final int DEFAULT_VECTOR_LENGTH = 256;
+    private static final int DEFAULT_VECTOR_LENGTH = 128;
 
     private JobRequestParser() {
     }

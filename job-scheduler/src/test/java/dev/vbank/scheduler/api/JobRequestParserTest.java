@@ -35,6 +35,17 @@ class JobRequestParserTest {
     }
 
     @Test
+    void vbloraDefaultsFitTheEncodersTheWorkerTrains() {
+        // the worker's defaults are h=90, b=128: a job that sets neither must be accepted for every 384-wide encoder
+        for (String model : List.of("all-minilm-l6-v2", "bge-small-en-v1.5", "e5-small-v2")) {
+            NewJob job = JobRequestParser.parse("{\"model\":\"" + model + "\",\"training_file\":\"f\","
+                    + "\"method\":{\"type\":\"vblora\",\"hyperparameters\":{\"n_epochs\":1,\"topk\":90,\"checkpoint_every\":5}}}");
+            assertThat(job.methodType()).isEqualTo(MethodType.VBLORA);
+            assertThat(job.hyperparameters()).containsEntry("checkpoint_every", 5L);
+        }
+    }
+
+    @Test
     void theHashIgnoresFormattingButNotContent() {
         String compact = VALID.replace("\n", "").replace("  ", " ");
         assertThat(JobRequestParser.parse(compact).hash()).isEqualTo(JobRequestParser.parse(VALID).hash());
@@ -67,7 +78,7 @@ class JobRequestParserTest {
             "zero learning rate           | {'model':'e5-small-v2','training_file':'f','method':{'type':'vblora','hyperparameters':{'lr_logits':0}}} | method.hyperparameters.lr_logits",
             "dropout of 1                 | {'model':'e5-small-v2','training_file':'f','method':{'type':'lora','hyperparameters':{'lora_dropout':1}}} | method.hyperparameters.lora_dropout",
             "topk above num_vectors       | {'model':'e5-small-v2','training_file':'f','method':{'type':'vblora','hyperparameters':{'num_vectors':4,'topk':5}}} | method.hyperparameters.topk",
-            "topk above default h         | {'model':'e5-small-v2','training_file':'f','method':{'type':'vblora','hyperparameters':{'topk':257}}} | method.hyperparameters.topk",
+            "topk above default h         | {'model':'e5-small-v2','training_file':'f','method':{'type':'vblora','hyperparameters':{'topk':91}}} | method.hyperparameters.topk",
             "vector length not dividing   | {'model':'e5-small-v2','training_file':'f','method':{'type':'vblora','hyperparameters':{'vector_length':100}}} | method.hyperparameters.vector_length",
             "vector length 512            | {'model':'bge-small-en-v1.5','training_file':'f','method':{'type':'vblora','hyperparameters':{'vector_length':512}}} | method.hyperparameters.vector_length",
             "layer beyond the model       | {'model':'all-minilm-l6-v2','training_file':'f','method':{'type':'vblora','hyperparameters':{'layers_to_transform':[6]}}} | method.hyperparameters.layers_to_transform",
