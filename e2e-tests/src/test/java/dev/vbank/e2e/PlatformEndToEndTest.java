@@ -302,6 +302,199 @@ class PlatformEndToEndTest {
         assertThat(platform.s3Objects("tenants/" + t.id() + "/adapters/")).hasSize(1);
     }
 
+    /**
+     * The infrastructure JVM (PostgreSQL, Kafka and S3 together) restarted through {@code vbank-local restart-service
+     * infra} while job A trains (checkpoints every 5 steps), job B runs or waits and job C waits (two running jobs per
+     * tenant); the services keep running. All three jobs must succeed with one verified adapter each, and the event log read again from the start must still hold
+     * every event seen before the restart, with only valid state changes.
+     */
+    @Test
+    @Order(4)
+    void infrastructureRestartLosesNoJob() throws Exception {
+        Api.Tenant t = Api.createTenant(platform.adminToken, "e2e-infra");
+        List<String> rows = Api.amazonRows(platform.repo);
+        JsonNode train = Api.upload(t.key(), "amazon-train.jsonl", rows.subList(0, TRAIN_ROWS));
+        String jobA = Api.createJob(t.key(), train.path("id").asText(), null, CRASH_EPOCHS, BATCH, 64).path("id").asText();
+        // a tenant runs at most 2 jobs at once (vbank.scheduler default): B (as long as A) may start next to A, C waits
+        String jobB = Api.createJob(t.key(), train.path("id").asText(), null, CRASH_EPOCHS, BATCH, 64).path("id").asText();
+        String jobC = Api.createJob(t.key(), train.path("id").asText(), null, 1, BATCH, 64).path("id").asText();
+
+        // ---- A or B (whichever the worker trains first) past its first checkpoint and training; C not started
+        java.util.Map<String, List<JsonNode>> seen = new java.util.HashMap<>(java.util.Map.of(jobA, new ArrayList<>(), jobB, new ArrayList<>()));
+        java.util.Map<String, String> afterOf = new java.util.HashMap<>();
+        java.util.Map<String, Long> checkpointOf = new java.util.HashMap<>(java.util.Map.of(jobA, -1L, jobB, -1L));
+        long deadline = System.nanoTime() + Duration.ofMinutes(8).toNanos();
+        long checkpoint = -1;
+        long stepAtRestart = -1;
+        String trained = null;
+        while (stepAtRestart < 0) {
+            assertThat(System.nanoTime() < deadline).as("no checkpoint within 8 min; events " + seen).isTrue();
+            for (String id : List.of(jobA, jobB)) {
+                for (JsonNode e : Api.eventsPage(t.key(), id, afterOf.get(id))) {
+                    seen.get(id).add(e);
+                    afterOf.put(id, e.path("id").asText());
+                    assertThat(Api.isTerminal(e)).as("job ended before the restart: " + e).isFalse();
+                    if (Api.isCheckpoint(e)) {
+                        checkpointOf.put(id, e.path("data").path("step").asLong());
+                    }
+                    long ck = checkpointOf.get(id);
+                    if (stepAtRestart < 0 && Api.isProgress(e) && ck >= CHECKPOINT_EVERY && e.path("data").path("step").asLong() >= ck + 1) {
+                        stepAtRestart = e.path("data").path("step").asLong();
+                        checkpoint = ck;
+                        trained = id;
+                    }
+                }
+            }
+            if (stepAtRestart < 0) {
+                Thread.sleep(100);
+            }
+        }
+        String statusB = Api.job(t.key(), jobB).path("status").asText();
+        String statusC = Api.job(t.key(), jobC).path("status").asText();
+        assertThat(statusC).as("job C before the restart").isIn("validating_files", "queued");
+        long infraPid = platform.pid("infra").orElseThrow();
+        platform.recordPids();
+
+        LocalPlatform.Result r = platform.launcher(Duration.ofMinutes(6), "restart-service", "infra", "--timeout", "300");
+        assertThat(r.exit()).as("restart-service infra:\n" + r.output()).isZero();
+        platform.recordPids();
+        assertThat(platform.pid("infra").orElseThrow()).isNotEqualTo(infraPid);
+        for (String s : List.of("api-gateway", "job-scheduler", "gpu-worker", "artifact-service")) {
+            long pid = platform.pid(s).orElseThrow();
+            assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).as(s + " kept running").isTrue();
+        }
+        System.out.printf("[e2e] infra restarted in %d s at step %d of job %s (checkpoint %d); jobs B, C were %s, %s%n",
+                r.seconds(), stepAtRestart, trained.equals(jobA) ? "A" : "B", checkpoint, statusB, statusC);
+
+        // ---- both jobs to the end (the services may answer 5xx for a while after the restart)
+        long end = System.nanoTime() + Duration.ofMinutes(8).toNanos();
+        int unavailable = 0;
+        for (String id : List.of(jobA, jobB, jobC)) {
+            JsonNode job = Api.JSON.createObjectNode();
+            while (!Api.TERMINAL.contains(job.path("status").asText())) {
+                assertThat(System.nanoTime() < end).as("job " + id + " did not finish: " + job + "\nscheduler log:\n"
+                        + tail(platform.log("job-scheduler"), 60)).isTrue();
+                Thread.sleep(1000);
+                Response jr = as(t.key()).get("/v1/fine_tuning/jobs/" + id);
+                if (jr.statusCode() == 200) {
+                    job = Api.JSON.readTree(jr.asString());
+                } else {
+                    assertThat(jr.statusCode()).as("GET job " + id + ": " + jr.asString()).isEqualTo(503);
+                    unavailable++;
+                    System.out.printf("[e2e] GET job %s: %d %s%n", id, jr.statusCode(), jr.asString());
+                }
+            }
+            assertThat(job.path("status").asText()).as("job " + id + ": " + job + "\nworker log:\n"
+                    + tail(platform.log("gpu-worker"), 60)).isEqualTo("succeeded");
+            assertThat(job.path("trained_steps").asLong()).isEqualTo(id.equals(jobC) ? STEPS : CRASH_STEPS);
+            String adapterId = job.path("adapter_id").asText();
+            Response meta = as(t.key()).get("/v1/adapters/" + adapterId);
+            assertThat(meta.statusCode()).as("adapter " + adapterId).isEqualTo(200);
+            byte[] bytes = as(t.key()).queryParam("format", "compact").get("/v1/adapters/" + adapterId + "/content").asByteArray();
+            assertThat(Api.sha256(bytes)).as("adapter sha256").isEqualTo(Api.JSON.readTree(meta.asString()).path("sha256").asText());
+            try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:54320/vbank", "postgres", "postgres");
+                 PreparedStatement ps = c.prepareStatement("select count(*) from artifacts.adapters where job_id = ?")) {
+                ps.setString(1, id);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    assertThat(rs.getLong(1)).as("adapter rows of " + id).isEqualTo(1);
+                }
+            }
+
+            // ---- the whole event log again: what was seen before the restart is still there, ids ascend, states
+            //      change only along valid transitions, every step up to the last is reported
+            List<JsonNode> all = new ArrayList<>();
+            String a = null;
+            for (List<JsonNode> page = Api.eventsPage(t.key(), id, null); !page.isEmpty(); page = Api.eventsPage(t.key(), id, a)) {
+                all.addAll(page);
+                a = page.get(page.size() - 1).path("id").asText();
+            }
+            List<String> ids = all.stream().map(e -> e.path("id").asText()).toList();
+            assertThat(ids).as("event ids of " + id).doesNotHaveDuplicates();
+            if (seen.containsKey(id)) {
+                assertThat(ids).as("events seen before the restart are still in the log")
+                        .startsWith(seen.get(id).stream().map(e -> e.path("id").asText()).toArray(String[]::new));
+            }
+            List<String> states = new ArrayList<>();
+            java.util.Set<Long> steps = new java.util.TreeSet<>();
+            for (JsonNode e : all) {
+                if (e.path("type").asText().equals("state") && !e.path("data").path("status").asText().isEmpty()) {
+                    states.add(e.path("data").path("status").asText());
+                }
+                if (Api.isProgress(e)) {
+                    steps.add(e.path("data").path("step").asLong());
+                }
+            }
+            System.out.printf("[e2e] job %s states %s, %d events, steps reported %d%n", id, states, all.size(), steps.size());
+            assertThat(states).as("states of " + id).isNotEmpty().endsWith("succeeded");
+            assertThat(states.get(0)).as("first state of " + id).isIn("validating_files", "queued");
+            for (int i = 1; i < states.size(); i++) {
+                assertThat(states.get(i - 1) + "->" + states.get(i)).as("state change of " + id + " in " + states)
+                        .isIn("validating_files->queued", "queued->running", "running->queued", "running->succeeded");
+            }
+            long total = id.equals(jobC) ? STEPS : CRASH_STEPS;
+            assertThat(steps).as("steps reported for " + id)
+                    .isEqualTo(new java.util.TreeSet<>(java.util.stream.LongStream.rangeClosed(1, total).boxed().toList()));
+        }
+        assertThat(platform.s3Objects("tenants/" + t.id() + "/adapters/")).as("adapter objects").hasSize(3);
+        // stale pooled database connections answer 503 once each after the restart: settle before the next test
+        int ok = 0;
+        long settle = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (ok < 20) {
+            assertThat(System.nanoTime() < settle).as("gateway not answering 200 twenty times in a row within 60 s").isTrue();
+            Response jr = as(t.key()).get("/v1/fine_tuning/jobs/" + jobA);
+            if (jr.statusCode() == 200) {
+                ok++;
+            } else {
+                assertThat(jr.statusCode()).as("GET job: " + jr.asString()).isEqualTo(503);
+                unavailable++;
+                ok = 0;
+            }
+        }
+        System.out.printf("[e2e] 503 answers after the infra restart: %d%n", unavailable);
+    }
+
+    /** Cancellation of a running job through the public API, timed until the job reads {@code cancelled}. */
+    @Test
+    @Order(5)
+    void cancellingARunningJobTakesAtMostFiveSeconds() throws Exception {
+        Api.Tenant t = Api.createTenant(platform.adminToken, "e2e-cancel");
+        List<String> rows = Api.amazonRows(platform.repo);
+        JsonNode train = Api.upload(t.key(), "amazon-train.jsonl", rows.subList(0, TRAIN_ROWS));
+        String jobId = Api.createJob(t.key(), train.path("id").asText(), null, CRASH_EPOCHS, BATCH, 64).path("id").asText();
+        long deadline = System.nanoTime() + Duration.ofMinutes(6).toNanos();
+        String after = null;
+        long step = -1;
+        while (step < 2) {
+            assertThat(System.nanoTime() < deadline).as("job not training within 6 min").isTrue();
+            for (JsonNode e : Api.eventsPage(t.key(), jobId, after)) {
+                after = e.path("id").asText();
+                assertThat(Api.isTerminal(e)).as("job ended before the cancel: " + e).isFalse();
+                if (Api.isProgress(e)) {
+                    step = e.path("data").path("step").asLong();
+                }
+            }
+            Thread.sleep(100);
+        }
+        long t0 = System.nanoTime();
+        Response c = as(t.key()).post("/v1/fine_tuning/jobs/" + jobId + "/cancel");
+        long answered = System.nanoTime();
+        assertThat(c.statusCode()).as("cancel: " + c.asString()).isEqualTo(200);
+        String status = Api.JSON.readTree(c.asString()).path("status").asText();
+        while (!status.equals("cancelled")) {
+            assertThat(System.nanoTime() - t0).as("not cancelled within 60 s; status " + status).isLessThan(60_000_000_000L);
+            Thread.sleep(50);
+            status = Api.job(t.key(), jobId).path("status").asText();
+            assertThat(status).isIn("running", "cancelling", "cancelled");
+        }
+        long millis = (System.nanoTime() - t0) / 1_000_000;
+        System.out.printf("[e2e] cancel at step %d: POST answered in %d ms (status %s), cancelled after %d ms%n", step,
+                (answered - t0) / 1_000_000, Api.JSON.readTree(c.asString()).path("status").asText(), millis);
+        assertThat(millis).as("cancel latency in ms").isLessThanOrEqualTo(5_000);
+        JsonNode done = Api.job(t.key(), jobId);
+        assertThat(done.path("adapter_id").isNull() || done.path("adapter_id").isMissingNode()).as("no adapter: " + done).isTrue();
+    }
+
     static String tail(String s, int lines) {
         String[] l = s.split("\n");
         return String.join("\n", java.util.Arrays.asList(l).subList(Math.max(0, l.length - lines), l.length));
