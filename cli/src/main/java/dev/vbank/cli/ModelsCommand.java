@@ -1,0 +1,22 @@
+package dev.vbank.cli;
+
+import picocli.CommandLine.Command;
+
+import java.util.List;
+import java.util.Map;
+
+@Command(name = "models", mixinStandardHelpOptions = true, description = "Base models.",
+        subcommands = ModelsCommand.ListModels.class)
+final class ModelsCommand {
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List the base models jobs can fine-tune.")
+    static final class ListModels extends ApiCommand {
+        @Override
+        public Integer call() {
+            ApiClient.Json r = api().get("/v1/models", Map.of());
+            return show(r, () -> Render.table(out(), List.of("ID", "STATUS", "SHA256"),
+                    data(r.tree()).stream().map(m -> List.of(Render.text(m, "id"), Render.text(m, "status"),
+                            Render.text(m, "sha256"))).toList()));
+        }
+    }
+}
