@@ -34,6 +34,7 @@ final class JobWatch {
     private String lastEventId;
     private long retryMillis = 1000;
     private int reconnects;
+    private boolean connected;
 
     JobWatch(ApiClient api, ProgressView view, Duration idleTimeout, Duration giveUpAfter) {
         this.api = api;
@@ -66,9 +67,16 @@ final class JobWatch {
                     }
                     failingSince = -1;
                     backoff = 0;
+                    // the stream ended without a terminal event: the job may have ended between two polls of the gateway
+                    String status = api.get(ApiCommand.path(JobsCommand.BASE, jobId), Map.of()).tree().path("status")
+                            .asText();
+                    if (TERMINAL.contains(status)) {
+                        String last = drainPages(eventsPath);
+                        return last != null ? last : status;
+                    }
                 } catch (CliException e) {
-                    if (e.exitCode() != Exit.CONNECTION) {
-                        throw e;
+                    if (e.exitCode() != Exit.CONNECTION || !connected) {
+                        throw e; // a wrong endpoint fails at once; only a connection that worked before is retried
                     }
                     long now = System.nanoTime();
                     if (failingSince < 0) {
@@ -80,12 +88,6 @@ final class JobWatch {
                     backoff = Math.min(15_000, Math.max(retryMillis, backoff * 2));
                     Thread.sleep(backoff);
                     continue;
-                }
-                // the stream ended without a terminal event: the job may have ended between two polls of the gateway
-                String status = api.get(ApiCommand.path(JobsCommand.BASE, jobId), Map.of()).tree().path("status").asText();
-                if (TERMINAL.contains(status)) {
-                    String end = drainPages(eventsPath);
-                    return end != null ? end : status;
                 }
                 reconnects++;
                 Thread.sleep(retryMillis);
@@ -100,6 +102,7 @@ final class JobWatch {
     /** One connection: returns the terminal status if it came, null if the stream ended or went silent first. */
     private String stream(String eventsPath, ScheduledExecutorService timer) {
         InputStream body = api.openEvents(eventsPath, lastEventId);
+        connected = true;
         AtomicLong lastRead = new AtomicLong(System.nanoTime());
         Thread reader = Thread.currentThread();
         ScheduledFuture<?> watchdog = timer.scheduleAtFixedRate(() -> {

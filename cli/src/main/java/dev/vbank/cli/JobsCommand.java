@@ -47,7 +47,19 @@ final class JobsCommand {
         ProgressView view = new ProgressView(cmd.out(), mode, root.width(), System::nanoTime);
         JobWatch w = new JobWatch(api, view, Duration.ofSeconds(Math.max(5, o.idleTimeout)),
                 Duration.ofSeconds(Math.max(0, o.reconnectTimeout)));
-        String status = w.follow(jobId);
+        // Ctrl-C while the bar is drawn: end its line so that the shell prompt starts on a fresh one
+        Thread restoreLine = new Thread(view::finish, "vbank-watch-exit");
+        Runtime.getRuntime().addShutdownHook(restoreLine);
+        String status;
+        try {
+            status = w.follow(jobId);
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(restoreLine);
+            } catch (IllegalStateException e) {
+                // already shutting down: the hook runs
+            }
+        }
         JsonNode job = api.get(ApiCommand.path(BASE, jobId), Map.of()).tree();
         if (!cmd.json()) {
             StringBuilder b = new StringBuilder("job ").append(jobId).append(' ').append(status);

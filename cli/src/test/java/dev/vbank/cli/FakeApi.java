@@ -39,7 +39,11 @@ final class FakeApi implements AutoCloseable {
     final Map<String, Handler> routes = new ConcurrentHashMap<>();
 
     FakeApi() throws IOException {
-        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        this(0);
+    }
+
+    FakeApi(int port) throws IOException {
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
         server.createContext("/", ex -> {
             try (ex) {
                 Request r = new Request(ex.getRequestMethod(), ex.getRequestURI().getRawPath(),

@@ -133,6 +133,65 @@ class JobWatchTest {
     }
 
     @Test
+    void anApiThatGoesAwayForAWhileIsWaitedFor() throws Exception {
+        int port = api.server.getAddress().getPort();
+        api.routes.put("GET /v1/fine_tuning/jobs/ftjob-3/events", (r, ex) -> {
+            sse(ex, List.of(state("st-1", "running"), step(1, 2)), "retry: 100\n\n");
+            new Thread(api::close).start(); // the gateway goes down right after this stream
+        });
+        api.json("GET /v1/fine_tuning/jobs/ftjob-3", 200, "{\"id\":\"ftjob-3\",\"status\":\"running\"}");
+        java.util.List<String> lastEventIds = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Thread restart = new Thread(() -> {
+            try {
+                Thread.sleep(1500);
+                FakeApi second = new FakeApi(port);
+                restarted[0] = second;
+                second.routes.put("GET /v1/fine_tuning/jobs/ftjob-3/events", (r, ex) -> {
+                    lastEventIds.add(r.header("Last-Event-ID"));
+                    sse(ex, List.of(step(2, 2), state("st-2", "succeeded")), "");
+                });
+                second.json("GET /v1/fine_tuning/jobs/ftjob-3", 200, "{\"id\":\"ftjob-3\",\"status\":\"running\"}");
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        restart.start();
+        StringWriter out = new StringWriter();
+        try {
+            int exit = VbankCli.run(new String[]{"jobs", "watch", "ftjob-3", "--progress=plain", "--endpoint",
+                            "http://127.0.0.1:" + port, "--api-key", "k"}, Map.of(), home, new PrintWriter(out, true),
+                    new PrintWriter(new StringWriter(), true), false, new ByteArrayInputStream(new byte[0]));
+            assertThat(exit).as(out.toString()).isZero();
+        } finally {
+            restart.join();
+            if (restarted[0] != null) {
+                restarted[0].close();
+            }
+        }
+        assertThat(lastEventIds).containsExactly("ev-1");
+        assertThat(out.toString()).contains("connection lost").contains("step 1/2").contains("step 2/2")
+                .contains("[succeeded]");
+    }
+
+    final FakeApi[] restarted = new FakeApi[1];
+
+    @Test
+    void anEndpointThatNeverAnsweredFailsAtOnce() throws Exception {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        StringWriter err = new StringWriter();
+        long t0 = System.nanoTime();
+        int exit = VbankCli.run(new String[]{"jobs", "watch", "ftjob-1", "--endpoint", "http://127.0.0.1:" + port,
+                "--api-key", "k"}, Map.of(), home, new PrintWriter(new StringWriter(), true), new PrintWriter(err, true),
+                false, new ByteArrayInputStream(new byte[0]));
+        assertThat(exit).isEqualTo(Exit.CONNECTION);
+        assertThat(err.toString()).contains("http://127.0.0.1:" + port);
+        assertThat(System.nanoTime() - t0).isLessThan(java.util.concurrent.TimeUnit.SECONDS.toNanos(20));
+    }
+
+    @Test
     void unknownJobIsAnApiError() {
         StringWriter err = new StringWriter();
         int exit = VbankCli.run(new String[]{"jobs", "watch", "ftjob-404", "--endpoint", api.endpoint(), "--api-key", "k"},
