@@ -1,7 +1,6 @@
 package dev.vbank.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -247,11 +246,5 @@ final class EvalsCommand {
                     + "@" + report.path("suite").path("version").asText());
             Render.table(out, headers, rows);
         }
-    }
-
-    static ArrayNode array(List<String> values) {
-        ArrayNode a = ApiClient.JSON.createArrayNode();
-        values.forEach(a::add);
-        return a;
     }
 }

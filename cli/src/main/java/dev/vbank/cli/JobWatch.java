@@ -33,7 +33,6 @@ final class JobWatch {
     private final Duration giveUpAfter;
     private String lastEventId;
     private long retryMillis = 1000;
-    private int reconnects;
     private boolean connected;
 
     JobWatch(ApiClient api, ProgressView view, Duration idleTimeout, Duration giveUpAfter) {
@@ -41,10 +40,6 @@ final class JobWatch {
         this.view = view;
         this.idleTimeout = idleTimeout;
         this.giveUpAfter = giveUpAfter;
-    }
-
-    int reconnects() {
-        return reconnects;
     }
 
     /** Returns the terminal status ({@code succeeded}, {@code failed} or {@code cancelled}). */
@@ -89,7 +84,6 @@ final class JobWatch {
                     Thread.sleep(backoff);
                     continue;
                 }
-                reconnects++;
                 Thread.sleep(retryMillis);
             }
         } finally {

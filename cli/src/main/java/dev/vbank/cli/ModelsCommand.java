@@ -14,9 +14,9 @@ final class ModelsCommand {
         @Override
         public Integer call() {
             ApiClient.Json r = api().get("/v1/models", Map.of());
-            return show(r, () -> Render.table(out(), List.of("ID", "STATUS", "SHA256"),
-                    data(r.tree()).stream().map(m -> List.of(Render.text(m, "id"), Render.text(m, "status"),
-                            Render.text(m, "sha256"))).toList()));
+            return show(r, () -> Render.table(out(), List.of("ID", "ARCHITECTURE", "LAYERS", "HIDDEN", "STATUS"),
+                    data(r.tree()).stream().map(m -> List.of(Render.text(m, "id"), Render.text(m, "architecture"),
+                            Render.text(m, "layers"), Render.text(m, "hidden_size"), Render.text(m, "status"))).toList()));
         }
     }
 }

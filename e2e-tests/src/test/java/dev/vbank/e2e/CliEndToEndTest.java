@@ -101,6 +101,7 @@ class CliEndToEndTest {
         Run models = vbank("models", "list", "--json");
         assertThat(models.exit()).as(models.err()).isZero();
         assertThat(Api.JSON.readTree(models.out()).path("data").findValuesAsText("id")).contains("all-minilm-l6-v2");
+        assertThat(vbank("models", "list").out()).containsPattern("all-minilm-l6-v2 +\\S+ +6 +384 ");
 
         // ---- upload the UCI Yelp sentences
         Path train = work.resolve("yelp-train.jsonl");
