@@ -80,6 +80,9 @@ public final class FineTuner implements AutoCloseable {
     public static final String ADAPTER_FILE = "adapter.vbnk";
     public static final String CHECKPOINTS = "checkpoints";
     public static final String BEST_DIR = "best";
+    /** Provenance keys of an exported adapter that evaluation reads back. */
+    public static final String TASK = "task";
+    public static final String MAX_SEQ_LENGTH = "max_seq_length";
 
     private final BaseModelStore store;
     private final NDManager root;
@@ -110,13 +113,13 @@ public final class FineTuner implements AutoCloseable {
         return w;
     }
 
-    static Batch toCoreBatch(Batches.LabeledBatch b) {
+    public static Batch toCoreBatch(Batches.LabeledBatch b) {
         var t = b.batch();
         return new Batch(t.size(), t.length(), t.inputIds(), t.attentionMask(), t.tokenTypeIds(), b.labels());
     }
 
     /** The model card's input prefix (e5: "query: ") on every text. */
-    static Dataset withPrefix(Dataset d, String prefix) {
+    public static Dataset withPrefix(Dataset d, String prefix) {
         if (d == null || prefix.isEmpty()) {
             return d;
         }
@@ -454,7 +457,8 @@ public final class FineTuner implements AutoCloseable {
             provenance.put("method", spec.method().id());
             provenance.put("seed", Long.toString(spec.seed()));
             provenance.put("steps", Long.toString(step));
-            provenance.put("task", spec.task().name().toLowerCase());
+            provenance.put(TASK, spec.task().name().toLowerCase());
+            provenance.put(MAX_SEQ_LENGTH, Integer.toString(spec.maxSeqLength()));
             AdapterStates.Meta meta = new AdapterStates.Meta(bm.id(), bm.weightsSha256(), "SEQ_CLS", labels,
                     provenance);
             return switch (spec.method()) {
