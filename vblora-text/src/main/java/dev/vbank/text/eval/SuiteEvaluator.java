@@ -97,6 +97,7 @@ public final class SuiteEvaluator implements AutoCloseable {
      * @throws IllegalArgumentException for bytes that are no adapter, an unknown base model or other base weights
      */
     public MergedAdapter load(byte[] compact) throws IOException {
+        FineTuner.gradModeOff();
         AdapterWeights w = CompactFormat.read(compact);
         BaseModel bm = BaseModels.find(w.baseModelId()).orElseThrow(() -> new IllegalArgumentException(
                 "the adapter's base model '" + w.baseModelId() + "' is not registered"));
@@ -161,6 +162,7 @@ public final class SuiteEvaluator implements AutoCloseable {
         if (why != null) {
             return new Scored(skipped(task, why), new double[0][], new int[0], new double[0]);
         }
+        FineTuner.gradModeOff();
         TaskType type = m.taskType();
         Dataset rows = TaskExamples.select(raw, type, task.split());
         int[] toHead = null;

@@ -47,30 +47,34 @@ public final class TaskExamples {
     }
 
     /**
-     * The scored rows: {@code all} keeps the file's rows in file order, {@code test} the validation part of
+     * The scored rows: {@code all} (also a null part) keeps the file's rows in file order, {@code test} the validation part of
      * {@link DatasetSplits#carve} with the split's fraction and seed (per-class, shuffled); then the first {@code limit}.
      * Class labels index the task's own sorted label list.
      */
     public static Dataset select(RawDataset raw, TaskType type, TaskSplit split) {
-        String part = split.part() == null ? TaskSplit.ALL : split.part();
-        Dataset rows = switch (part) {
-            case TaskSplit.ALL -> DatasetSplits.of(raw, raw, type).train();
-            case TaskSplit.TEST -> {
-                if (split.testFraction() == null || !(split.testFraction() > 0 && split.testFraction() < 1)) {
-                    throw new IllegalArgumentException("split.test_fraction: must be in (0, 1) for part test, was "
-                            + split.testFraction());
-                }
-                yield DatasetSplits.carve(raw, type, split.testFraction(), split.seed() == null ? 0 : split.seed())
-                        .validation();
-            }
-            default -> throw new IllegalArgumentException("split.part: expected all or test, got '" + part + "'");
-        };
+        checkSplit(split);
+        Dataset rows = TaskSplit.TEST.equals(split.part())
+                ? DatasetSplits.carve(raw, type, split.testFraction(), split.seed() == null ? 0 : split.seed())
+                        .validation()
+                : DatasetSplits.of(raw, raw, type).train();
         if (split.limit() == null || split.limit() >= rows.size()) {
             return rows;
         }
-        if (split.limit() < 1) {
+        return new Dataset(rows.task(), rows.labels(), rows.pairs(), rows.rows().subList(0, split.limit()));
+    }
+
+    /** Throws naming the field ({@code split.part}, {@code split.test_fraction}, {@code split.limit}) that is wrong. */
+    public static void checkSplit(TaskSplit split) {
+        if (split.part() != null && !TaskSplit.ALL.equals(split.part()) && !TaskSplit.TEST.equals(split.part())) {
+            throw new IllegalArgumentException("split.part: expected all or test, got '" + split.part() + "'");
+        }
+        if (TaskSplit.TEST.equals(split.part())
+                && (split.testFraction() == null || !(split.testFraction() > 0 && split.testFraction() < 1))) {
+            throw new IllegalArgumentException("split.test_fraction: must be in (0, 1) for part test, was "
+                    + split.testFraction());
+        }
+        if (split.limit() != null && split.limit() < 1) {
             throw new IllegalArgumentException("split.limit: must be >= 1, was " + split.limit());
         }
-        return new Dataset(rows.task(), rows.labels(), rows.pairs(), rows.rows().subList(0, split.limit()));
     }
 }

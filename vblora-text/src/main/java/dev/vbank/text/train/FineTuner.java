@@ -3,6 +3,7 @@ package dev.vbank.text.train;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vbank.text.data.Batches;
@@ -150,6 +151,7 @@ public final class FineTuner implements AutoCloseable {
 
     public FineTuneResult run(TrainingSpec spec, Dataset train, Dataset validation, Path outDir, RunOptions options)
             throws IOException {
+        gradModeOff();
         BaseModel bm = BaseModels.get(spec.baseModelId());
         checkData(spec, train, validation);
         train = withPrefix(train, bm.textPrefix());
@@ -467,6 +469,15 @@ public final class FineTuner implements AutoCloseable {
                 case HEAD_ONLY -> AdapterStates.headOnly(state, meta);
             };
         }
+    }
+
+    /**
+     * Switches PyTorch's grad mode off on the calling thread. The mode is per thread and on by default; only the thread
+     * that loaded libtorch starts with it off, and a gradient collector restores what it found. With it on, forward
+     * passes outside a collector record graphs and the optimizer's in-place updates of parameters fail.
+     */
+    public static void gradModeOff() {
+        JniUtils.setGradMode(false);
     }
 
     /** Trainable values of a model (adapter + head). */

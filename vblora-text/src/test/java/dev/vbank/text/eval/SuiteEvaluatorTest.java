@@ -332,6 +332,25 @@ class SuiteEvaluatorTest {
     }
 
     @Test
+    void trainsAndScoresOnAThreadOtherThanTheOneThatLoadedLibtorch() throws Exception {
+        Dataset all = DatasetSplits.of(amazon, amazon, TaskType.CLASSIFICATION).train();
+        Dataset train = new Dataset(all.task(), all.labels(), false, all.rows().subList(0, 16));
+        TrainingSpec spec = TrainingSpec.builder(MODEL).method(Method.HEAD_ONLY).maxSteps(2).batchSize(8)
+                .maxSeqLength(16).seed(2).build();
+        var pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            EvaluationOutcome o = pool.submit(() -> evaluator.evaluate(
+                    evaluator.trainBaseline(spec, train, null, workDir.resolve("other-thread"), () -> false),
+                    List.of(task("amazon", "public:uci-amazon", "classification", List.of("accuracy"),
+                            new TaskSplit(TaskSplit.ALL, null, null, 8))), publicOr(Map.of()),
+                    SuiteEvaluator.Listener.NONE, () -> false)).get();
+            assertThat(o.tasks().get(0).status()).isEqualTo(TaskResult.SUCCEEDED);
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    @Test
     void liveArraysStayFlatAcrossTasksAndAdapters() throws Exception {
         List<SuiteTask> tasks = List.of(
                 task("imdb", "public:uci-imdb", "classification", List.of("accuracy", "mcc"),
