@@ -243,6 +243,31 @@ class WorkerEvaluationTest {
     }
 
     @Test
+    void anUnknownAdapterOrATenantFileOtherThanTheSuitePinnedFailsWithItsCode() throws Exception {
+        String missing = itemId();
+        kafka.send(Topics.JOB_DISPATCH, missing, new DispatchJob(missing, tenant, 1, "lease-" + missing, 60, MODEL,
+                null, null, null, 0, null, new EvaluationWork("eval-test", EvaluationSubject.ADAPTER,
+                "adapter-000000000000000000000000", sha256(adapter), suite())));
+        WorkerEvent notFound = last(kafka.await(missing, WorkerEvaluationTest::ended, EVALUATION));
+        assertThat(notFound.kind()).isEqualTo(Kind.FAILED);
+        assertThat(notFound.event().data()).containsEntry("error_code", "adapter_not_found")
+                .containsEntry("error_param", "evaluation.adapter_id");
+
+        String changed = itemId();
+        String pinned = sha256("the file as it was when the suite was written".getBytes(StandardCharsets.UTF_8));
+        Suite suite = new Suite("suite-pinned", tenant, "pinned", 1, null, List.of(
+                new SuiteTask("yelp-file", yelpFile, pinned, "classification", List.of("accuracy"), TaskSplit.all())));
+        kafka.send(Topics.JOB_DISPATCH, changed, new DispatchJob(changed, tenant, 1, "lease-" + changed, 60, MODEL,
+                null, null, null, 0, null, new EvaluationWork("eval-test", EvaluationSubject.ADAPTER, adapterId,
+                sha256(adapter), suite)));
+        WorkerEvent f = last(kafka.await(changed, WorkerEvaluationTest::ended, EVALUATION));
+        assertThat(f.kind()).isEqualTo(Kind.FAILED);
+        assertThat(f.event().data()).containsEntry("error_code", "dataset_changed")
+                .containsEntry("error_param", "evaluation.suite.tasks[0].dataset");
+        assertThat(f.event().message()).contains(pinned);
+    }
+
+    @Test
     void theHeadOnlyBaselineIsTrainedOnTheJobsFileAndScoredWithoutUploadingAnything() throws Exception {
         int adapterPosts = ArtifactStub.calls("adapter_post");
         int checkpointPuts = ArtifactStub.calls("checkpoint_put");
