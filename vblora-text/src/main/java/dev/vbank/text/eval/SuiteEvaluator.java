@@ -44,7 +44,7 @@ import java.util.function.BooleanSupplier;
 /**
  * Scores a stored adapter on the tasks of a suite: the adapter is merged into (copies of) its base model's weights, each
  * task's rows are selected by its split, mapped onto the adapter's labels and run through the merged model in batches
- * without gradients, and the task's metrics are computed with {@link Metrics}. A task the adapter's head cannot score
+ * of rows of similar length, without gradients, and the task's metrics are computed with {@link Metrics}. A task the adapter's head cannot score
  * (another task type, labels the head does not know, a metric of the other task type) is {@code skipped} with the reason.
  * <p>
  * Uses the {@link FineTuner}'s frozen base weights (shared, never changed) and the same thread rules: one call at a time.
@@ -178,8 +178,17 @@ public final class SuiteEvaluator implements AutoCloseable {
         int outputs = m.numOutputs();
         double[][] out = new double[n][];
         long started = System.nanoTime();
-        Batches batches = new Batches(FineTuner.withPrefix(rows, m.baseModel().textPrefix()), m.tokenizer(), batchSize,
-                Padding.LONGEST);
+        // rows of similar length share a batch (less padding); outputs go back to their row
+        int[] order = java.util.stream.IntStream.range(0, n).boxed()
+                .sorted(java.util.Comparator.comparingInt(i -> textLength(rows.rows().get(i))))
+                .mapToInt(Integer::intValue).toArray();
+        List<Dataset.Row> sorted = new ArrayList<>(n);
+        for (int i : order) {
+            sorted.add(rows.rows().get(i));
+        }
+        Dataset byLength = new Dataset(rows.task(), rows.labels(), rows.pairs(), sorted);
+        Batches batches = new Batches(FineTuner.withPrefix(byLength, m.baseModel().textPrefix()), m.tokenizer(),
+                batchSize, Padding.LONGEST);
         int row = 0;
         try (NDManager scope = root.newSubManager()) {
             for (Batches.LabeledBatch b : batches.inOrder()) {
@@ -190,7 +199,7 @@ public final class SuiteEvaluator implements AutoCloseable {
                     for (int k = 0; k < outputs; k++) {
                         z[k] = logits[i * outputs + k];
                     }
-                    out[row++] = z;
+                    out[order[row++]] = z;
                 }
             }
         }
@@ -310,6 +319,10 @@ public final class SuiteEvaluator implements AutoCloseable {
 
     private static String lower(TaskType t) {
         return t.name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    private static int textLength(Dataset.Row r) {
+        return r.textA().length() + (r.textB() == null ? 0 : r.textB().length());
     }
 
     static int recordedSeqLength(AdapterWeights w) {

@@ -135,6 +135,18 @@ class SuiteEvaluatorTest {
             assertThat(r.metrics().get("f1_macro")).isCloseTo((f1Positive + f1Negative) / 2, within(1e-12));
             assertThat(r.metrics().get("mcc")).isCloseTo(mcc, within(1e-12));
             assertThat(tp + fp).as("the trained head predicts more than one class").isBetween(1L, 47L);
+
+            // the outputs are the rows' own (scoring batches rows by length and puts the outputs back in row order)
+            try (NDManager manager = Engine.getEngine("PyTorch").newBaseManager()) {
+                var tb = m.tokenizer().encodeBatch(imdb.examples().subList(0, 48).stream().map(e -> e.textA()).toList(),
+                        Padding.LONGEST);
+                float[] direct = m.predict(manager, new Batch(tb.size(), tb.length(), tb.inputIds(), tb.attentionMask(),
+                        tb.tokenTypeIds(), null));
+                for (int i = 0; i < 48; i++) {
+                    assertThat(s.outputs()[i][0]).as("row %d", i).isCloseTo(direct[2 * i], within(1e-4));
+                    assertThat(s.outputs()[i][1]).as("row %d", i).isCloseTo(direct[2 * i + 1], within(1e-4));
+                }
+            }
         }
     }
 
