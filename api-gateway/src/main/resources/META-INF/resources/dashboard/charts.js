@@ -54,7 +54,7 @@ function frame(title, width, height) {
 export function lineChart({ chart, title, xLabel, series, width = 560, height = 280 }) {
   const root = frame(title, width, height);
   root.dataset.chart = chart;
-  const m = { left: 62, right: 14, top: 28, bottom: 40 };
+  const m = { left: 62, right: 14, top: 44, bottom: 40 };
   const w = width - m.left - m.right;
   const hgt = height - m.top - m.bottom;
   const all = series.flatMap((s) => s.points);
@@ -110,9 +110,9 @@ export function lineChart({ chart, title, xLabel, series, width = 560, height = 
       svg('title', {}, c).textContent = `${s.name} @ step ${p.x}: ${p.y}`;
     }
     if (series.length > 1) {
-      const lx = m.left + 8 + i * 130;
-      svg('rect', { x: lx, y: m.top - 4, width: 10, height: 3, fill: colour }, root);
-      svg('text', { x: lx + 14, y: m.top, class: 'legend' }, root).textContent = s.name;
+      const lx = m.left + i * 130;
+      svg('rect', { x: lx, y: 27, width: 10, height: 3, fill: colour }, root);
+      svg('text', { x: lx + 14, y: 32, class: 'legend' }, root).textContent = s.name;
     }
   });
   return root;
@@ -151,13 +151,13 @@ export function barChart({ chart, title, xLabel, bars, width = 1100, height = 24
 }
 
 /** Horizontal bars [{label, value, note}] comparing sizes, of class "size-bar" with data-bytes. */
-export function sizeBars({ chart, title, bars, width = 720 }) {
+export function sizeBars({ chart, title, bars, width = 1100 }) {
   const rowH = 34;
   const height = 34 + bars.length * rowH;
   const root = frame(title, width, height);
   root.dataset.chart = chart;
-  const left = 200;
-  const w = width - left - 150;
+  const left = 220;
+  const w = width - left - 160;
   const max = Math.max(1, ...bars.map((b) => b.value));
   bars.forEach((b, i) => {
     const y = 28 + i * rowH;
@@ -185,10 +185,10 @@ function colour(wt) {
  * into one pixel row (the largest weight shows). Sets data-rows, data-cols, data-cells (cells painted) on the canvas.
  */
 export function drawHeatmap(canvas, { rows, cols, k, indices, weights }) {
-  const cw = Math.max(2, Math.min(24, Math.floor(1000 / cols)));
+  const cw = Math.max(2, Math.min(24, Math.floor(1100 / cols)));
   const fold = Math.max(1, Math.ceil(rows / 8000));
   const pixelRows = Math.ceil(rows / fold);
-  const ch = fold > 1 ? 1 : Math.max(1, Math.min(12, Math.floor(640 / rows)));
+  const ch = fold > 1 ? 1 : Math.max(2, Math.min(12, Math.floor(640 / rows)));
   canvas.width = cols * cw;
   canvas.height = pixelRows * ch;
   const g = canvas.getContext('2d');
