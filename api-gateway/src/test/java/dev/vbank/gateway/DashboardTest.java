@@ -82,6 +82,9 @@ class DashboardTest {
                 .body("error.code", is("adapter_not_found"));
         Gw.as(t).get("/v1/adapters/bad%20id/bank_usage").then().statusCode(400).body("error.param", is("id"));
 
+        given().accept("application/json").get("/q/openapi?format=json").then().statusCode(200)
+                .body("paths.'/v1/adapters/{id}/bank_usage'.get.summary", org.hamcrest.Matchers.notNullValue());
+
         Gw.call(stub, "POST", "/__stub/down", "true");
         Gw.as(t).get("/v1/adapters/" + adapter + "/bank_usage").then().statusCode(503)
                 .body("error.code", is("service_unavailable"));
