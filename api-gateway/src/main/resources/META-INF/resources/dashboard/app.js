@@ -260,7 +260,8 @@ function bankSection(u) {
     h('h2', {}, 'Bank selection'),
     h('p', { class: 'muted' }, `${u.sub_vectors} sub-vectors of length ${u.vector_length}, each a mix of its top ${u.topk} `
       + `of ${u.num_vectors} bank vectors (rows: sub-vectors, module by module; columns: bank vectors; colour: weight).`),
-    h('div', { class: 'card' }, h('div', { class: 'heatmap-wrap' }, canvas), tip, heatmapLegend(), note),
+    h('div', { class: 'card' }, h('div', { class: 'heatmap-wrap' }, canvas), tip, heatmapLegend(layout.lo, layout.hi),
+      note),
     h('h2', {}, 'Bank vector usage'),
     h('div', { class: 'card', id: 'usage-chart' },
       barChart({ chart: 'usage', title: 'Times each bank vector is selected', xLabel: 'bank vector',

@@ -181,8 +181,9 @@ function colour(wt) {
 
 /**
  * Draws the bank selection as a matrix: one row per sub-vector, one column per bank vector, the cell coloured by the
- * sub-vector's softmax weight on that vector (empty where not selected). Very tall matrices fold several sub-vectors
- * into one pixel row (the largest weight shows). Sets data-rows, data-cols, data-cells (cells painted) on the canvas.
+ * sub-vector's softmax weight on that vector (empty where not selected), the colour scale spanning the weights present
+ * (top-k weights of a young adapter sit close together). Very tall matrices fold several sub-vectors into one pixel row
+ * (the largest weight shows). Sets data-rows, data-cols, data-cells (cells painted) on the canvas.
  */
 export function drawHeatmap(canvas, { rows, cols, k, indices, weights }) {
   const cw = Math.max(2, Math.min(24, Math.floor(1100 / cols)));
@@ -205,23 +206,29 @@ export function drawHeatmap(canvas, { rows, cols, k, indices, weights }) {
       cells++;
     }
   }
+  let [lo, hi] = [Infinity, -Infinity];
+  for (const wt of best.values()) {
+    lo = Math.min(lo, wt);
+    hi = Math.max(hi, wt);
+  }
+  const scale = (wt) => (hi > lo ? (wt - lo) / (hi - lo) : 1);
   for (const [key, wt] of best) {
-    g.fillStyle = colour(wt);
+    g.fillStyle = colour(scale(wt));
     g.fillRect((key % cols) * cw, Math.floor(key / cols) * ch, cw, ch);
   }
   canvas.dataset.rows = String(rows);
   canvas.dataset.cols = String(cols);
   canvas.dataset.cells = String(cells);
-  return { cw, ch, fold };
+  return { cw, ch, fold, lo, hi };
 }
 
-/** A colour legend for the heatmap's weights. */
-export function heatmapLegend() {
+/** A colour legend for the heatmap's weights from lo to hi. */
+export function heatmapLegend(lo, hi) {
   const root = svg('svg', { class: 'legend-bar', viewBox: '0 0 300 34', width: 300, height: 34 });
   for (let i = 0; i < 100; i++) {
     svg('rect', { x: 20 + i * 2.4, y: 4, width: 2.5, height: 12, fill: colour(i / 99) }, root);
   }
-  svg('text', { x: 20, y: 30 }, root).textContent = 'weight 0';
-  svg('text', { x: 260, y: 30, 'text-anchor': 'end' }, root).textContent = '1';
+  svg('text', { x: 20, y: 30 }, root).textContent = `weight ${lo.toFixed(3)}`;
+  svg('text', { x: 260, y: 30, 'text-anchor': 'end' }, root).textContent = hi.toFixed(3);
   return root;
 }
