@@ -5,7 +5,7 @@ import io.vertx.ext.web.Router;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 
-/** Routes before and after the REST layer. Refuses uploads whose Content-Length is over the cap before their body is read, with an ApiError body. */
+/** Routes before and after the REST layer: the dashboard's headers. Refuses uploads whose Content-Length is over the cap before their body is read, with an ApiError body. */
 @Singleton
 public class RouterSetup {
 
@@ -35,6 +35,15 @@ public class RouterSetup {
             } else {
                 ctx.next();
             }
+        });
+        // the dashboard's pages load relative assets, so its URL ends with a slash; its assets may come only from here
+        router.routeWithRegex("/dashboard").order(-1000).handler(ctx -> ctx.response().setStatusCode(301)
+                .putHeader("Location", "/dashboard/").end());
+        router.route("/dashboard/*").order(-1000).handler(ctx -> {
+            ctx.response().putHeader("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; "
+                    + "object-src 'none'; frame-ancestors 'none'; base-uri 'none'").putHeader("X-Content-Type-Options",
+                    "nosniff").putHeader("Cache-Control", "no-cache");
+            ctx.next();
         });
         // unknown paths of the API answer an ApiError too (Quarkus REST hands unmatched requests on to Vert.x)
         router.routeWithRegex("/(v1|admin)(/.*)?").last().handler(ctx -> ctx.response().setStatusCode(404)

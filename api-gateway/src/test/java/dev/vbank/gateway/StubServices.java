@@ -35,7 +35,7 @@ public final class StubServices {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern JOBS = Pattern.compile("/internal/tenants/([^/]+)/jobs(?:/([^/]+)(/[a-z]+)?)?");
     private static final Pattern FILES = Pattern.compile("/internal/tenants/([^/]+)/files(?:/([^/]+)(/content)?)?");
-    private static final Pattern ADAPTERS = Pattern.compile("/internal/tenants/([^/]+)/adapters/([^/]+)(/content)?");
+    private static final Pattern ADAPTERS = Pattern.compile("/internal/tenants/([^/]+)/adapters/([^/]+)(/content|/bank_usage)?");
     private static final Pattern STUB_EVENTS = Pattern.compile("/__stub/jobs/([^/]+)/events");
     private static final Pattern STUB_ADAPTER = Pattern.compile("/__stub/tenants/([^/]+)/adapters/([^/]+)");
 
@@ -93,7 +93,7 @@ public final class StubServices {
             } else if ((m = FILES.matcher(path)).matches()) {
                 files(ex, m.group(1), m.group(2), m.group(3) != null, query, body);
             } else if ((m = ADAPTERS.matcher(path)).matches()) {
-                adapters(ex, m.group(1), m.group(2), m.group(3) != null, query);
+                adapters(ex, m.group(1), m.group(2), m.group(3), query);
             } else if (path.equals("/internal/base-models")) {
                 ArrayNode data = JSON.createArrayNode();
                 data.addObject().put("id", "all-minilm-l6-v2").put("sha256", "ab".repeat(32)).put("layers", 6);
@@ -253,15 +253,25 @@ public final class StubServices {
         }
     }
 
-    private void adapters(HttpExchange ex, String tenant, String id, boolean content, Map<String, String> q)
+    private void adapters(HttpExchange ex, String tenant, String id, String sub, Map<String, String> q)
             throws IOException {
         ObjectNode a = adapters.get(tenant + "/" + id);
         if (a == null) {
             error(ex, 404, "adapter_not_found", "no adapter " + id, "id");
             return;
         }
-        if (!content) {
+        if (sub == null) {
             json(ex, 200, a);
+            return;
+        }
+        if (sub.equals("/bank_usage")) {
+            ObjectNode u = JSON.createObjectNode().put("object", "adapter.bank_usage").put("adapter_id", id)
+                    .put("method", "vblora").put("has_bank", true).put("num_vectors", 4).put("topk", 2)
+                    .put("sub_vectors", 2);
+            u.putArray("indices").add(0).add(3).add(3).add(1);
+            u.putArray("weights").add(0.75).add(0.25).add(0.5).add(0.5);
+            u.putArray("usage").add(1).add(1).add(0).add(2);
+            json(ex, 200, u);
             return;
         }
         String format = q.getOrDefault("format", "compact");

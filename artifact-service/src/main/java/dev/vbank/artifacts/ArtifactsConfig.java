@@ -26,6 +26,10 @@ public interface ArtifactsConfig {
     @WithDefault("67108864")
     long adapterMaxBytes();
 
+    /** Most sub-vectors whose top-k selection a bank_usage answer lists (usage counts always cover all). */
+    @WithDefault("65536")
+    int bankUsageMaxSubVectors();
+
     BaseModels baseModels();
 
     interface BaseModels {

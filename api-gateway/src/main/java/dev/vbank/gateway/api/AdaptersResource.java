@@ -50,6 +50,15 @@ public class AdaptersResource {
     }
 
     @GET
+    @Path("{id}/bank_usage")
+    @Operation(summary = "How the adapter uses its vector bank: top-k selections per sub-vector, usage per bank vector, "
+            + "stored bytes next to the LoRA-equivalent bytes")
+    public Response bankUsage(@PathParam("id") String id) {
+        Params.id("id", id);
+        return Downstream.call("artifact-service", () -> artifacts.bankUsage(tenant.id(), id));
+    }
+
+    @GET
     @Path("{id}/content")
     @Produces(MediaType.WILDCARD)
     @Operation(summary = "The adapter's bytes: compact (vbank), peft (zip of a HF PEFT directory) or merged (safetensors)")

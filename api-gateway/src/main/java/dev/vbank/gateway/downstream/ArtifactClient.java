@@ -35,6 +35,10 @@ public interface ArtifactClient {
     Response adapter(@PathParam("tenant") String tenant, @PathParam("id") String id);
 
     @GET
+    @Path("tenants/{tenant}/adapters/{id}/bank_usage")
+    Response bankUsage(@PathParam("tenant") String tenant, @PathParam("id") String id);
+
+    @GET
     @Path("base-models")
     Response baseModels();
 }

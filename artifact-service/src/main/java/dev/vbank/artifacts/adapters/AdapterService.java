@@ -213,6 +213,10 @@ public class AdapterService {
         }
     }
 
+    public BankUsage bankUsage(Stored s) {
+        return BankUsage.of(s.adapter().id(), s.adapter().bytes(), load(s), config.bankUsageMaxSubVectors());
+    }
+
     /** The HF PEFT directory as a zip; VB-LoRA as top-k only, since the compact file keeps no logits. */
     public byte[] peftZip(Stored s) {
         AdapterWeights a = load(s);

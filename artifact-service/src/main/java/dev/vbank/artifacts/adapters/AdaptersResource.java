@@ -63,6 +63,12 @@ public class AdaptersResource {
     }
 
     @GET
+    @Path("/{id}/bank_usage")
+    public BankUsage bankUsage(@RestPath String tenant, @RestPath String id) {
+        return adapters.bankUsage(adapters.get(tenant, id));
+    }
+
+    @GET
     @Path("/{id}/url")
     public ObjectStore.Presigned url(@RestPath String tenant, @RestPath String id) {
         return store.presign(adapters.get(tenant, id).objectKey());
