@@ -38,7 +38,8 @@ public final class TestSupport {
     /** Empties the job tables: dispatch and reaping look at every tenant, so those tests start from nothing. */
     public static void reset(DataSource ds) throws SQLException {
         try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
-            st.execute("truncate scheduler.job_events, scheduler.checkpoints, scheduler.outbox, scheduler.jobs");
+            st.execute("truncate scheduler.job_events, scheduler.checkpoints, scheduler.outbox, scheduler.evaluation_results,"
+                    + " scheduler.evaluation_items, scheduler.jobs, scheduler.evaluations");
         }
     }
 
