@@ -193,7 +193,7 @@ public class EvaluationService {
             }
             JobRow job = jobs.find(c, tenant, a.jobId()).orElse(null);
             items.add(new EvaluationStore.NewItem(Ids.random("evitem"), position++, a.id(), EvaluationSubject.ADAPTER,
-                    a.sha256(), a.jobId(), a.method(), a.baseModel(), null, Map.of(), job == null ? 0 : job.seed()));
+                    a.sha256(), a.jobId(), a.method(), a.baseModel(), null, null, Map.of(), job == null ? 0 : job.seed()));
             if (baselines.contains(EvaluationRequest.HEAD_ONLY)) {
                 if (job == null) {
                     throw ApiException.invalid(param, "adapter " + a.id() + " has no fine-tuning job to take the"
@@ -203,7 +203,7 @@ public class EvaluationService {
                 hyperparameters.keySet().retainAll(JobRequestParser.headOnlyHyperparameters());
                 items.add(new EvaluationStore.NewItem(Ids.random("evitem"), position++, a.id(),
                         EvaluationSubject.BASELINE_HEAD_ONLY, a.sha256(), a.jobId(), a.method(), a.baseModel(),
-                        job.trainingFile(), hyperparameters, job.seed()));
+                        job.trainingFile(), job.validationFile(), hyperparameters, job.seed()));
             }
         }
         Optional<EvaluationStore.EvaluationRow> evaluation = store.insertEvaluation(c, Ids.random("eval"), tenant,

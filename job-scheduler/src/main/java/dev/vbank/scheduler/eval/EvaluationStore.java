@@ -56,7 +56,7 @@ public class EvaluationStore {
 
     public record NewItem(String id, int position, String adapterId, EvaluationSubject subject, String subjectSha256,
                           String adapterJobId, String adapterMethod, String baseModel, String trainingFile,
-                          Map<String, Object> hyperparameters, long seed) {
+                          String validationFile, Map<String, Object> hyperparameters, long seed) {
     }
 
     private static final TypeReference<List<SuiteTask>> TASKS = new TypeReference<>() {
@@ -255,9 +255,9 @@ public class EvaluationStore {
                            boolean cached, int maxAttempts) throws SQLException {
         boolean baseline = item.subject() == EvaluationSubject.BASELINE_HEAD_ONLY;
         try (PreparedStatement ps = c.prepareStatement("""
-                insert into scheduler.jobs (id, tenant_id, kind, status, max_attempts, model, training_file, method_type,
-                    hyperparameters, seed, metadata, started_at, finished_at)
-                values (?, ?, 'evaluation', ?, ?, ?, ?, ?, ?::jsonb, ?, '{}'::jsonb,
+                insert into scheduler.jobs (id, tenant_id, kind, status, max_attempts, model, training_file,
+                    validation_file, method_type, hyperparameters, seed, metadata, started_at, finished_at)
+                values (?, ?, 'evaluation', ?, ?, ?, ?, ?, ?, ?::jsonb, ?, '{}'::jsonb,
                     case when ? then clock_timestamp() end, case when ? then clock_timestamp() end)""")) {
             int i = 0;
             ps.setString(++i, item.id());
@@ -266,6 +266,7 @@ public class EvaluationStore {
             ps.setInt(++i, maxAttempts);
             ps.setString(++i, item.baseModel());
             ps.setString(++i, baseline ? item.trainingFile() : null);
+            ps.setString(++i, baseline ? item.validationFile() : null);
             ps.setString(++i, baseline ? "head_only" : null);
             ps.setString(++i, JobStore.json(baseline ? item.hyperparameters() : Map.of()));
             ps.setLong(++i, item.seed());
