@@ -23,6 +23,12 @@ public interface WorkerConfig {
     /** Converted base-model weights (vblora-text BaseModelStore); defaults to its own default directory. */
     Optional<String> modelsDir();
 
+    /**
+     * Public datasets of evaluation suites ({@code public:<name>}, fetched with npm and converted once); defaults to
+     * vblora-text's data directory.
+     */
+    Optional<String> dataDir();
+
     /** Consume dispatches and cancels; off only for tests that drive nothing through Kafka. */
     @WithDefault("true")
     boolean consume();

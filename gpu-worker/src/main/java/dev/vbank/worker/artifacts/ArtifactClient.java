@@ -76,6 +76,12 @@ public class ArtifactClient {
         return download(tenantPath(tenant) + "/checkpoints/" + enc(jobId) + "/" + step + "/content", target, maxBytes);
     }
 
+    /** A stored adapter's compact bytes (the file as uploaded), verified against the sha256 header. */
+    public Download adapterContent(String tenant, String adapterId, Path target, long maxBytes) {
+        return download(tenantPath(tenant) + "/adapters/" + enc(adapterId) + "/content?format=compact", target,
+                maxBytes);
+    }
+
     public StoredCheckpoint putCheckpoint(String tenant, String jobId, long step, Path archive) {
         HttpResponse<String> r = send("PUT", tenantPath(tenant) + "/checkpoints/" + enc(jobId) + "/" + step,
                 archive, HttpResponse.BodyHandlers.ofString());

@@ -1,5 +1,10 @@
 package dev.vbank.worker.artifacts;
 
+import dev.vbank.text.data.DataFormat;
+import dev.vbank.text.data.DatasetException;
+import dev.vbank.text.data.DatasetLimits;
+import dev.vbank.text.data.DatasetReader;
+import dev.vbank.text.data.RawDataset;
 import dev.vbank.worker.JobFailure;
 import org.jboss.logging.Logger;
 
@@ -31,6 +36,25 @@ public final class DatasetCache {
         this.artifacts = artifacts;
         this.dir = dir;
         this.maxBytes = maxBytes;
+    }
+
+    /** The rows of a downloaded file; a file the reader rejects fails the job with {@code invalid_file}. */
+    public RawDataset read(LocalFile f, String param) {
+        DataFormat format;
+        try {
+            format = DataFormat.of(Path.of(f.filename().isEmpty() ? f.fileId() : f.filename()));
+        } catch (IllegalArgumentException e) {
+            throw new JobFailure("invalid_file", "file " + f.fileId() + " (" + f.filename()
+                    + ") is neither .jsonl nor .csv", param);
+        }
+        try (var in = Files.newInputStream(f.path())) {
+            return DatasetReader.read(in, f.filename(), format, new DatasetLimits(DatasetLimits.DEFAULT.maxRows(),
+                    maxBytes, DatasetLimits.DEFAULT.maxTextChars(), DatasetLimits.DEFAULT.maxErrors()));
+        } catch (DatasetException e) {
+            throw new JobFailure("invalid_file", "file " + f.fileId() + ": " + e.getMessage(), param, e);
+        } catch (IOException e) {
+            throw new JobFailure("invalid_file", "file " + f.fileId() + " is unreadable: " + e.getMessage(), param, e);
+        }
     }
 
     public LocalFile get(String tenant, String fileId, String param) {

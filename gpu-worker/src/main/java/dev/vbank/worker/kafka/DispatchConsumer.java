@@ -125,8 +125,9 @@ public final class DispatchConsumer implements Runnable {
         DispatchJob job;
         try {
             job = READER.readValue(r.value());
-            if (job.jobId() == null || job.leaseToken() == null || job.tenantId() == null || job.method() == null) {
-                throw new IllegalArgumentException("job id, tenant, lease token and method are required");
+            if (job.jobId() == null || job.leaseToken() == null || job.tenantId() == null
+                    || (job.method() == null && job.evaluation() == null)) {
+                throw new IllegalArgumentException("job id, tenant, lease token and method (or evaluation) are required");
             }
         } catch (Exception e) {
             LOG.warnf("dropping an unreadable dispatch at %s@%d: %s", tp, r.offset(), e.getMessage());

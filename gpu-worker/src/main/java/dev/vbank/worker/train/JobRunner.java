@@ -6,10 +6,10 @@ import dev.vbank.common.command.DispatchJob;
 import dev.vbank.common.command.WorkerEvent;
 import dev.vbank.common.event.EventLevel;
 import dev.vbank.common.event.EventType;
-import dev.vbank.text.data.DataFormat;
+import dev.vbank.common.eval.EvaluationOutcome;
+import dev.vbank.common.eval.TaskResult;
+import dev.vbank.common.json.Json;
 import dev.vbank.text.data.DatasetException;
-import dev.vbank.text.data.DatasetLimits;
-import dev.vbank.text.data.DatasetReader;
 import dev.vbank.text.data.DatasetSplits;
 import dev.vbank.text.data.Example;
 import dev.vbank.text.data.RawDataset;
@@ -27,6 +27,7 @@ import dev.vbank.worker.WorkerConfig;
 import dev.vbank.worker.WorkerIdentity;
 import dev.vbank.worker.artifacts.ArtifactClient;
 import dev.vbank.worker.artifacts.DatasetCache;
+import dev.vbank.worker.eval.EvaluationItems;
 import dev.vbank.worker.kafka.CancelRegistry;
 import dev.vbank.worker.kafka.EventPublisher;
 import dev.vbank.worker.kafka.EventPublisher.Lease;
@@ -43,6 +44,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -79,11 +81,12 @@ public class JobRunner {
     private final CancelRegistry cancels;
     private final RunStore runs;
     private final TrainingEngine engine;
+    private final EvaluationItems evaluations;
     private final ScheduledExecutorService heartbeats;
     private volatile boolean shuttingDown;
 
     public JobRunner(WorkerConfig config, WorkerIdentity identity, ArtifactClient artifacts, EventPublisher events,
-                     CancelRegistry cancels, RunStore runs, TrainingEngine engine) {
+                     CancelRegistry cancels, RunStore runs, TrainingEngine engine, EvaluationItems evaluations) {
         this.config = config;
         this.workerId = identity.id();
         this.artifacts = artifacts;
@@ -93,6 +96,7 @@ public class JobRunner {
         this.cancels = cancels;
         this.runs = runs;
         this.engine = engine;
+        this.evaluations = evaluations;
         this.heartbeats = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "gpu-worker-heartbeat");
             t.setDaemon(true);
@@ -164,6 +168,9 @@ public class JobRunner {
                 if (userCancelled()) {
                     return cancelled();
                 }
+                if (job.evaluation() != null) {
+                    return evaluate();
+                }
                 BaseModel bm = SpecMapper.model(job);
                 RawDataset train = read(datasets.get(job.tenantId(), job.trainingFile(), "training_file"),
                         "training_file");
@@ -207,26 +214,65 @@ public class JobRunner {
             } catch (ArtifactClient.ArtifactException e) {
                 return abandoned("the artifact-service is unavailable: " + e.getMessage());
             } catch (Exception | OutOfMemoryError e) {
-                return failed("training_failed", String.valueOf(e.getMessage() != null ? e.getMessage() : e), null, e);
+                return failed(job.evaluation() != null ? "evaluation_failed" : "training_failed", String.valueOf(e.getMessage() != null ? e.getMessage() : e), null, e);
+            }
+        }
+
+        /** An evaluation item: every suite task scored, the outcome in the SUCCEEDED event's data. */
+        Outcome evaluate() throws IOException, InterruptedException {
+            adapterId = job.evaluation().adapterId();
+            EvaluationOutcome result;
+            try {
+                result = evaluations.run(job, work, new EvaluationItems.Reporter() {
+                    @Override
+                    public void message(String suffix, String text) {
+                        Attempt.this.message(EventLevel.INFO, suffix, text, Map.of("step", step.get()));
+                    }
+
+                    @Override
+                    public void taskDone(int done, int total, TaskResult r) {
+                        taskProgress(done, total, r);
+                    }
+                }, () -> shuttingDown || userCancelled());
+            } catch (CancellationException e) {
+                return userCancelled() ? cancelled() : abandoned("the worker is shutting down");
+            }
+            Map<String, Object> data = new LinkedHashMap<>();
+            data.put(EvaluationOutcome.EVENT_DATA_KEY, Json.mapper().convertValue(result, Map.class));
+            data.put("tasks_done", result.tasks().size());
+            data.put("tasks_total", result.tasks().size());
+            long skipped = result.tasks().stream().filter(t -> TaskResult.SKIPPED.equals(t.status())).count();
+            outcome(WorkerEvent.Kind.SUCCEEDED, EventLevel.INFO, "Evaluation finished: " + result.tasks().size()
+                    + " tasks" + (skipped > 0 ? " (" + skipped + " skipped)" : "") + ", subject sha256 "
+                    + result.subjectSha256(), data);
+            return Outcome.SUCCEEDED;
+        }
+
+        void taskProgress(int done, int total, TaskResult r) {
+            step.set(done);
+            Map<String, Object> data = new LinkedHashMap<>();
+            data.put("tasks_done", done);
+            data.put("tasks_total", total);
+            data.put("task", r.task());
+            data.put("status", r.status());
+            StringBuilder text = new StringBuilder("Task " + done + "/" + total + " " + r.task() + ": ");
+            if (TaskResult.SKIPPED.equals(r.status())) {
+                text.append("skipped, ").append(r.detail());
+            } else {
+                r.metrics().forEach((k, v) -> text.append(String.format(Locale.ROOT, "%s=%.4f ", k, v)));
+                text.append("(").append(r.examples()).append(" examples)");
+            }
+            events.publish(events.event(lease, WorkerEvent.Kind.PROGRESS, "task-" + done, EventLevel.INFO,
+                    EventType.METRICS, text.toString(), data));
+            try {
+                runs.progress(job.jobId(), job.attempt(), job.leaseToken(), done, null);
+            } catch (java.sql.SQLException e) {
+                LOG.warnf("cannot record the progress of %s: %s", job.jobId(), e.getMessage());
             }
         }
 
         RawDataset read(DatasetCache.LocalFile f, String param) {
-            DataFormat format;
-            try {
-                format = DataFormat.of(Path.of(f.filename().isEmpty() ? f.fileId() : f.filename()));
-            } catch (IllegalArgumentException e) {
-                throw new JobFailure("invalid_file", "file " + f.fileId() + " (" + f.filename()
-                        + ") is neither .jsonl nor .csv", param);
-            }
-            try (var in = Files.newInputStream(f.path())) {
-                return DatasetReader.read(in, f.filename(), format, new DatasetLimits(DatasetLimits.DEFAULT.maxRows(),
-                        config.maxDatasetBytes(), DatasetLimits.DEFAULT.maxTextChars(), DatasetLimits.DEFAULT.maxErrors()));
-            } catch (DatasetException e) {
-                throw new JobFailure("invalid_file", "file " + f.fileId() + ": " + e.getMessage(), param, e);
-            } catch (IOException e) {
-                throw new JobFailure("invalid_file", "file " + f.fileId() + " is unreadable: " + e.getMessage(), param, e);
-            }
+            return datasets.read(f, param);
         }
 
         Path fetchCheckpoint(String objectKey) throws IOException {
@@ -379,7 +425,8 @@ public class JobRunner {
         }
 
         Outcome cancelled() {
-            outcome(WorkerEvent.Kind.CANCELLED, EventLevel.INFO, "Training cancelled at step " + step.get(),
+            outcome(WorkerEvent.Kind.CANCELLED, EventLevel.INFO, (job.evaluation() != null ? "Evaluation" : "Training")
+                    + " cancelled at step " + step.get(),
                     Map.of("step", step.get()));
             return Outcome.CANCELLED;
         }
@@ -446,7 +493,7 @@ public class JobRunner {
     }
 
     /** Regression when every label is a number and some are fractions; otherwise classes. */
-    static TaskType taskOf(RawDataset data) {
+    public static TaskType taskOf(RawDataset data) {
         boolean allNumbers = true;
         boolean fraction = false;
         for (Example e : data.examples()) {

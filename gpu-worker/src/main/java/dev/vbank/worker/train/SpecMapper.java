@@ -128,6 +128,26 @@ public final class SpecMapper {
         }
     }
 
+    /**
+     * The head-only baseline of an evaluation item: the dispatch carries the adapter job's hyperparameters; those that
+     * shape the data and the head (epochs, batch size, sequence length, warm-up, head learning rate and weight decay)
+     * are kept, the adapter's own are dropped, and nothing is checkpointed.
+     */
+    public static TrainingSpec baselineSpec(DispatchJob job, TaskType task) {
+        Map<String, Object> hp = new HashMap<>();
+        if (job.method() != null) {
+            job.method().hyperparameters().forEach((k, v) -> {
+                if (COMMON.contains(k) && !k.equals("checkpoint_every")) {
+                    hp.put(k, v);
+                }
+            });
+        }
+        DispatchJob headOnly = new DispatchJob(job.jobId(), job.tenantId(), job.attempt(), job.leaseToken(),
+                job.leaseSeconds(), job.model(), job.trainingFile(), job.validationFile(),
+                new dev.vbank.common.job.Method(MethodType.HEAD_ONLY, hp), job.seed(), null, job.evaluation());
+        return spec(headOnly, task, 0);
+    }
+
     private static List<ModuleShape> modules(BaseModel bm) {
         return FineTuner.shapeOf(bm).linearModules();
     }

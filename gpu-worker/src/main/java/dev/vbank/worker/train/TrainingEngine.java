@@ -2,6 +2,7 @@ package dev.vbank.worker.train;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import dev.vbank.text.eval.SuiteEvaluator;
 import dev.vbank.text.model.BaseModelStore;
 import dev.vbank.text.train.FineTuner;
 import dev.vbank.worker.JobFailure;
@@ -26,6 +27,7 @@ public class TrainingEngine {
 
     private final WorkerConfig config;
     private FineTuner tuner;
+    private SuiteEvaluator evaluator;
     private String device;
 
     public TrainingEngine(WorkerConfig config) {
@@ -40,6 +42,14 @@ public class TrainingEngine {
             LOG.infof("training engine ready on %s; base models cached under %s", device, models);
         }
         return tuner;
+    }
+
+    /** Scores adapters on evaluation suites with the tuner's base weights (created with the tuner). */
+    public synchronized SuiteEvaluator evaluator() {
+        if (evaluator == null) {
+            evaluator = new SuiteEvaluator(tuner());
+        }
+        return evaluator;
     }
 
     /** The device jobs train on, once the engine is loaded (null before). */
@@ -93,6 +103,10 @@ public class TrainingEngine {
 
     @PreDestroy
     synchronized void close() {
+        if (evaluator != null) {
+            evaluator.close();
+            evaluator = null;
+        }
         if (tuner != null) {
             tuner.close();
             tuner = null;

@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A tiny real HTTP server implementing the artifact-service endpoints a worker calls, as the contract in
  * docs/ARCHITECTURE.md describes them, over memory: file metadata and content (with {@code X-Vbank-Sha256}), checkpoint
- * PUT and content, adapter POST (compact format checked with the engine's reader, idempotent per job) and GET.
+ * PUT and content, adapter POST (compact format checked with the engine's reader, idempotent per job) and content GET.
  */
 public class ArtifactStub implements QuarkusTestResourceLifecycleManager {
 
@@ -44,12 +44,23 @@ public class ArtifactStub implements QuarkusTestResourceLifecycleManager {
         return id;
     }
 
+    public static String fileSha256(String tenant, String fileId) {
+        return FILES.get(tenant + "/" + fileId).sha256();
+    }
+
     /** Flips a byte of the stored content but keeps the recorded sha256, like bit rot in the object store. */
     public static void corrupt(String tenant, String fileId) {
         StoredFile f = FILES.get(tenant + "/" + fileId);
         byte[] b = f.bytes().clone();
         b[b.length / 2] ^= 0x20;
         FILES.put(tenant + "/" + fileId, new StoredFile(f.id(), f.filename(), b, f.sha256()));
+    }
+
+    /** Stores adapter bytes as if a job had uploaded them; returns the adapter id. */
+    public static String putAdapter(String tenant, String jobId, byte[] bytes) {
+        String id = "adapter-" + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
+        ADAPTERS.put(tenant + "/" + jobId, new StoredAdapter(id, jobId, Map.of(), bytes));
+        return id;
     }
 
     public static StoredAdapter adapterOf(String tenant, String jobId) {
@@ -60,7 +71,7 @@ public class ArtifactStub implements QuarkusTestResourceLifecycleManager {
         return CHECKPOINTS.containsKey(tenant + "/" + jobId + "/" + step);
     }
 
-    /** Requests served per route: file_meta, file_content, checkpoint_put, checkpoint_get, adapter_post. */
+    /** Requests served per route: file_meta, file_content, checkpoint_put, checkpoint_get, adapter_post, adapter_get. */
     public static int calls(String route) {
         return CALLS.computeIfAbsent(route, k -> new AtomicInteger()).get();
     }
@@ -144,6 +155,16 @@ public class ArtifactStub implements QuarkusTestResourceLifecycleManager {
             send(ex, existing != null ? 200 : 201, "{\"id\":\"" + a.id() + "\",\"object\":\"adapter\",\"job_id\":\""
                     + jobId + "\",\"format\":\"vbank-compact\",\"bytes\":" + a.bytes().length + ",\"sha256\":\""
                     + sha256(a.bytes()) + "\"}", null);
+        } else if (kind.equals("adapters") && method.equals("GET") && p.length == 7 && p[6].equals("content")) {
+            count("adapter_get");
+            StoredAdapter a = ADAPTERS.entrySet().stream()
+                    .filter(e -> e.getKey().startsWith(tenant + "/") && e.getValue().id().equals(p[5]))
+                    .map(Map.Entry::getValue).findFirst().orElse(null);
+            if (a == null || !"compact".equals(query.getOrDefault("format", "compact"))) {
+                send(ex, 404, error("adapter_not_found", "no such adapter"), null);
+                return;
+            }
+            sendBytes(ex, 200, a.bytes(), sha256(a.bytes()));
         } else {
             send(ex, 404, error("not_found", method + " " + ex.getRequestURI().getPath()), null);
         }

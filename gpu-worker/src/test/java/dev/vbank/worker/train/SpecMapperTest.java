@@ -102,4 +102,31 @@ class SpecMapperTest {
                     assertThat(f.getMessage()).contains(message);
                 });
     }
+
+    @Test
+    void aBaselineKeepsWhatShapesTheDataAndTheHeadAndDropsTheAdaptersOwnValues() throws Exception {
+        TrainingSpec s = SpecMapper.baselineSpec(job("all-minilm-l6-v2", MethodType.VBLORA, """
+                {"n_epochs": 2, "batch_size": 4, "max_seq_length": 48, "num_vectors": 40, "lr_vector_bank": 0.1,
+                 "lr_head": 0.03, "weight_decay_head": 0.01, "warmup_ratio": 0.2, "checkpoint_every": 5}
+                """), TaskType.REGRESSION);
+        assertThat(s.method()).isEqualTo(dev.vbank.text.train.Method.HEAD_ONLY);
+        assertThat(s.epochs()).isEqualTo(2);
+        assertThat(s.batchSize()).isEqualTo(4);
+        assertThat(s.maxSeqLength()).isEqualTo(48);
+        assertThat(s.headLr()).isEqualTo(0.03);
+        assertThat(s.headWeightDecay()).isEqualTo(0.01);
+        assertThat(s.warmupRatio()).isEqualTo(0.2);
+        assertThat(s.task()).isEqualTo(TaskType.REGRESSION);
+        assertThat(s.seed()).isEqualTo(9);
+        assertThat(s.checkpointEvery()).as("a baseline writes no checkpoints").isZero();
+
+        DispatchJob noMethod = new DispatchJob("evitem-x", "t", 1, "lease", 60, "all-minilm-l6-v2", "file-x", null,
+                null, 3, null);
+        assertThat(SpecMapper.baselineSpec(noMethod, TaskType.CLASSIFICATION).maxSeqLength())
+                .isEqualTo(TrainingSpec.DEFAULT_MAX_SEQ_LENGTH);
+        DispatchJob bad = job("all-minilm-l6-v2", MethodType.VBLORA, "{\"batch_size\": 0, \"r\": 4}");
+        assertThatThrownBy(() -> SpecMapper.baselineSpec(bad, TaskType.CLASSIFICATION))
+                .isInstanceOfSatisfying(JobFailure.class, f -> assertThat(f.param())
+                        .isEqualTo("method.hyperparameters.batch_size"));
+    }
 }

@@ -106,6 +106,27 @@ public final class EncoderWeights implements AutoCloseable {
         return arrays.values();
     }
 
+    /**
+     * A view of these weights in which {@code names} are private copies on a new sub-manager of {@code parent} and every
+     * other weight is shared: merging an adapter into the view leaves these weights (which other models may use)
+     * untouched. Closing the view frees only the copies.
+     */
+    public EncoderWeights withCopiesOf(NDManager parent, Collection<String> names) {
+        NDManager copies = parent.newSubManager();
+        Map<String, NDArray> view = new LinkedHashMap<>(arrays);
+        try {
+            for (String name : names) {
+                NDArray copy = get(name).duplicate();
+                copy.attach(copies);
+                view.put(name, copy);
+            }
+        } catch (RuntimeException e) {
+            copies.close();
+            throw e;
+        }
+        return new EncoderWeights(shape, copies, view);
+    }
+
     /** A copy of one weight as a host tensor (e.g. to check that unmerging restored it). */
     public Tensor toTensor(String name) {
         NDArray a = get(name);

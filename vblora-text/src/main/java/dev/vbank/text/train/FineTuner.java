@@ -3,6 +3,7 @@ package dev.vbank.text.train;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vbank.text.data.Batches;
@@ -80,6 +81,9 @@ public final class FineTuner implements AutoCloseable {
     public static final String ADAPTER_FILE = "adapter.vbnk";
     public static final String CHECKPOINTS = "checkpoints";
     public static final String BEST_DIR = "best";
+    /** Provenance keys of an exported adapter that evaluation reads back. */
+    public static final String TASK = "task";
+    public static final String MAX_SEQ_LENGTH = "max_seq_length";
 
     private final BaseModelStore store;
     private final NDManager root;
@@ -110,13 +114,13 @@ public final class FineTuner implements AutoCloseable {
         return w;
     }
 
-    static Batch toCoreBatch(Batches.LabeledBatch b) {
+    public static Batch toCoreBatch(Batches.LabeledBatch b) {
         var t = b.batch();
         return new Batch(t.size(), t.length(), t.inputIds(), t.attentionMask(), t.tokenTypeIds(), b.labels());
     }
 
     /** The model card's input prefix (e5: "query: ") on every text. */
-    static Dataset withPrefix(Dataset d, String prefix) {
+    public static Dataset withPrefix(Dataset d, String prefix) {
         if (d == null || prefix.isEmpty()) {
             return d;
         }
@@ -147,6 +151,7 @@ public final class FineTuner implements AutoCloseable {
 
     public FineTuneResult run(TrainingSpec spec, Dataset train, Dataset validation, Path outDir, RunOptions options)
             throws IOException {
+        gradModeOff();
         BaseModel bm = BaseModels.get(spec.baseModelId());
         checkData(spec, train, validation);
         train = withPrefix(train, bm.textPrefix());
@@ -454,7 +459,8 @@ public final class FineTuner implements AutoCloseable {
             provenance.put("method", spec.method().id());
             provenance.put("seed", Long.toString(spec.seed()));
             provenance.put("steps", Long.toString(step));
-            provenance.put("task", spec.task().name().toLowerCase());
+            provenance.put(TASK, spec.task().name().toLowerCase());
+            provenance.put(MAX_SEQ_LENGTH, Integer.toString(spec.maxSeqLength()));
             AdapterStates.Meta meta = new AdapterStates.Meta(bm.id(), bm.weightsSha256(), "SEQ_CLS", labels,
                     provenance);
             return switch (spec.method()) {
@@ -463,6 +469,15 @@ public final class FineTuner implements AutoCloseable {
                 case HEAD_ONLY -> AdapterStates.headOnly(state, meta);
             };
         }
+    }
+
+    /**
+     * Switches PyTorch's grad mode off on the calling thread. The mode is per thread and on by default; only the thread
+     * that loaded libtorch starts with it off, and a gradient collector restores what it found. With it on, forward
+     * passes outside a collector record graphs and the optimizer's in-place updates of parameters fail.
+     */
+    public static void gradModeOff() {
+        JniUtils.setGradMode(false);
     }
 
     /** Trainable values of a model (adapter + head). */

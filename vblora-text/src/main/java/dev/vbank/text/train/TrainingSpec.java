@@ -76,6 +76,9 @@ public record TrainingSpec(
         return VbloraConfig.builder().numVectors(90).vectorLength(128).r(4).topk(2).targetModules(targetModules).build();
     }
 
+    /** Tokens per row when a spec (or an adapter's provenance) does not say. */
+    public static final int DEFAULT_MAX_SEQ_LENGTH = 128;
+
     public static Builder builder(String baseModelId) {
         return new Builder(baseModelId);
     }
@@ -113,7 +116,7 @@ public record TrainingSpec(
         private int epochs = 1;
         private int maxSteps;
         private int batchSize = 16;
-        private int maxSeqLength = 128;
+        private int maxSeqLength = DEFAULT_MAX_SEQ_LENGTH;
         private int gradientAccumulation = 1;
         private double warmupRatio = 0.06;
         private LrSchedule.Kind schedule = LrSchedule.Kind.LINEAR;
