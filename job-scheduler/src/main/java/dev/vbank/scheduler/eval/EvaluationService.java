@@ -244,7 +244,12 @@ public class EvaluationService {
         if (job.isEvaluationItem() || job.evaluationRequest() == null || job.evaluationId() != null || adapterId == null) {
             return Optional.empty();
         }
-        return artifacts.adapter(job.tenantId(), adapterId);
+        Optional<ArtifactLookup.Adapter> adapter = artifacts.adapter(job.tenantId(), adapterId);
+        if (adapter.isEmpty()) {
+            LOG.warnf("job %s succeeded with adapter %s, which the artifact-service does not know: no evaluation",
+                    job.id(), adapterId);
+        }
+        return adapter;
     }
 
     /** Creates the evaluation a job asked for, in the transaction that marks it succeeded; returns its id. */
@@ -334,7 +339,7 @@ public class EvaluationService {
     /** A PROGRESS event of an evaluation item: {@code tasks_done} of {@code tasks_total}. */
     public void applyProgress(Connection c, JobRow job, Map<String, Object> data) throws SQLException {
         if (data.get("tasks_done") instanceof Number done) {
-            store.progress(c, job.id(), done.intValue(), null);
+            store.progress(c, job.id(), done.intValue());
         }
     }
 

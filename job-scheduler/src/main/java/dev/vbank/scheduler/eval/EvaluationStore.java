@@ -313,7 +313,7 @@ public class EvaluationStore {
                 + " where e.tenant_id = ? and i.adapter_id = ? order by e.created_at, e.id, i.position", tenant, adapterId);
     }
 
-    public void progress(Connection c, String itemId, int done, Integer total) throws SQLException {
+    public void progress(Connection c, String itemId, int done) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
                 update scheduler.evaluation_items set tasks_done = greatest(tasks_done, least(?, tasks_total))
                 where id = ?""")) {
