@@ -28,10 +28,14 @@ import dev.vbank.worker.train.TrainingEngine;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.io.IOException;
+import java.lang.ref.SoftReference;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
 
@@ -58,6 +62,8 @@ public class EvaluationItems {
     private final TrainingEngine engine;
     private final DatasetCache datasets;
     private final Path publicData;
+    /** Parsed public datasets (imdb-50k is ~50k rows): read once while memory allows, not once per item. */
+    private final Map<String, SoftReference<RawDataset>> publicRows = new ConcurrentHashMap<>();
 
     public EvaluationItems(WorkerConfig config, ArtifactClient artifacts, TrainingEngine engine) {
         this.config = config;
@@ -182,7 +188,12 @@ public class EvaluationItems {
         String param = taskParam(index, "dataset");
         if (dataset.startsWith(SuiteTask.PUBLIC_PREFIX)) {
             try {
-                return TaskExamples.publicDataset(dataset, publicData);
+                RawDataset cached = Optional.ofNullable(publicRows.get(dataset)).map(SoftReference::get).orElse(null);
+                if (cached == null) {
+                    cached = TaskExamples.publicDataset(dataset, publicData);
+                    publicRows.put(dataset, new SoftReference<>(cached));
+                }
+                return cached;
             } catch (IllegalArgumentException e) {
                 throw new JobFailure("invalid_suite", "task " + task.name() + ": " + e.getMessage(), param, e);
             } catch (IOException e) {
