@@ -163,6 +163,52 @@ class HostileInputTest {
         tenant("idempotency key with spaces", "Idempotency-Key", s -> s.header("Idempotency-Key", "a b")
                 .contentType("application/json").body(job + "}").post("/v1/fine_tuning/jobs"));
 
+        // ---- evaluations and suites: what the gateway can tell from the body alone (the scheduler resolves suites,
+        // adapters and jobs: its EvaluationBadRequestsTest covers unknown suites, foreign adapters, splits and metrics)
+        for (String m : malformed) {
+            tenant("malformed evaluation " + m, null, post("/v1/evaluations", m));
+        }
+        String manyIds = String.join(",", java.util.Collections.nCopies(101, "\"adapter-x\""));
+        String fiftyOne = String.join(",", java.util.Collections.nCopies(51, "\"adapter-x\""));
+        Map<String, String> evaluations = new LinkedHashMap<>();
+        evaluations.put("{\"adapters\":[\"adapter-1\"]}", "suite");
+        evaluations.put("{\"suite\":42,\"adapters\":[\"adapter-1\"]}", "suite");
+        evaluations.put("{\"suite\":\"\",\"adapters\":[\"adapter-1\"]}", "suite");
+        evaluations.put("{\"suite\":\"sentiment-en\"}", "adapters");
+        evaluations.put("{\"suite\":\"sentiment-en\",\"adapters\":[],\"jobs\":[]}", "adapters");
+        evaluations.put("{\"suite\":\"sentiment-en\",\"adapters\":[" + manyIds + "]}", "adapters");
+        evaluations.put("{\"suite\":\"sentiment-en\",\"adapters\":[" + fiftyOne + "],\"baselines\":[\"head_only\"]}",
+                "adapters");
+        evaluations.put("{\"suite\":\"sentiment-en\",\"adapters\":\"adapter-1\"}", "adapters");
+        evaluations.put("{\"suite\":\"sentiment-en\",\"adapters\":[\"../etc\"]}", "adapters[0]");
+        evaluations.put("{\"suite\":\"sentiment-en\",\"adapters\":[7]}", "adapters[0]");
+        evaluations.put("{\"suite\":\"sentiment-en\",\"jobs\":[\"a'b\"]}", "jobs[0]");
+        evaluations.put("{\"suite\":\"sentiment-en\",\"adapters\":[\"adapter-1\"],\"baselines\":[\"lora\"]}",
+                "baselines[0]");
+        evaluations.put("{\"suite\":\"sentiment-en\",\"adapters\":[\"adapter-1\"],\"baselines\":\"head_only\"}",
+                "baselines");
+        evaluations.put("{\"suite\":\"sentiment-en\",\"adapter_filter\":\"team\"}", "adapter_filter");
+        evaluations.put("{\"suite\":\"sentiment-en\",\"adapters\":[\"adapter-1\"],\"tenant\":\"other\"}", "tenant");
+        evaluations.put("{\"suite\":\"sentiment-en\",\"adapters\":[\"adapter-1\"],\"metadata\":[1]}", "metadata");
+        evaluations.forEach((body, param) -> tenant("evaluation " + body.substring(0, Math.min(80, body.length())), param,
+                post("/v1/evaluations", body)));
+        tenant("evaluation idempotency key", "Idempotency-Key", s -> s.header("Idempotency-Key", "k".repeat(256))
+                .contentType("application/json").body("{\"suite\":\"sentiment-en\",\"adapters\":[\"adapter-1\"]}")
+                .post("/v1/evaluations"));
+        tenant("job evaluation not an object", "evaluation", post("/v1/fine_tuning/jobs",
+                job + ",\"evaluation\":\"sentiment-en\"}"));
+        tenant("suite unknown field", "weights", post("/v1/evaluation_suites", "{\"name\":\"s\",\"weights\":1}"));
+        tenant("suite without tasks", "tasks", post("/v1/evaluation_suites", "{\"name\":\"s\"}"));
+        tenant("suite empty tasks", "tasks", post("/v1/evaluation_suites", "{\"name\":\"s\",\"tasks\":[]}"));
+        tenant("suite numeric name", "name", post("/v1/evaluation_suites", "{\"name\":5,\"tasks\":[{}]}"));
+        tenant("suites bad limit", "limit", s -> s.queryParam("limit", "0").get("/v1/evaluation_suites"));
+        tenant("evaluations bad after", "after", s -> s.queryParam("after", "../x").get("/v1/evaluations"));
+        tenant("evaluation odd id", "id", s -> s.urlEncodingEnabled(false).get("/v1/evaluations/a'b"));
+        tenant("evaluation cancel odd id", "id", s -> s.urlEncodingEnabled(false).post("/v1/evaluations/a*b/cancel"));
+        tenant("report format", "format", s -> s.queryParam("format", "xml").get("/v1/evaluations/eval-1/report"));
+        tenant("report unknown param", "pretty", s -> s.queryParam("pretty", "1").get("/v1/evaluations/eval-1/report"));
+        tenant("adapter results odd id", "id", s -> s.urlEncodingEnabled(false).get("/v1/adapters/a$b/evaluation_results"));
+
         // ---- list and page parameters
         for (String limit : new String[]{"0", "-1", "101", "abc", "1e3", "99999999999999999999", "", "1.5", "0x10",
                 "1;drop"}) {

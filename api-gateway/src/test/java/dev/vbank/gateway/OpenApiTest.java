@@ -38,6 +38,16 @@ class OpenApiTest {
         expected.forEach((path, methods) -> assertThat(paths).as(path).containsKey(path));
         expected.forEach((path, methods) -> assertThat(paths.get(path)).as(path).containsKeys(methods.toArray(String[]::new)));
         assertThat(paths).containsKeys("/v1/models", "/admin/tenants", "/admin/tenants/{id}/keys");
+        Map.of("/v1/evaluation_suites", List.of("get", "post"), "/v1/evaluation_suites/{id}", List.of("get"),
+                "/v1/evaluations", List.of("get", "post"), "/v1/evaluations/{id}", List.of("get"),
+                "/v1/evaluations/{id}/cancel", List.of("post"), "/v1/evaluations/{id}/results", List.of("get"),
+                "/v1/evaluations/{id}/report", List.of("get"), "/v1/adapters/{id}/evaluation_results", List.of("get"))
+                .forEach((path, methods) -> assertThat(paths.get(path)).as(path).isNotNull()
+                        .containsKeys(methods.toArray(String[]::new)));
+        assertThat(doc.getMap("paths.'/v1/evaluations/{id}/report'.get.responses.'200'.content"))
+                .containsKeys("application/json", "text/csv");
+        assertThat(doc.getMap("components.schemas")).containsKeys("CreateEvaluationRequest", "Evaluation",
+                "EvaluationReport", "EvaluationResult", "CreateEvaluationSuiteRequest", "EvaluationSuite");
         assertThat(doc.getString("components.securitySchemes.bearer.scheme")).isEqualTo("bearer");
         assertThat(doc.getString("components.securitySchemes.bearer.type")).isEqualTo("http");
         assertThat(doc.getList("paths.'/v1/fine_tuning/jobs'.post.security.bearer")).isNotNull();

@@ -3,6 +3,7 @@ package dev.vbank.gateway.api;
 import dev.vbank.gateway.downstream.ArtifactClient;
 import dev.vbank.gateway.downstream.ArtifactStreams;
 import dev.vbank.gateway.downstream.Downstream;
+import dev.vbank.gateway.downstream.EvaluationClient;
 import dev.vbank.gateway.tenants.CurrentTenant;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -12,6 +13,8 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
@@ -34,11 +37,26 @@ public class AdaptersResource {
     private final CurrentTenant tenant;
     private final ArtifactClient artifacts;
     private final ArtifactStreams streams;
+    private final EvaluationClient evaluations;
 
-    public AdaptersResource(CurrentTenant tenant, @RestClient ArtifactClient artifacts, ArtifactStreams streams) {
+    public AdaptersResource(CurrentTenant tenant, @RestClient ArtifactClient artifacts, ArtifactStreams streams,
+                            @RestClient EvaluationClient evaluations) {
         this.tenant = tenant;
         this.artifacts = artifacts;
         this.streams = streams;
+        this.evaluations = evaluations;
+    }
+
+    @GET
+    @Path("{id}/evaluation_results")
+    @Operation(summary = "The adapter's evaluation results (and its baselines') across all evaluations")
+    @APIResponse(responseCode = "200", content = @Content(schema = @Schema(implementation =
+            EvaluationsResource.ResultList.class)))
+    public Response evaluationResults(@PathParam("id") String id) {
+        Params.id("id", id);
+        // another tenant's (or no) adapter is a 404 from its owner, not an empty list
+        Downstream.fetch("artifact-service", () -> artifacts.adapter(tenant.id(), id)).orRelay();
+        return Downstream.call(EvaluationsResource.SERVICE, () -> evaluations.adapterResults(tenant.id(), id));
     }
 
     @GET

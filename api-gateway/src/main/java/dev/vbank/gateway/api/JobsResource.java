@@ -47,13 +47,15 @@ public class JobsResource {
 
     private static final String SERVICE = "job-scheduler";
     private static final Set<String> FIELDS = Set.of("model", "training_file", "validation_file", "method", "suffix",
-            "seed", "metadata");
+            "seed", "metadata", "evaluation");
 
     @Schema(name = "CreateFineTuningJobRequest", description = "Hyperparameters are validated by the job-scheduler")
     public record CreateJob(@Schema(required = true, examples = "all-minilm-l6-v2") String model,
                             @Schema(required = true) String trainingFile, String validationFile,
                             @Schema(required = true) Map<String, Object> method, String suffix, Long seed,
-                            Map<String, String> metadata) {
+                            Map<String, String> metadata,
+                            @Schema(description = "run an evaluation when the job succeeds: {\"suite\": \"sentiment-en\","
+                                    + " \"baselines\": [\"head_only\"]}") Map<String, Object> evaluation) {
     }
 
     @Schema(name = "FineTuningJobList")
@@ -190,6 +192,10 @@ public class JobsResource {
         JsonNode metadata = body.get("metadata");
         if (metadata != null && !metadata.isNull() && !metadata.isObject()) {
             throw ApiException.invalid("metadata", "metadata must be an object of string values");
+        }
+        JsonNode evaluation = body.get("evaluation");
+        if (evaluation != null && !evaluation.isNull() && (!evaluation.isObject() || !evaluation.path("suite").isTextual())) {
+            throw ApiException.invalid("evaluation", "evaluation must be an object like {\"suite\": \"sentiment-en\"}");
         }
     }
 }

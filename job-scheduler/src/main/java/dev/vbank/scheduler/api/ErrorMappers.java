@@ -38,6 +38,12 @@ public class ErrorMappers {
     }
 
     @ServerExceptionMapper
+    public Response artifacts(dev.vbank.scheduler.eval.ArtifactLookup.Unavailable e) {
+        LOG.warn("artifact-service unavailable: " + e.getMessage());
+        return json(503, ApiError.of("unavailable", "the artifact-service is not available; try again", null));
+    }
+
+    @ServerExceptionMapper
     public Response unexpected(Exception e) {
         LOG.error("unexpected error", e);
         return json(500, ApiError.of("internal_error", "internal error", null));

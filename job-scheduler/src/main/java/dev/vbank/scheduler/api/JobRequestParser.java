@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
 import dev.vbank.common.job.MethodType;
 import dev.vbank.common.json.Json;
+import dev.vbank.scheduler.eval.EvaluationRequestParser;
 import dev.vbank.scheduler.jobs.NewJob;
 
 import java.util.ArrayList;
@@ -39,7 +40,7 @@ public final class JobRequestParser {
             "intermediate.dense", "output.dense");
 
     private static final Set<String> TOP_FIELDS = Set.of("model", "training_file", "validation_file", "method", "suffix",
-            "seed", "metadata");
+            "seed", "metadata", "evaluation");
     private static final Set<String> METHOD_FIELDS = Set.of("type", "hyperparameters");
     private static final ObjectReader READER = Json.mapper().reader().with(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
@@ -99,6 +100,11 @@ public final class JobRequestParser {
     private static final int DEFAULT_TOPK = 2;
     private static final int DEFAULT_VECTOR_LENGTH = 128;
 
+    /** The hyperparameters a head-only training accepts (those every method shares). */
+    public static Set<String> headOnlyHyperparameters() {
+        return COMMON.keySet();
+    }
+
     private JobRequestParser() {
     }
 
@@ -156,7 +162,9 @@ public final class JobRequestParser {
             }
             seed = sd.asLong();
         }
-        return new NewJob(model, trainingFile, validationFile, type, hyperparameters, suffix, seed, metadata(root));
+        JsonNode evaluation = root.get("evaluation");
+        return new NewJob(model, trainingFile, validationFile, type, hyperparameters, suffix, seed, metadata(root),
+                evaluation == null || evaluation.isNull() ? null : EvaluationRequestParser.parseAutoEvaluation(evaluation));
     }
 
     private static Map<String, Object> hyperparameters(JsonNode node, MethodType type, BaseModel base) {

@@ -41,7 +41,7 @@ public class JobsResource {
     }
 
     private static final Pattern TENANT = Pattern.compile("[a-zA-Z0-9_-]{1,64}");
-    private static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[\\x21-\\x7e]{1,255}");
+    static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[\\x21-\\x7e]{1,255}");
     private static final Pattern METADATA_PARAM = Pattern.compile("metadata\\[(.{1,64})]");
 
     private final JobService service;
@@ -144,13 +144,13 @@ public class JobsResource {
                 r.objectKey(), r.bytes(), r.sha256())).toList(), false);
     }
 
-    private static void checkTenant(String tenant) {
+    static void checkTenant(String tenant) {
         if (!TENANT.matcher(tenant).matches()) {
             throw ApiException.invalid("tenant", "tenant ids are 1 to 64 characters of a-z, A-Z, 0-9, _ and -");
         }
     }
 
-    private static String single(MultivaluedMap<String, String> query, String name) {
+    static String single(MultivaluedMap<String, String> query, String name) {
         List<String> values = query.get(name);
         if (values == null || values.isEmpty()) {
             return null;
@@ -161,7 +161,7 @@ public class JobsResource {
         return values.get(0);
     }
 
-    private static int limit(MultivaluedMap<String, String> query) {
+    static int limit(MultivaluedMap<String, String> query) {
         String raw = single(query, "limit");
         if (raw == null) {
             return 20;

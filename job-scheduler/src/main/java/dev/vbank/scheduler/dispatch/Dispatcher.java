@@ -1,10 +1,12 @@
 package dev.vbank.scheduler.dispatch;
 
 import dev.vbank.common.command.DispatchJob;
+import dev.vbank.common.eval.EvaluationWork;
 import dev.vbank.common.job.Method;
 import dev.vbank.common.kafka.Topics;
 import dev.vbank.scheduler.SchedulerConfig;
 import dev.vbank.scheduler.db.Db;
+import dev.vbank.scheduler.eval.EvaluationStore;
 import dev.vbank.scheduler.jobs.JobRow;
 import dev.vbank.scheduler.jobs.JobStore;
 import io.micrometer.core.instrument.Counter;
@@ -62,11 +64,13 @@ public class Dispatcher {
     private final JobStore store;
     private final SchedulerConfig config;
     private final Counter dispatched;
+    private final EvaluationStore evaluations;
 
-    public Dispatcher(Db db, JobStore store, SchedulerConfig config, MeterRegistry registry) {
+    public Dispatcher(Db db, JobStore store, SchedulerConfig config, MeterRegistry registry, EvaluationStore evaluations) {
         this.db = db;
         this.store = store;
         this.config = config;
+        this.evaluations = evaluations;
         this.dispatched = Counter.builder("vbank.scheduler.dispatched").description("job attempts dispatched")
                 .register(registry);
     }
@@ -84,7 +88,7 @@ public class Dispatcher {
             }
             List<JobRow> jobs = claim(c, Math.min(free, config.batchSize()));
             for (JobRow job : jobs) {
-                store.enqueue(c, Topics.JOB_DISPATCH, job.id(), command(job));
+                store.enqueue(c, Topics.JOB_DISPATCH, job.id(), command(c, job));
                 store.appendStateEvent(c, job, "Dispatched attempt " + job.attempt() + " of " + job.maxAttempts()
                         + (job.lastCheckpointKey() != null ? ", resuming from step " + job.lastCheckpointStep() : ""));
             }
@@ -128,9 +132,29 @@ public class Dispatcher {
         }
     }
 
-    DispatchJob command(JobRow job) {
+    /**
+     * The record a worker gets. An evaluation item carries its {@link EvaluationWork} (the suite pinned to the evaluation's
+     * version); its model is the adapter's base model, and a head-only baseline item also carries the adapter job's training
+     * file, seed and (head-only) hyperparameters, which its row holds.
+     */
+    DispatchJob command(Connection c, JobRow job) throws SQLException {
+        Method method = job.methodType() == null ? null : new Method(job.methodType(), job.hyperparameters());
+        EvaluationWork evaluation = null;
+        if (job.isEvaluationItem()) {
+            EvaluationStore.ItemRow item = evaluations.item(c, job.id()).orElseThrow();
+            String suiteId;
+            try (PreparedStatement ps = c.prepareStatement("select suite_id from scheduler.evaluations where id = ?")) {
+                ps.setString(1, item.evaluationId());
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    suiteId = rs.getString(1);
+                }
+            }
+            evaluation = new EvaluationWork(item.evaluationId(), item.subject(), item.adapterId(), item.subjectSha256(),
+                    evaluations.suite(c, job.tenantId(), suiteId).orElseThrow().toSuite());
+        }
         return new DispatchJob(job.id(), job.tenantId(), job.attempt(), job.leaseToken(), config.lease().toSeconds(),
-                job.model(), job.trainingFile(), job.validationFile(), new Method(job.methodType(), job.hyperparameters()),
-                job.seed(), job.lastCheckpointKey());
+                job.model(), job.trainingFile(), job.validationFile(), method, job.seed(), job.lastCheckpointKey(),
+                evaluation);
     }
 }

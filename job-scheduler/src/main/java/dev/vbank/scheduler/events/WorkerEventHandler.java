@@ -7,6 +7,8 @@ import dev.vbank.common.job.JobStatus;
 import dev.vbank.common.json.Json;
 import dev.vbank.scheduler.SchedulerConfig;
 import dev.vbank.scheduler.db.Db;
+import dev.vbank.scheduler.eval.ArtifactLookup;
+import dev.vbank.scheduler.eval.EvaluationService;
 import dev.vbank.scheduler.jobs.JobRow;
 import dev.vbank.scheduler.jobs.JobStore;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -23,7 +25,8 @@ import java.util.Optional;
 /**
  * Applies one {@link WorkerEvent} in one transaction. Event data keys the scheduler reads: {@code step} (steps trained so
  * far), {@code estimated_finish} (Unix seconds); checkpoints: {@code step}, {@code object_key}, {@code bytes},
- * {@code sha256}; success: {@code adapter_id}; failure: {@code error_code} (default {@code training_failed}),
+ * {@code sha256}; success: {@code adapter_id} (of an evaluation item: {@code evaluation}, an
+ * {@link dev.vbank.common.eval.EvaluationOutcome}); evaluation progress: {@code tasks_done}; failure: {@code error_code} (default {@code training_failed}),
  * {@code error_param}, with the event message as the error message.
  * <p>
  * Events from a lease the scheduler no longer recognises (another attempt, or a finished job) are dropped. Every other
@@ -41,12 +44,15 @@ public class WorkerEventHandler {
     private final JobStore store;
     private final SchedulerConfig config;
     private final MeterRegistry registry;
+    private final EvaluationService evaluations;
 
-    public WorkerEventHandler(Db db, JobStore store, SchedulerConfig config, MeterRegistry registry) {
+    public WorkerEventHandler(Db db, JobStore store, SchedulerConfig config, MeterRegistry registry,
+                              EvaluationService evaluations) {
         this.db = db;
         this.store = store;
         this.config = config;
         this.registry = registry;
+        this.evaluations = evaluations;
     }
 
     public Outcome handle(String json) {
@@ -79,6 +85,16 @@ public class WorkerEventHandler {
             LOG.warnf("dropping a worker event without job id, kind or event id: %s", e);
             return Outcome.REJECTED;
         }
+        // the adapter an auto-evaluation will score is read over HTTP before the transaction opens
+        Optional<ArtifactLookup.Adapter> autoEvaluated = Optional.empty();
+        if (e.kind() == WorkerEvent.Kind.SUCCEEDED) {
+            Optional<JobRow> current = db.tx(c -> store.lockless(c, e.jobId()));
+            if (current.isPresent()) {
+                autoEvaluated = evaluations.adapterForAutoEvaluation(current.get(),
+                        stringValue(e.event().data().get("adapter_id")));
+            }
+        }
+        Optional<ArtifactLookup.Adapter> adapter = autoEvaluated;
         return db.tx(c -> {
             Optional<JobRow> locked = store.lock(c, e.jobId());
             if (locked.isEmpty()) {
@@ -126,10 +142,26 @@ public class WorkerEventHandler {
                                 Objects.requireNonNullElse(stringValue(data.get("sha256")), ""));
                     }
                 }
-                case SUCCEEDED -> applied(store.transition(c, job.id(), null, null, JobStatus.SUCCEEDED,
-                        JobStore.Sets.none().set("adapter_id", stringValue(data.get("adapter_id"))),
-                        "Job succeeded" + (data.get("adapter_id") != null ? "; adapter " + data.get("adapter_id") : "")),
-                        e, job);
+                case SUCCEEDED -> {
+                    if (job.isEvaluationItem()) {
+                        applied(evaluations.applySucceeded(c, job, data), e, job);
+                    } else {
+                        Optional<JobRow> succeeded = store.transition(c, job.id(), null, null, JobStatus.SUCCEEDED,
+                                JobStore.Sets.none().set("adapter_id", stringValue(data.get("adapter_id"))),
+                                "Job succeeded" + (data.get("adapter_id") != null ? "; adapter " + data.get("adapter_id")
+                                        : ""));
+                        applied(succeeded, e, job);
+                        if (succeeded.isPresent() && adapter.isPresent()) {
+                            evaluations.createForSucceededJob(c, succeeded.get(), adapter.get())
+                                    .ifPresent(id -> LOG.infof("job %s succeeded: created evaluation %s", job.id(), id));
+                        }
+                    }
+                }
+                case PROGRESS -> {
+                    if (job.isEvaluationItem()) {
+                        evaluations.applyProgress(c, job, data);
+                    }
+                }
                 case FAILED -> {
                     String code = Objects.requireNonNullElse(stringValue(data.get("error_code")), "training_failed");
                     String message = Objects.requireNonNullElse(ev.message(), "training failed");

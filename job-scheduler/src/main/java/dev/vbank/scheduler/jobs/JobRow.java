@@ -46,7 +46,13 @@ public record JobRow(
         String lastCheckpointKey,
         Long lastCheckpointStep,
         String idempotencyKey,
-        String requestHash) {
+        String requestHash,
+        String kind,
+        Map<String, Object> evaluationRequest,
+        String evaluationId) {
+
+    public static final String FINE_TUNE = "fine_tune";
+    public static final String EVALUATION = "evaluation";
 
     private static final TypeReference<Map<String, Object>> OBJECT_MAP = new TypeReference<>() {
     };
@@ -66,7 +72,7 @@ public record JobRow(
                 rs.getString("model"),
                 rs.getString("training_file"),
                 rs.getString("validation_file"),
-                MethodType.fromWireName(rs.getString("method_type")),
+                rs.getString("method_type") == null ? null : MethodType.fromWireName(rs.getString("method_type")),
                 json(rs.getString("hyperparameters"), OBJECT_MAP),
                 rs.getString("suffix"),
                 rs.getLong("seed"),
@@ -86,14 +92,21 @@ public record JobRow(
                 rs.getString("last_checkpoint_key"),
                 lastCheckpointStep,
                 rs.getString("idempotency_key"),
-                rs.getString("request_hash"));
+                rs.getString("request_hash"),
+                rs.getString("kind"),
+                rs.getString("evaluation_request") == null ? null : json(rs.getString("evaluation_request"), OBJECT_MAP),
+                rs.getString("evaluation_id"));
     }
 
     public FineTuningJob toApi() {
         JobError error = errorCode == null ? null : new JobError(errorCode, errorMessage, errorParam);
         return new FineTuningJob(id, FineTuningJob.OBJECT, createdAt.getEpochSecond(), seconds(startedAt),
                 seconds(finishedAt), status, model, trainingFile, validationFile, new Method(methodType, hyperparameters),
-                suffix, seed, metadata, error, adapterId, trainedSteps, seconds(estimatedFinish));
+                suffix, seed, metadata, error, adapterId, trainedSteps, seconds(estimatedFinish), evaluationId);
+    }
+
+    public boolean isEvaluationItem() {
+        return EVALUATION.equals(kind);
     }
 
     private static Long seconds(Instant t) {

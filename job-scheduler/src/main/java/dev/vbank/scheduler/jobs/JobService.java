@@ -8,7 +8,11 @@ import dev.vbank.scheduler.api.ApiException;
 import dev.vbank.scheduler.db.Db;
 import jakarta.enterprise.context.ApplicationScoped;
 
+import dev.vbank.scheduler.eval.EvaluationService;
+import dev.vbank.scheduler.eval.EvaluationStore;
+
 import java.security.SecureRandom;
+import java.util.Map;
 import java.util.Optional;
 
 /** Creating and cancelling jobs: the transactions behind the internal API's writes. */
@@ -23,11 +27,13 @@ public class JobService {
     private final Db db;
     private final JobStore store;
     private final SchedulerConfig config;
+    private final EvaluationStore evaluations;
 
-    public JobService(Db db, JobStore store, SchedulerConfig config) {
+    public JobService(Db db, JobStore store, SchedulerConfig config, EvaluationStore evaluations) {
         this.db = db;
         this.store = store;
         this.config = config;
+        this.evaluations = evaluations;
     }
 
     /**
@@ -44,8 +50,16 @@ public class JobService {
                 }
             }
             long seed = request.seed() != null ? request.seed() : SEEDS.nextInt(Integer.MAX_VALUE);
+            Map<String, Object> evaluation = null;
+            if (request.evaluation() != null) {
+                // pinned now: a later version of the suite does not change what this job asked for
+                EvaluationStore.SuiteRow suite = evaluations.resolve(c, tenant, request.evaluation().suite())
+                        .orElseThrow(() -> EvaluationService.suiteNotFound(request.evaluation().suite(), "evaluation.suite"));
+                evaluation = Map.of("suite_id", suite.id(), "baselines", request.evaluation().baselines(),
+                        "metadata", request.evaluation().metadata());
+            }
             Optional<JobRow> inserted = store.insert(c, Ids.job(), tenant, request, seed, config.maxAttempts(),
-                    idempotencyKey, idempotencyKey == null ? null : hash);
+                    idempotencyKey, idempotencyKey == null ? null : hash, evaluation);
             if (inserted.isEmpty()) {
                 // a concurrent request with the same key won the insert; read what it wrote (visible once it committed)
                 return replay(store.findByIdempotencyKey(c, tenant, idempotencyKey).orElseThrow(), hash);
@@ -72,25 +86,32 @@ public class JobService {
         return db.tx(c -> {
             JobRow job = store.find(c, tenant, jobId).orElseThrow(() -> ApiException.jobNotFound(jobId));
             job = store.lock(c, job.id()).orElseThrow();
-            switch (job.status()) {
-                case VALIDATING_FILES, QUEUED -> {
-                    return store.transition(c, job.id(), job.status(), job.version(), JobStatus.CANCELLED,
-                            JobStore.Sets.none(), "Job cancelled before it started").orElseThrow();
-                }
-                case RUNNING -> {
-                    JobRow cancelling = store.transition(c, job.id(), JobStatus.RUNNING, job.version(),
-                            JobStatus.CANCELLING, JobStore.Sets.none(),
-                            "Cancellation requested; waiting for the worker to stop").orElseThrow();
-                    store.enqueue(c, Topics.JOB_CONTROL, job.id(),
-                            new CancelJob(job.id(), job.attempt(), "cancelled by the user"));
-                    return cancelling;
-                }
-                case CANCELLING -> {
-                    return job;
-                }
-                default -> throw new ApiException(409, "job_not_cancellable",
+            if (job.status().isTerminal()) {
+                throw new ApiException(409, "job_not_cancellable",
                         "job " + job.id() + " is already " + job.status().wireName(), null);
             }
+            return cancelLocked(c, job);
         });
+    }
+
+    /** Cancels a job (or evaluation item) the caller has locked and that is not terminal. */
+    public JobRow cancelLocked(java.sql.Connection c, JobRow job) throws java.sql.SQLException {
+        switch (job.status()) {
+            case VALIDATING_FILES, QUEUED -> {
+                return store.transition(c, job.id(), job.status(), job.version(), JobStatus.CANCELLED,
+                        JobStore.Sets.none(), "Job cancelled before it started").orElseThrow();
+            }
+            case RUNNING -> {
+                JobRow cancelling = store.transition(c, job.id(), JobStatus.RUNNING, job.version(),
+                        JobStatus.CANCELLING, JobStore.Sets.none(),
+                        "Cancellation requested; waiting for the worker to stop").orElseThrow();
+                store.enqueue(c, Topics.JOB_CONTROL, job.id(),
+                        new CancelJob(job.id(), job.attempt(), "cancelled by the user"));
+                return cancelling;
+            }
+            default -> {
+                return job;
+            }
+        }
     }
 }

@@ -75,11 +75,12 @@ public class JobStore {
 
     /** Inserts a job; empty when (tenant, idempotency key) already exists. */
     public Optional<JobRow> insert(Connection c, String id, String tenant, NewJob job, long seed, int maxAttempts,
-                                   String idempotencyKey, String requestHash) throws SQLException {
+                                   String idempotencyKey, String requestHash, Map<String, Object> evaluationRequest)
+            throws SQLException {
         String sql = """
                 insert into scheduler.jobs (id, tenant_id, status, max_attempts, model, training_file, validation_file,
-                    method_type, hyperparameters, suffix, seed, metadata, idempotency_key, request_hash)
-                values (?, ?, 'validating_files', ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?::jsonb, ?, ?)
+                    method_type, hyperparameters, suffix, seed, metadata, idempotency_key, request_hash, evaluation_request)
+                values (?, ?, 'validating_files', ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?::jsonb, ?, ?, ?::jsonb)
                 on conflict (tenant_id, idempotency_key) do nothing
                 returning *""";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
@@ -97,24 +98,37 @@ public class JobStore {
             ps.setString(++i, json(job.metadata()));
             ps.setString(++i, idempotencyKey);
             ps.setString(++i, requestHash);
+            ps.setString(++i, evaluationRequest == null ? null : json(evaluationRequest));
             return one(ps);
         }
     }
 
     public Optional<JobRow> findByIdempotencyKey(Connection c, String tenant, String key) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
-                "select * from scheduler.jobs where tenant_id = ? and idempotency_key = ?")) {
+                "select * from scheduler.jobs where tenant_id = ? and idempotency_key = ? and kind = 'fine_tune'")) {
             ps.setString(1, tenant);
             ps.setString(2, key);
             return one(ps);
         }
     }
 
-    /** A tenant's job; another tenant's job is indistinguishable from a missing one. */
+    /**
+     * A tenant's fine-tuning job; another tenant's job, and an evaluation item (kind evaluation), are indistinguishable
+     * from a missing one.
+     */
     public Optional<JobRow> find(Connection c, String tenant, String id) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("select * from scheduler.jobs where tenant_id = ? and id = ?")) {
+        try (PreparedStatement ps = c.prepareStatement(
+                "select * from scheduler.jobs where tenant_id = ? and id = ? and kind = 'fine_tune'")) {
             ps.setString(1, tenant);
             ps.setString(2, id);
+            return one(ps);
+        }
+    }
+
+    /** Any job or evaluation item by id, without a lock. */
+    public Optional<JobRow> lockless(Connection c, String id) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select * from scheduler.jobs where id = ?")) {
+            ps.setString(1, id);
             return one(ps);
         }
     }
@@ -197,7 +211,7 @@ public class JobStore {
 
     public Page<JobRow> list(Connection c, String tenant, String afterId, int limit, Map<String, String> metadata)
             throws SQLException {
-        StringBuilder sql = new StringBuilder("select * from scheduler.jobs j where tenant_id = ?");
+        StringBuilder sql = new StringBuilder("select * from scheduler.jobs j where tenant_id = ? and kind = 'fine_tune'");
         List<Object> args = new ArrayList<>(List.of(tenant));
         if (!metadata.isEmpty()) {
             sql.append(" and metadata @> ?::jsonb");
@@ -205,7 +219,7 @@ public class JobStore {
         }
         if (afterId != null) {
             sql.append(" and (created_at, id) < (select a.created_at, a.id from scheduler.jobs a"
-                    + " where a.tenant_id = ? and a.id = ?)");
+                    + " where a.tenant_id = ? and a.id = ? and a.kind = 'fine_tune')");
             args.add(tenant);
             args.add(afterId);
         }

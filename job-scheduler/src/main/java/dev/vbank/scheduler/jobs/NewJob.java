@@ -3,6 +3,7 @@ package dev.vbank.scheduler.jobs;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.vbank.common.job.MethodType;
 import dev.vbank.common.json.Json;
+import dev.vbank.scheduler.eval.AutoEvaluation;
 
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -10,7 +11,10 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** A validated create-job request. {@code seed} is null when the client left it to the scheduler. */
+/**
+ * A validated create-job request. {@code seed} is null when the client left it to the scheduler; {@code evaluation} is the
+ * evaluation to run when the job succeeds, or null.
+ */
 public record NewJob(
         String model,
         String trainingFile,
@@ -19,7 +23,8 @@ public record NewJob(
         Map<String, Object> hyperparameters,
         String suffix,
         Long seed,
-        Map<String, String> metadata) {
+        Map<String, String> metadata,
+        AutoEvaluation evaluation) {
 
     /** sha256 of the request in a canonical form (sorted keys, no whitespace), for Idempotency-Key comparisons. */
     public String hash() {
@@ -32,6 +37,10 @@ public record NewJob(
         canonical.put("suffix", suffix);
         canonical.put("seed", seed);
         canonical.put("metadata", new TreeMap<>(metadata));
+        if (evaluation != null) {
+            canonical.put("evaluation", Map.of("suite", evaluation.suite(), "baselines", evaluation.baselines(),
+                    "metadata", new TreeMap<>(evaluation.metadata())));
+        }
         try {
             byte[] bytes = Json.mapper().writer().with(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
                     .writeValueAsBytes(canonical);

@@ -12,17 +12,27 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A tiny real HTTP server standing in for the artifact-service file API: {@code GET /internal/tenants/{t}/files/{id}}
- * answers {@code {"id", "status"}} for files registered with {@link #put}, 404 otherwise.
+ * A tiny real HTTP server standing in for the artifact-service metadata API: {@code GET /internal/tenants/{t}/files/{id}}
+ * answers {@code {"id", "status", "sha256"}} for files registered with {@link #put}, {@code GET .../adapters/{id}} the
+ * metadata of adapters registered with {@link #putAdapter}; 404 otherwise (so another tenant's object is missing).
  */
 public class ArtifactStub implements QuarkusTestResourceLifecycleManager {
 
     private static final Map<String, String> FILES = new ConcurrentHashMap<>();
+    private static final Map<String, String> ADAPTERS = new ConcurrentHashMap<>();
     private static final AtomicInteger REQUESTS = new AtomicInteger();
     private static HttpServer server;
 
     public static void put(String tenant, String fileId, String status) {
         FILES.put(tenant + "/" + fileId, status);
+    }
+
+    /** Registers an adapter; {@code GET .../adapters/{id}} answers its metadata the way the artifact-service does. */
+    public static void putAdapter(String tenant, String adapterId, String jobId, String baseModel, String method,
+                                  String sha256) {
+        ADAPTERS.put(tenant + "/" + adapterId, "{\"id\":\"" + adapterId + "\",\"object\":\"adapter\",\"job_id\":\""
+                + jobId + "\",\"base_model\":\"" + baseModel + "\",\"method\":\"" + method + "\",\"sha256\":\""
+                + sha256 + "\",\"bytes\":1000}");
     }
 
     public static int requests() {
@@ -42,11 +52,14 @@ public class ArtifactStub implements QuarkusTestResourceLifecycleManager {
                 String[] parts = exchange.getRequestURI().getPath().split("/");
                 // ["", "internal", "tenants", tenant, "files", id]
                 String status = parts.length == 6 && parts[4].equals("files") ? FILES.get(parts[3] + "/" + parts[5]) : null;
-                byte[] body = status == null
-                        ? "{\"error\":{\"code\":\"file_not_found\",\"message\":\"no such file\",\"param\":\"id\"}}"
+                String adapter = parts.length == 6 && parts[4].equals("adapters")
+                        ? ADAPTERS.get(parts[3] + "/" + parts[5]) : null;
+                byte[] body = adapter != null ? adapter.getBytes(StandardCharsets.UTF_8) : status == null
+                        ? "{\"error\":{\"code\":\"not_found\",\"message\":\"no such object\",\"param\":\"id\"}}"
                         .getBytes(StandardCharsets.UTF_8)
-                        : ("{\"id\":\"" + parts[5] + "\",\"object\":\"file\",\"status\":\"" + status + "\"}")
-                        .getBytes(StandardCharsets.UTF_8);
+                        : ("{\"id\":\"" + parts[5] + "\",\"object\":\"file\",\"status\":\"" + status
+                        + "\",\"sha256\":\"sha-of-" + parts[5] + "\"}").getBytes(StandardCharsets.UTF_8);
+                status = adapter != null ? "adapter" : status;
                 exchange.getResponseHeaders().set("Content-Type", "application/json");
                 exchange.sendResponseHeaders(status == null ? 404 : 200, body.length);
                 try (OutputStream out = exchange.getResponseBody()) {

@@ -38,7 +38,8 @@ public final class TestSupport {
     /** Empties the job tables: dispatch and reaping look at every tenant, so those tests start from nothing. */
     public static void reset(DataSource ds) throws SQLException {
         try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
-            st.execute("truncate scheduler.job_events, scheduler.checkpoints, scheduler.outbox, scheduler.jobs");
+            st.execute("truncate scheduler.job_events, scheduler.checkpoints, scheduler.outbox, scheduler.evaluation_results,"
+                    + " scheduler.evaluation_items, scheduler.jobs, scheduler.evaluations");
         }
     }
 
@@ -152,8 +153,16 @@ public final class TestSupport {
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
                 new StringDeserializer(), new StringDeserializer());
-        List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(10)).stream()
-                .map(p -> new TopicPartition(topic, p.partition())).toList();
+        // a topic created a moment ago may have no partition metadata yet on a busy machine: ask again
+        List<TopicPartition> partitions = List.of();
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (partitions.isEmpty() && System.nanoTime() < deadline) {
+            partitions = consumer.partitionsFor(topic, Duration.ofSeconds(10)).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            if (partitions.isEmpty()) {
+                Thread.sleep(200);
+            }
+        }
         consumer.assign(partitions);
         consumer.seekToEnd(partitions);
         partitions.forEach(consumer::position);

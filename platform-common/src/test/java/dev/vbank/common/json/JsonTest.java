@@ -30,6 +30,20 @@ class JsonTest {
         assertThat(tree.get("method").get("type").asText()).isEqualTo("vblora");
         assertThat(tree.has("validation_file")).isTrue();
         assertThat(Json.mapper().readValue(text, FineTuningJob.class)).isEqualTo(job);
+        assertThat(tree.has("evaluation_id")).as("evaluation_id is always present, null until an evaluation exists").isTrue();
+        assertThat(tree.get("evaluation_id").isNull()).isTrue();
+    }
+
+    @Test
+    void jobJsonWithoutEvaluationIdStillReadsAndOneWithItRoundTrips() throws Exception {
+        FineTuningJob job = new FineTuningJob("ftjob-2", FineTuningJob.OBJECT, 1L, 2L, 3L, JobStatus.SUCCEEDED,
+                "all-minilm-l6-v2", "file-a", null, new Method(MethodType.LORA, Map.of()), null, 1L, Map.of(), null,
+                "adapter-1", 10L, null, "eval-1");
+        com.fasterxml.jackson.databind.node.ObjectNode tree = Json.mapper().valueToTree(job);
+        assertThat(tree.get("evaluation_id").asText()).isEqualTo("eval-1");
+        assertThat(Json.mapper().treeToValue(tree, FineTuningJob.class)).isEqualTo(job);
+        tree.remove("evaluation_id");
+        assertThat(Json.mapper().treeToValue(tree, FineTuningJob.class).evaluationId()).isNull();
     }
 
     @Test

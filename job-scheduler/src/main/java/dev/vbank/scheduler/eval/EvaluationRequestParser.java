@@ -1,0 +1,315 @@
+package dev.vbank.scheduler.eval;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectReader;
+import dev.vbank.common.eval.SuiteTask;
+import dev.vbank.common.eval.TaskSplit;
+import dev.vbank.common.json.Json;
+import dev.vbank.scheduler.api.ApiException;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Parses create-evaluation and create-suite bodies (and the {@code evaluation} field of a create-job body), or throws a 400
+ * {@link ApiException} whose {@code param} is the path of the first offending field. What needs the database or the
+ * artifact-service (does the suite exist, whose adapter is it) is checked by the {@link EvaluationService}.
+ */
+public final class EvaluationRequestParser {
+
+    public record NewSuite(String name, String description, List<SuiteTask> tasks) {
+    }
+
+    public static final Map<String, Set<String>> METRICS = Map.of(
+            "classification", Set.of("accuracy", "f1_macro", "mcc"),
+            "regression", Set.of("pearson", "spearman", "mse"));
+    /** Public datasets the workers fetch themselves; all of them are two-class sentiment sets. */
+    public static final Set<String> PUBLIC_DATASETS = Set.of("imdb-50k", "uci-amazon", "uci-imdb", "uci-yelp");
+    public static final int MAX_TASKS = 20;
+
+    static final Pattern ID = Pattern.compile("[a-zA-Z0-9_-][a-zA-Z0-9_.-]{0,127}");
+    static final Pattern SUITE_NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
+    static final Pattern SUITE_REF = Pattern.compile("([a-z0-9][a-z0-9._-]{0,63})(?:@([1-9][0-9]{0,8}))?");
+    static final Pattern TASK_NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}");
+
+    private static final ObjectReader READER = Json.mapper().reader().with(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
+    private EvaluationRequestParser() {
+    }
+
+    public static EvaluationRequest parseEvaluation(String body) {
+        JsonNode root = object(body);
+        rejectUnknown(root, Set.of("suite", "adapters", "jobs", "adapter_filter", "baselines", "metadata"), "");
+        String suite = suiteRef(root.get("suite"), "suite");
+        List<String> adapters = ids(root.get("adapters"), "adapters");
+        List<String> jobs = ids(root.get("jobs"), "jobs");
+        Map<String, String> filter = Map.of();
+        JsonNode f = root.get("adapter_filter");
+        if (f != null && !f.isNull()) {
+            if (!f.isObject()) {
+                throw ApiException.invalid("adapter_filter", "adapter_filter must be an object like {\"metadata\": {..}}");
+            }
+            rejectUnknown(f, Set.of("metadata"), "adapter_filter.");
+            filter = metadata(f.get("metadata"), "adapter_filter.metadata");
+            if (filter.isEmpty()) {
+                throw ApiException.invalid("adapter_filter.metadata",
+                        "adapter_filter.metadata must hold at least one key (an empty filter would select every job)");
+            }
+        }
+        if (adapters.isEmpty() && jobs.isEmpty() && filter.isEmpty()) {
+            throw ApiException.invalid("adapters", "name at least one adapter: adapters, jobs or adapter_filter");
+        }
+        return new EvaluationRequest(suite, adapters, jobs, filter, baselines(root.get("baselines"), "baselines"),
+                metadata(root.get("metadata"), "metadata"));
+    }
+
+    /** The {@code evaluation} field of a create-job body. */
+    public static AutoEvaluation parseAutoEvaluation(JsonNode node) {
+        if (!node.isObject()) {
+            throw ApiException.invalid("evaluation", "evaluation must be an object like {\"suite\": \"sentiment-en\"}");
+        }
+        rejectUnknown(node, Set.of("suite", "baselines", "metadata"), "evaluation.");
+        return new AutoEvaluation(suiteRef(node.get("suite"), "evaluation.suite"),
+                baselines(node.get("baselines"), "evaluation.baselines"),
+                metadata(node.get("metadata"), "evaluation.metadata"));
+    }
+
+    public static NewSuite parseSuite(String body) {
+        JsonNode root = object(body);
+        rejectUnknown(root, Set.of("name", "description", "tasks"), "");
+        JsonNode n = root.get("name");
+        if (n == null || n.isNull()) {
+            throw ApiException.invalid("name", "name is required");
+        }
+        if (!n.isTextual() || !SUITE_NAME.matcher(n.asText()).matches()) {
+            throw ApiException.invalid("name", "name must be 1 to 64 characters of a-z, 0-9, ., _ and -, starting with a"
+                    + " letter or digit");
+        }
+        String description = "";
+        JsonNode d = root.get("description");
+        if (d != null && !d.isNull()) {
+            if (!d.isTextual() || d.asText().length() > 1000) {
+                throw ApiException.invalid("description", "description must be a string of at most 1000 characters");
+            }
+            description = d.asText();
+        }
+        JsonNode tasks = root.get("tasks");
+        if (tasks == null || tasks.isNull() || !tasks.isArray() || tasks.isEmpty() || tasks.size() > MAX_TASKS) {
+            throw ApiException.invalid("tasks", "tasks must be an array of 1 to " + MAX_TASKS + " tasks");
+        }
+        List<SuiteTask> out = new ArrayList<>();
+        Set<String> names = new LinkedHashSet<>();
+        for (int i = 0; i < tasks.size(); i++) {
+            SuiteTask task = task(tasks.get(i), "tasks[" + i + "]");
+            if (!names.add(task.name())) {
+                throw ApiException.invalid("tasks[" + i + "].name", "task name '" + task.name() + "' is used twice");
+            }
+            out.add(task);
+        }
+        return new NewSuite(n.asText(), description, out);
+    }
+
+    private static SuiteTask task(JsonNode t, String path) {
+        if (!t.isObject()) {
+            throw ApiException.invalid(path, path + " must be an object");
+        }
+        rejectUnknown(t, Set.of("name", "dataset", "task_type", "metrics", "split"), path + ".");
+        String name = text(t, "name", path + ".name");
+        if (!TASK_NAME.matcher(name).matches()) {
+            throw ApiException.invalid(path + ".name", "task names are 1 to 64 characters of a-z, A-Z, 0-9, ., _ and -");
+        }
+        String dataset = text(t, "dataset", path + ".dataset");
+        if (dataset.startsWith(SuiteTask.PUBLIC_PREFIX)) {
+            if (!PUBLIC_DATASETS.contains(dataset.substring(SuiteTask.PUBLIC_PREFIX.length()))) {
+                throw ApiException.invalid(path + ".dataset", "unknown public dataset '" + dataset + "'; available: "
+                        + String.join(", ", PUBLIC_DATASETS.stream().sorted().map(s -> "public:" + s).toList()));
+            }
+        } else if (!ID.matcher(dataset).matches() || dataset.contains("..")) {
+            throw ApiException.invalid(path + ".dataset", "dataset must be public:<name> or the id of one of your files");
+        }
+        String taskType = text(t, "task_type", path + ".task_type");
+        Set<String> allowed = METRICS.get(taskType);
+        if (allowed == null) {
+            throw ApiException.invalid(path + ".task_type", "task_type must be classification or regression");
+        }
+        if (dataset.startsWith(SuiteTask.PUBLIC_PREFIX) && !taskType.equals("classification")) {
+            throw ApiException.invalid(path + ".task_type", "the public datasets are classification sets");
+        }
+        JsonNode m = t.get("metrics");
+        if (m == null || !m.isArray() || m.isEmpty() || m.size() > 6) {
+            throw ApiException.invalid(path + ".metrics", "metrics must be a non-empty array of metric names");
+        }
+        List<String> metrics = new ArrayList<>();
+        for (int i = 0; i < m.size(); i++) {
+            JsonNode v = m.get(i);
+            if (!v.isTextual() || !allowed.contains(v.asText()) || metrics.contains(v.asText())) {
+                throw ApiException.invalid(path + ".metrics[" + i + "]", "metrics of a " + taskType + " task are distinct"
+                        + " names from " + String.join(", ", allowed.stream().sorted().toList()));
+            }
+            metrics.add(v.asText());
+        }
+        return new SuiteTask(name, dataset, null, taskType, metrics, split(t.get("split"), path + ".split"));
+    }
+
+    private static TaskSplit split(JsonNode s, String path) {
+        if (s == null || s.isNull()) {
+            return TaskSplit.all();
+        }
+        if (!s.isObject()) {
+            throw ApiException.invalid(path, path + " must be an object");
+        }
+        rejectUnknown(s, Set.of("part", "test_fraction", "seed", "limit"), path + ".");
+        String part = s.hasNonNull("part") ? text(s, "part", path + ".part") : TaskSplit.ALL;
+        Integer limit = null;
+        JsonNode l = s.get("limit");
+        if (l != null && !l.isNull()) {
+            if (!l.isIntegralNumber() || !l.canConvertToInt() || l.asInt() < 1 || l.asInt() > 1_000_000) {
+                throw ApiException.invalid(path + ".limit", "limit must be an integer from 1 to 1000000");
+            }
+            limit = l.asInt();
+        }
+        JsonNode f = s.get("test_fraction");
+        JsonNode seed = s.get("seed");
+        switch (part) {
+            case TaskSplit.ALL -> {
+                if (f != null && !f.isNull()) {
+                    throw ApiException.invalid(path + ".test_fraction", "test_fraction applies only to part test");
+                }
+                if (seed != null && !seed.isNull()) {
+                    throw ApiException.invalid(path + ".seed", "seed applies only to part test");
+                }
+                return new TaskSplit(TaskSplit.ALL, null, null, limit);
+            }
+            case TaskSplit.TEST -> {
+                if (f == null || !f.isNumber() || !(f.asDouble() > 0 && f.asDouble() < 1)) {
+                    throw ApiException.invalid(path + ".test_fraction", "a test split needs test_fraction in (0, 1)");
+                }
+                long sd = 0;
+                if (seed != null && !seed.isNull()) {
+                    if (!seed.isIntegralNumber() || !seed.canConvertToLong() || seed.asLong() < 0
+                            || seed.asLong() > Integer.MAX_VALUE) {
+                        throw ApiException.invalid(path + ".seed", "seed must be an integer from 0 to " + Integer.MAX_VALUE);
+                    }
+                    sd = seed.asLong();
+                }
+                return new TaskSplit(TaskSplit.TEST, f.asDouble(), sd, limit);
+            }
+            default -> throw ApiException.invalid(path + ".part", "part must be all or test");
+        }
+    }
+
+    private static String suiteRef(JsonNode v, String param) {
+        if (v == null || v.isNull()) {
+            throw ApiException.invalid(param, param + " is required: a suite name, name@version or suite id");
+        }
+        if (!v.isTextual() || v.asText().length() > 128
+                || !(SUITE_REF.matcher(v.asText()).matches() || v.asText().startsWith("suite-")
+                && ID.matcher(v.asText()).matches())) {
+            throw ApiException.invalid(param, param + " must be a suite name, name@version or suite id");
+        }
+        return v.asText();
+    }
+
+    private static List<String> ids(JsonNode v, String param) {
+        if (v == null || v.isNull()) {
+            return List.of();
+        }
+        if (!v.isArray()) {
+            throw ApiException.invalid(param, param + " must be an array of ids");
+        }
+        if (v.size() > EvaluationRequest.MAX_ITEMS) {
+            throw ApiException.invalid(param, param + " may list at most " + EvaluationRequest.MAX_ITEMS + " ids");
+        }
+        LinkedHashSet<String> out = new LinkedHashSet<>();
+        for (int i = 0; i < v.size(); i++) {
+            JsonNode e = v.get(i);
+            if (!e.isTextual() || !ID.matcher(e.asText()).matches() || e.asText().contains("..")) {
+                throw ApiException.invalid(param + "[" + i + "]", "ids are 1 to 128 characters of a-z, A-Z, 0-9, _, . and -");
+            }
+            out.add(e.asText());
+        }
+        return List.copyOf(out);
+    }
+
+    private static List<String> baselines(JsonNode v, String param) {
+        if (v == null || v.isNull()) {
+            return List.of();
+        }
+        if (!v.isArray() || v.size() > 1) {
+            throw ApiException.invalid(param, param + " must be [] or [\"head_only\"]");
+        }
+        for (int i = 0; i < v.size(); i++) {
+            if (!v.get(i).isTextual() || !v.get(i).asText().equals(EvaluationRequest.HEAD_ONLY)) {
+                throw ApiException.invalid(param + "[" + i + "]", "the only baseline is head_only");
+            }
+        }
+        return v.isEmpty() ? List.of() : List.of(EvaluationRequest.HEAD_ONLY);
+    }
+
+    static Map<String, String> metadata(JsonNode m, String param) {
+        if (m == null || m.isNull()) {
+            return Map.of();
+        }
+        if (!m.isObject()) {
+            throw ApiException.invalid(param, param + " must be an object of string values");
+        }
+        if (m.size() > 16) {
+            throw ApiException.invalid(param, param + " may hold at most 16 pairs, had " + m.size());
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = m.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (e.getKey().isEmpty() || e.getKey().length() > 64) {
+                throw ApiException.invalid(param, "metadata keys must be 1 to 64 characters");
+            }
+            if (!e.getValue().isTextual() || e.getValue().asText().length() > 512) {
+                throw ApiException.invalid(param + "." + e.getKey(), "metadata values must be strings of at most 512"
+                        + " characters");
+            }
+            out.put(e.getKey(), e.getValue().asText());
+        }
+        return out;
+    }
+
+    private static JsonNode object(String body) {
+        JsonNode root;
+        try {
+            root = READER.readTree(body == null ? "" : body);
+        } catch (JsonProcessingException e) {
+            throw new ApiException(400, "invalid_json", "the body is not valid JSON: " + e.getOriginalMessage(), null);
+        }
+        if (root == null || !root.isObject()) {
+            throw ApiException.invalid(null, "the body must be a JSON object");
+        }
+        return root;
+    }
+
+    private static String text(JsonNode node, String field, String param) {
+        JsonNode v = node.get(field);
+        if (v == null || v.isNull()) {
+            throw ApiException.invalid(param, param + " is required");
+        }
+        if (!v.isTextual() || v.asText().length() > 256) {
+            throw ApiException.invalid(param, param + " must be a string of at most 256 characters");
+        }
+        return v.asText();
+    }
+
+    private static void rejectUnknown(JsonNode node, Set<String> allowed, String prefix) {
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+            String name = it.next();
+            if (!allowed.contains(name)) {
+                String shown = name.length() > 64 ? name.substring(0, 64) : name;
+                throw ApiException.invalid(prefix + shown, "unknown field '" + prefix + shown + "'");
+            }
+        }
+    }
+}
