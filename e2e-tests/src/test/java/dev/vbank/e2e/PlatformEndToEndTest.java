@@ -165,18 +165,26 @@ class PlatformEndToEndTest {
         assertThat(as(a.key()).get("/v1/files/" + fileId).statusCode()).isEqualTo(200);
     }
 
-    /** {@code vbank-local demo} on the running platform: the first tenant's key, a real job, a verified adapter. */
+    /**
+     * {@code vbank-local demo} on the running platform: the first tenant's key, a real job, a verified adapter, and the
+     * sentiment-en evaluation printed next to the head-only baseline.
+     */
     @Test
     @Order(2)
     void demoCommandRunsAJobToAVerifiedAdapter() throws Exception {
         LocalPlatform.Result r = platform.launcher(java.time.Duration.ofMinutes(12), "demo", "--", "--timeout", "600");
         assertThat(r.exit()).as("vbank-local demo:\n" + r.output()).isZero();
         assertThat(r.output()).doesNotContain("starting it") // the platform was up: the demo used it as it was
-                .contains("uploaded amazon-train.jsonl as file-", "status processed")
+                .contains("uploaded yelp-train.jsonl as file-", "status processed")
                 .contains("step " + STEPS + "/" + STEPS)
                 .contains("[succeeded] Job succeeded; adapter adapter-")
                 .contains("(metadata matches)")
-                .containsPattern("demo done: job ftjob-\\S+ succeeded, adapter adapter-[0-9a-f]+ verified");
+                .containsPattern("evaluation on sentiment-en v1 \\(held-out")
+                .containsPattern("imdb-test +accuracy +400 +0\\.\\d{4} +0\\.\\d{4}")
+                .containsPattern("uci-amazon +f1_macro +\\d+ +0\\.\\d{4} +0\\.\\d{4}")
+                .containsPattern("uci-imdb +accuracy +\\d+ +0\\.\\d{4} +0\\.\\d{4}")
+                .containsPattern("demo done: job ftjob-\\S+ succeeded, adapter adapter-[0-9a-f]+ verified, "
+                        + "evaluation eval-[0-9a-f]+ succeeded");
     }
 
     /**
