@@ -134,6 +134,14 @@ public final class DispatchConsumer implements Runnable {
             commit(tp, r.offset() + 1);
             return;
         }
+        if (leaseExpiredBeforeStart(r, job)) {
+            // the scheduler takes such an attempt back without counting it and dispatches it again with a new lease
+            LOG.infof("skipping %s attempt %d (%s@%d): it waited %d s for a free worker, longer than its %d s lease",
+                    job.jobId(), job.attempt(), tp, r.offset(), (System.currentTimeMillis() - r.timestamp()) / 1000,
+                    job.leaseSeconds());
+            commit(tp, r.offset() + 1);
+            return;
+        }
         consumer.pause(consumer.assignment());
         commit(tp, r.offset() + 1);
         LOG.infof("starting %s attempt %d of tenant %s (%s@%d)", job.jobId(), job.attempt(), job.tenantId(), tp,
@@ -141,6 +149,12 @@ public final class DispatchConsumer implements Runnable {
         started.incrementAndGet();
         currentJob = job.jobId();
         current = trainer.submit(() -> runner.run(job));
+    }
+
+    /** The record's timestamp is when the scheduler's outbox published the dispatch, at or after the lease began. */
+    static boolean leaseExpiredBeforeStart(ConsumerRecord<String, String> r, DispatchJob job) {
+        return r.timestamp() > 0 && job.leaseSeconds() > 0
+                && r.timestamp() + job.leaseSeconds() * 1000 < System.currentTimeMillis();
     }
 
     private void commit(TopicPartition tp, long next) {

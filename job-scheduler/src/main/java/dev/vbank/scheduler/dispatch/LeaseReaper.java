@@ -16,7 +16,8 @@ import java.util.List;
 /**
  * Takes back jobs whose lease expired (their worker stopped heartbeating): a running job is requeued as the next attempt,
  * resuming from its last checkpoint, or fails with {@code max_attempts_exceeded} after its last attempt; a cancelling job
- * is cancelled, since nobody is left to stop.
+ * is cancelled, since nobody is left to stop. An attempt no worker ever reported on (it waited for a free worker longer
+ * than its lease) is queued again as the same attempt.
  */
 @ApplicationScoped
 public class LeaseReaper {
@@ -52,6 +53,12 @@ public class LeaseReaper {
                 if (job.status() == JobStatus.CANCELLING) {
                     after = store.transition(c, job.id(), JobStatus.CANCELLING, job.version(), JobStatus.CANCELLED,
                             JobStore.Sets.none(), "Worker lease expired while cancelling; job cancelled").orElseThrow();
+                } else if (job.leaseOwner() == null) {
+                    // no worker ever reported on this attempt: it waited in Kafka behind busy workers, so it is
+                    // dispatched again under a new lease without using up an attempt (a worker skips the old record)
+                    after = store.transition(c, job.id(), JobStatus.RUNNING, job.version(), JobStatus.QUEUED,
+                            JobStore.Sets.none(), "Attempt " + job.attempt() + " was not picked up by a worker within "
+                                    + "its lease (all busy); queued again without counting it").orElseThrow();
                 } else if (job.attempt() >= job.maxAttempts()) {
                     String message = "The worker running attempt " + job.attempt() + " of " + job.maxAttempts()
                             + " stopped reporting (lease expired); no attempts left";

@@ -48,6 +48,11 @@ class LeaseTest {
         TestSupport.reset(dataSource);
     }
 
+    /** A worker's first event on an attempt names it as the lease owner. */
+    void workerReports(String id) throws Exception {
+        TestSupport.update(dataSource, "update scheduler.jobs set lease_owner = 'worker-1' where id = ?", id);
+    }
+
     /** Waits out the (test-sized) lease for real. */
     void leaseRunsOut() throws InterruptedException {
         Thread.sleep(config.lease().toMillis() + 200);
@@ -60,6 +65,7 @@ class LeaseTest {
         assertThat(config.maxAttempts()).isEqualTo(3);
 
         JobRow first = dispatcher.dispatchOnce().get(0);
+        workerReports(id);
         assertThat(reaper.reapOnce()).as("lease still valid").isEmpty();
         db.tx(c -> {
             store.addCheckpoint(c, id, 40, "tenants/" + tenant + "/checkpoints/" + id + "/40", 100, "00");
@@ -85,9 +91,11 @@ class LeaseTest {
         assertThat(command.leaseToken()).isEqualTo(second.leaseToken());
         assertThat(command.resumeCheckpoint()).isEqualTo("tenants/" + tenant + "/checkpoints/" + id + "/40");
 
+        workerReports(id);
         leaseRunsOut();
         assertThat(reaper.reapOnce()).extracting(JobRow::attempt).containsExactly(3);
         assertThat(dispatcher.dispatchOnce()).extracting(JobRow::attempt).containsExactly(3);
+        workerReports(id);
         leaseRunsOut();
         JobRow failed = reaper.reapOnce().get(0);
         assertThat(failed.status()).isEqualTo(JobStatus.FAILED);
@@ -103,6 +111,31 @@ class LeaseTest {
         List<String> states = given().get("/internal/tenants/{t}/jobs/{id}/events", tenant, id).then()
                 .extract().jsonPath().getList("data.findAll { it.type == 'state' }.data.status");
         assertThat(states).containsExactly("running", "queued", "running", "queued", "running", "failed");
+    }
+
+    @Test
+    void anAttemptNoWorkerPickedUpIsDispatchedAgainWithoutUsingAnAttempt() throws Exception {
+        String tenant = TestSupport.tenant("lease");
+        String id = TestSupport.insertJob(dataSource, tenant, JobStatus.QUEUED, 0);
+        String previousToken = null;
+        for (int round = 0; round < config.maxAttempts() + 2; round++) {
+            JobRow dispatched = dispatcher.dispatchOnce().get(0);
+            assertThat(dispatched.attempt()).isEqualTo(1);
+            assertThat(dispatched.leaseToken()).isNotEqualTo(previousToken);
+            previousToken = dispatched.leaseToken();
+            leaseRunsOut();
+            JobRow requeued = reaper.reapOnce().get(0);
+            assertThat(requeued.status()).isEqualTo(JobStatus.QUEUED);
+            assertThat(requeued.attempt()).isEqualTo(1);
+        }
+        List<String> messages = given().get("/internal/tenants/{t}/jobs/{id}/events", tenant, id).then()
+                .extract().jsonPath().getList("data.message");
+        assertThat(messages).anySatisfy(m -> assertThat(m).contains("not picked up by a worker"));
+        // once a worker reports, an expiry counts as a lost attempt again
+        dispatcher.dispatchOnce();
+        workerReports(id);
+        leaseRunsOut();
+        assertThat(reaper.reapOnce()).extracting(JobRow::attempt).containsExactly(2);
     }
 
     @Test
