@@ -184,7 +184,7 @@ class PlatformEndToEndTest {
                 .containsPattern("uci-amazon +f1_macro +\\d+ +0\\.\\d{4} +0\\.\\d{4}")
                 .containsPattern("uci-imdb +accuracy +\\d+ +0\\.\\d{4} +0\\.\\d{4}")
                 .containsPattern("demo done: job ftjob-\\S+ succeeded, adapter adapter-[0-9a-f]+ verified, "
-                        + "evaluation eval-[0-9a-f]+ succeeded");
+                        + "evaluation eval-[0-9A-Za-z]+ succeeded");
     }
 
     /**
