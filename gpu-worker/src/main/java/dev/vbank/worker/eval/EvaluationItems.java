@@ -156,6 +156,10 @@ public class EvaluationItems {
                     : "training_file", e);
         }
         TrainingSpec spec = SpecMapper.baselineSpec(job, task);
+        if (validation != null) {
+            // chosen by validation like the adapter it is compared with
+            spec = SpecMapper.withDefaultEvalEvery(job, spec, data.train().size());
+        }
         reporter.message("baseline", "Training the head-only baseline of " + spec.baseModelId() + " on "
                 + job.trainingFile() + " (" + data.train().size() + " rows, seed " + spec.seed() + ")");
         return engine.evaluator().trainBaseline(spec, data.train(), validation != null ? data.validation() : null,

@@ -192,6 +192,9 @@ public class JobRunner {
                     checkpointEvery = readSpec(resumeDir).path("checkpoint_every").asInt(checkpointEvery);
                 }
                 TrainingSpec spec = SpecMapper.spec(job, task, checkpointEvery);
+                if (validation != null) {
+                    spec = SpecMapper.withDefaultEvalEvery(job, spec, data.train().rows().size());
+                }
                 if (userCancelled()) {
                     return cancelled();
                 }

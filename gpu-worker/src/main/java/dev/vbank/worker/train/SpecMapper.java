@@ -29,14 +29,16 @@ import java.util.Set;
  * training loop. Unset VB-LoRA values take vblora-text's defaults for the 384-wide encoders
  * ({@link TrainingSpec#defaultVblora}), unset LoRA values LoRA's.
  * <p>
- * Besides the API's names the worker reads {@code checkpoint_every} (optimizer steps between checkpoints).
+ * Besides the API's names the worker reads {@code checkpoint_every} (optimizer steps between checkpoints). Validation runs
+ * every {@code eval_every} optimizer steps, or, when the job leaves it unset, at five evenly spaced steps (the last one
+ * included), so that clients see a validation curve.
  */
 public final class SpecMapper {
 
     static final String PARAM = "method.hyperparameters.";
 
     private static final Set<String> COMMON = Set.of("n_epochs", "batch_size", "max_seq_length", "warmup_ratio",
-            "lr_head", "weight_decay_head", "checkpoint_every");
+            "lr_head", "weight_decay_head", "checkpoint_every", "eval_every");
     private static final Set<String> VBLORA = Set.of("num_vectors", "vector_length", "r", "topk", "target_modules",
             "layers_to_transform", "dropout", "init_vector_bank_bound", "init_logits_std", "lr_vector_bank",
             "lr_logits", "save_only_topk_weights");
@@ -56,6 +58,16 @@ public final class SpecMapper {
     public static int checkpointEvery(DispatchJob job, int fallback) {
         Object v = job.method().hyperparameters().get("checkpoint_every");
         return v == null ? fallback : (int) integer("checkpoint_every", v, 0, Integer.MAX_VALUE);
+    }
+
+    /** The job's spec with the default validation interval when it set none: about five validations per run. */
+    public static TrainingSpec withDefaultEvalEvery(DispatchJob job, TrainingSpec spec, int trainRows) {
+        if (job.method().hyperparameters().containsKey("eval_every")) {
+            return spec;
+        }
+        int microPerEpoch = (trainRows + spec.batchSize() - 1) / spec.batchSize();
+        long total = dev.vbank.text.train.FineTuner.totalSteps(spec, microPerEpoch);
+        return spec.toBuilder().evalEvery((int) Math.max(1, (total + 4) / 5)).build();
     }
 
     public static TrainingSpec spec(DispatchJob job, TaskType task, int checkpointEvery) {
@@ -82,6 +94,9 @@ public final class SpecMapper {
         }
         if (hp.containsKey("max_seq_length")) {
             b.maxSeqLength((int) integer("max_seq_length", hp.get("max_seq_length"), 8, bm.maxPositions()));
+        }
+        if (hp.containsKey("eval_every")) {
+            b.evalEvery((int) integer("eval_every", hp.get("eval_every"), 1, Integer.MAX_VALUE));
         }
         if (hp.containsKey("warmup_ratio")) {
             double w = number("warmup_ratio", hp.get("warmup_ratio"));

@@ -129,4 +129,24 @@ class SpecMapperTest {
                 .isInstanceOfSatisfying(JobFailure.class, f -> assertThat(f.param())
                         .isEqualTo("method.hyperparameters.batch_size"));
     }
+
+    @Test
+    void validationRunsEveryEvalEveryStepsOrFiveTimesPerRunByDefault() throws Exception {
+        DispatchJob explicit = job("all-minilm-l6-v2", MethodType.VBLORA, """
+                {"n_epochs": 2, "batch_size": 8, "eval_every": 3}""");
+        TrainingSpec s = SpecMapper.spec(explicit, TaskType.CLASSIFICATION, 0);
+        assertThat(s.evalEvery()).isEqualTo(3);
+        assertThat(SpecMapper.withDefaultEvalEvery(explicit, s, 240).evalEvery()).as("the job's own value").isEqualTo(3);
+
+        DispatchJob unset = job("all-minilm-l6-v2", MethodType.VBLORA, """
+                {"n_epochs": 2, "batch_size": 8}""");
+        TrainingSpec d = SpecMapper.spec(unset, TaskType.CLASSIFICATION, 0);
+        // 241 rows in batches of 8: 31 micro-batches per epoch, 62 steps; validation at 13, 26, 39, 52 and the end
+        assertThat(SpecMapper.withDefaultEvalEvery(unset, d, 241).evalEvery()).isEqualTo(13);
+        assertThat(SpecMapper.withDefaultEvalEvery(unset, d, 3).evalEvery()).as("2 steps in all").isEqualTo(1);
+
+        assertThatThrownBy(() -> SpecMapper.spec(job("all-minilm-l6-v2", MethodType.VBLORA, """
+                {"eval_every": 0}"""), TaskType.CLASSIFICATION, 0))
+                .isInstanceOf(JobFailure.class).hasMessageContaining("eval_every");
+    }
 }

@@ -67,7 +67,8 @@ public final class JobRequestParser {
             "warmup_ratio", Spec.number(0, 1, false, true),
             "lr_head", Spec.number(0, 1, true, false),
             "weight_decay_head", Spec.number(0, 1, false, false),
-            "checkpoint_every", Spec.integer(1, 1_000_000));
+            "checkpoint_every", Spec.integer(1, 1_000_000),
+            "eval_every", Spec.integer(1, 1_000_000));
 
     private static final Map<MethodType, Map<String, Spec>> HYPERPARAMETERS = Map.of(
             MethodType.VBLORA, with(COMMON, Map.ofEntries(

@@ -39,9 +39,9 @@ class JobRequestParserTest {
         // the worker's defaults are h=90, b=128: a job that sets neither must be accepted for every 384-wide encoder
         for (String model : List.of("all-minilm-l6-v2", "bge-small-en-v1.5", "e5-small-v2")) {
             NewJob job = JobRequestParser.parse("{\"model\":\"" + model + "\",\"training_file\":\"f\","
-                    + "\"method\":{\"type\":\"vblora\",\"hyperparameters\":{\"n_epochs\":1,\"topk\":90,\"checkpoint_every\":5}}}");
+                    + "\"method\":{\"type\":\"vblora\",\"hyperparameters\":{\"n_epochs\":1,\"topk\":90,\"checkpoint_every\":5,\"eval_every\":4}}}");
             assertThat(job.methodType()).isEqualTo(MethodType.VBLORA);
-            assertThat(job.hyperparameters()).containsEntry("checkpoint_every", 5L);
+            assertThat(job.hyperparameters()).containsEntry("checkpoint_every", 5L).containsEntry("eval_every", 4L);
         }
     }
 
