@@ -98,7 +98,9 @@ public final class OpenLoop {
         while (outstanding.get() > 0 && System.nanoTime() < drainUntil) {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
         }
-        long unanswered = outstanding.get();
+        long okCount = ok.get();
+        long failedCount = failed.get();
+        long unanswered = planned - okCount - failedCount;
         Map<String, Long> counts = new TreeMap<>();
         outcomes.forEach((k, v) -> counts.put(k, v.get()));
         if (unanswered > 0) {
@@ -106,7 +108,7 @@ public final class OpenLoop {
             latency.recordValueWithCount(MAX_MICROS, unanswered);
         }
         long end = Math.max(lastAnswer.get(), start + dueOffsetNanos(Math.max(0, planned - 1), rate));
-        return new Result(name, rate, planned, ok.get(), failed.get() + unanswered, counts, latency.copy(),
+        return new Result(name, rate, planned, okCount, failedCount + unanswered, counts, latency.copy(),
                 (end - start) / 1e9);
     }
 }

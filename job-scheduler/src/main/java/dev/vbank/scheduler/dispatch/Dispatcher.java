@@ -4,6 +4,7 @@ import dev.vbank.common.command.DispatchJob;
 import dev.vbank.common.job.Method;
 import dev.vbank.common.kafka.Topics;
 import dev.vbank.scheduler.SchedulerConfig;
+import dev.vbank.scheduler.Wakeups;
 import dev.vbank.scheduler.db.Db;
 import dev.vbank.scheduler.jobs.JobRow;
 import dev.vbank.scheduler.jobs.JobStore;
@@ -39,8 +40,10 @@ public class Dispatcher {
     private final JobStore store;
     private final SchedulerConfig config;
     private final Counter dispatched;
+    private final Wakeups wakeups;
 
-    public Dispatcher(Db db, JobStore store, SchedulerConfig config, MeterRegistry registry) {
+    public Dispatcher(Db db, JobStore store, SchedulerConfig config, MeterRegistry registry, Wakeups wakeups) {
+        this.wakeups = wakeups;
         this.db = db;
         this.store = store;
         this.config = config;
@@ -69,6 +72,7 @@ public class Dispatcher {
         });
         if (!claimed.isEmpty()) {
             dispatched.increment(claimed.size());
+            wakeups.wake(Wakeups.Loop.PUBLISH);
             LOG.debugf("dispatched %d job(s)", claimed.size());
         }
         return claimed;
