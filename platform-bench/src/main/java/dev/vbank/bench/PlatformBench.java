@@ -128,7 +128,11 @@ public final class PlatformBench {
     private PlatformClient client() throws IOException {
         String token = Files.readString(options.dataDir().resolve("admin-token")).strip();
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(5)).executor(Executors.newFixedThreadPool(4)).build();
+                .connectTimeout(Duration.ofSeconds(5)).executor(Executors.newFixedThreadPool(4, r -> {
+                    Thread t = new Thread(r, "bench-http");
+                    t.setDaemon(true);
+                    return t;
+                })).build();
         return new PlatformClient(http, options.gateway(), token);
     }
 
