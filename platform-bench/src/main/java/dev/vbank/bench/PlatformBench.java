@@ -41,6 +41,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -54,7 +55,8 @@ import java.util.regex.Pattern;
 public final class PlatformBench {
 
     record Options(String phase, String gateway, Path dataDir, String postgres, String kafka, Path out, int seconds,
-                   double getRate, double listRate, double createRate, int createTenants, int latencyJobs, int probes) {
+                   int warmupSeconds, double getRate, double listRate, double createRate, int createTenants,
+                   int latencyJobs, int probes) {
 
         static Options parse(String[] args) {
             Map<String, String> o = new LinkedHashMap<>();
@@ -79,13 +81,14 @@ public final class PlatformBench {
                     o.getOrDefault("postgres", "jdbc:postgresql://127.0.0.1:54320/"),
                     o.getOrDefault("kafka", "127.0.0.1:19092"), Path.of(o.getOrDefault("out", "platform-bench/target/bench")),
                     Integer.parseInt(o.getOrDefault("seconds", "20")),
+                    Integer.parseInt(o.getOrDefault("warmup", "15")),
                     Double.parseDouble(o.getOrDefault("get-rate", "500")),
                     Double.parseDouble(o.getOrDefault("list-rate", "500")),
                     Double.parseDouble(o.getOrDefault("create-rate", "200")),
                     Integer.parseInt(o.getOrDefault("create-tenants", "10")),
                     Integer.parseInt(o.getOrDefault("latency-jobs", "20")),
                     Integer.parseInt(o.getOrDefault("probes", "100")));
-            Set<String> known = Set.of("gateway", "data-dir", "postgres", "kafka", "out", "seconds", "get-rate",
+            Set<String> known = Set.of("gateway", "data-dir", "postgres", "kafka", "out", "seconds", "warmup", "get-rate",
                     "list-rate", "create-rate", "create-tenants", "latency-jobs", "probes");
             for (String k : o.keySet()) {
                 if (!known.contains(k)) {
@@ -253,32 +256,33 @@ public final class PlatformBench {
         String file = api.trainingFile(reader);
         List<String> ids = api.createJobs(reader, file, 50);
         Duration run = Duration.ofSeconds(options.seconds());
-        Duration warmup = Duration.ofSeconds(Math.max(3, options.seconds() / 4));
+        // fresh service JVMs spend their first minute compiling (JIT): each rate is first offered unrecorded
+        Duration warmup = Duration.ofSeconds(options.warmupSeconds());
         Duration drain = Duration.ofSeconds(30);
         ArrayNode runs = result.putArray("runs");
 
         HttpRequest[] gets = ids.stream().map(id -> api.as(reader, "/v1/fine_tuning/jobs/" + id).GET().build())
                 .toArray(HttpRequest[]::new);
-        OpenLoop.run("warm-up", api.http(), options.getRate(), warmup, Long.MAX_VALUE, drain,
-                i -> gets[(int) (i % gets.length)]);
-        record(runs, "get_job", OpenLoop.run("GET /v1/fine_tuning/jobs/{id}", api.http(), options.getRate(), run,
-                Long.MAX_VALUE, drain, i -> gets[(int) (i % gets.length)]));
-
         HttpRequest list = api.as(reader, "/v1/fine_tuning/jobs?limit=20").GET().build();
-        OpenLoop.run("warm-up", api.http(), options.listRate(), warmup, Long.MAX_VALUE, drain, i -> list);
-        record(runs, "list_jobs", OpenLoop.run("GET /v1/fine_tuning/jobs?limit=20", api.http(), options.listRate(), run,
-                Long.MAX_VALUE, drain, i -> list));
-
         List<HttpRequest> creates = new ArrayList<>();
         for (int i = 0; i < options.createTenants(); i++) {
             PlatformClient.Tenant t = api.tenant("bench-create-" + i);
             creates.add(api.createJobRequest(t, api.trainingFile(t)));
         }
-        OpenLoop.run("warm-up", api.http(), options.createRate(), warmup, Long.MAX_VALUE, drain,
-                i -> creates.get((int) (i % creates.size())));
+        LongFunction<HttpRequest> get = i -> gets[(int) (i % gets.length)];
+        LongFunction<HttpRequest> create = i -> creates.get((int) (i % creates.size()));
+        // every kind of request at its rate, unrecorded, before any is measured
+        OpenLoop.run("warm-up", api.http(), options.getRate(), warmup, Long.MAX_VALUE, drain, get);
+        OpenLoop.run("warm-up", api.http(), options.listRate(), warmup, Long.MAX_VALUE, drain, i -> list);
+        OpenLoop.run("warm-up", api.http(), options.createRate(), warmup, Long.MAX_VALUE, drain, create);
+
+        record(runs, "get_job", OpenLoop.run("GET /v1/fine_tuning/jobs/{id}", api.http(), options.getRate(), run,
+                Long.MAX_VALUE, drain, get));
+        record(runs, "list_jobs", OpenLoop.run("GET /v1/fine_tuning/jobs?limit=20", api.http(), options.listRate(), run,
+                Long.MAX_VALUE, drain, i -> list));
         record(runs, "create_job", OpenLoop.run("POST /v1/fine_tuning/jobs", api.http(), options.createRate(), run,
-                Long.MAX_VALUE, drain, i -> creates.get((int) (i % creates.size()))));
-        result.put("create_tenants", options.createTenants());
+                Long.MAX_VALUE, drain, create));
+        result.put("create_tenants", options.createTenants()).put("warmup_seconds_per_kind", options.warmupSeconds());
     }
 
     private static void record(ArrayNode runs, String key, OpenLoop.Result r) {
