@@ -24,6 +24,17 @@ public interface GatewayConfig {
 
     Sse sse();
 
+    Auth auth();
+
+    interface Auth {
+        /**
+         * How long this gateway trusts a key it has looked up; a key revoked (or quotas changed) through another gateway
+         * instance take this long to apply here, through this one at once.
+         */
+        @WithDefault("5s")
+        Duration keyCacheTtl();
+    }
+
     interface Downstream {
         String url();
     }

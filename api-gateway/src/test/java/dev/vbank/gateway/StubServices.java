@@ -143,6 +143,23 @@ public final class StubServices {
             json(ex, 200, job);
             return;
         }
+        if ("counts".equals(id) && action == null && method.equals("GET")) {
+            long queued = 0;
+            long running = 0;
+            for (ObjectNode j : jobs.values()) {
+                if (tenant.equals(jobTenant.get(j.get("id").asText()))) {
+                    switch (j.path("status").asText()) {
+                        case "validating_files", "queued" -> queued++;
+                        case "running", "cancelling" -> running++;
+                        default -> {
+                        }
+                    }
+                }
+            }
+            json(ex, 200, JSON.createObjectNode().put("object", "fine_tuning.job.counts").put("queued", queued)
+                    .put("running", running));
+            return;
+        }
         if (id == null) {
             List<ObjectNode> mine = new ArrayList<>();
             jobs.values().forEach(j -> {

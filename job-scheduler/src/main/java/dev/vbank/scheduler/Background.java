@@ -14,11 +14,13 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
-/** Starts the periodic loops (validate, dispatch, publish, reap) and the worker-event consumer; stops them on shutdown. */
+/** Starts the loops (validate, dispatch, publish: on their interval or when woken; reap: periodic) and the worker-event consumer; stops them on shutdown. */
 @ApplicationScoped
 public class Background {
 
@@ -30,13 +32,16 @@ public class Background {
     private final OutboxPublisher publisher;
     private final LeaseReaper reaper;
     private final WorkerEventHandler eventHandler;
+    private final Wakeups wakeups;
     private final String bootstrapServers;
+    private final List<Thread> wakeableLoops = new ArrayList<>();
+    private volatile boolean stopping;
     private ScheduledExecutorService loops;
     private WorkerEventConsumer consumer;
     private Thread consumerThread;
 
     public Background(SchedulerConfig config, FileValidator validator, Dispatcher dispatcher, OutboxPublisher publisher,
-                      LeaseReaper reaper, WorkerEventHandler eventHandler,
+                      LeaseReaper reaper, WorkerEventHandler eventHandler, Wakeups wakeups,
                       @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers) {
         this.config = config;
         this.validator = validator;
@@ -44,21 +49,27 @@ public class Background {
         this.publisher = publisher;
         this.reaper = reaper;
         this.eventHandler = eventHandler;
+        this.wakeups = wakeups;
         this.bootstrapServers = bootstrapServers;
     }
 
     void start(@Observes StartupEvent ignored) {
         if (config.loopsEnabled()) {
-            // the validator blocks on HTTP and the publisher on Kafka acks: give them their own threads
-            loops = Executors.newScheduledThreadPool(3, r -> {
-                Thread t = new Thread(r, "scheduler-loop");
+            // the validator blocks on HTTP and the publisher on Kafka acks: each loop has its own thread
+            wakeable(Wakeups.Loop.VALIDATE, config.validateInterval(), validator::validateOnce);
+            wakeable(Wakeups.Loop.DISPATCH, config.dispatchInterval(), dispatcher::dispatchOnce);
+            wakeable(Wakeups.Loop.PUBLISH, config.publishInterval(), publisher::publishOnce);
+            loops = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "scheduler-reap");
                 t.setDaemon(true);
                 return t;
             });
-            every(config.validateInterval(), "validate", validator::validateOnce);
-            every(config.dispatchInterval(), "dispatch", dispatcher::dispatchOnce);
-            every(config.publishInterval(), "publish", publisher::publishOnce);
-            every(config.reapInterval(), "reap", reaper::reapOnce);
+            every(config.reapInterval(), "reap", () -> {
+                if (!reaper.reapOnce().isEmpty()) {
+                    wakeups.wake(Wakeups.Loop.DISPATCH);
+                    wakeups.wake(Wakeups.Loop.PUBLISH);
+                }
+            });
         }
         if (config.consumeEvents()) {
             consumer = new WorkerEventConsumer(bootstrapServers, config, eventHandler);
@@ -66,6 +77,28 @@ public class Background {
             consumerThread.setDaemon(true);
             consumerThread.start();
         }
+    }
+
+    /** Runs {@code task} every {@code interval}, or at once when woken through {@link Wakeups}. */
+    private void wakeable(Wakeups.Loop loop, Duration interval, Runnable task) {
+        String name = loop.name().toLowerCase(java.util.Locale.ROOT);
+        Thread t = new Thread(() -> {
+            while (!stopping) {
+                try {
+                    wakeups.await(loop, interval);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                try {
+                    task.run();
+                } catch (RuntimeException e) {
+                    LOG.warnf("%s round failed: %s", name, e.toString());
+                }
+            }
+        }, "scheduler-" + name);
+        t.setDaemon(true);
+        t.start();
+        wakeableLoops.add(t);
     }
 
     private void every(Duration interval, String name, Runnable task) {
@@ -79,6 +112,13 @@ public class Background {
     }
 
     void stop(@Observes ShutdownEvent ignored) throws InterruptedException {
+        stopping = true;
+        for (Thread t : wakeableLoops) {
+            t.interrupt();
+        }
+        for (Thread t : wakeableLoops) {
+            t.join(5000);
+        }
         if (loops != null) {
             loops.shutdownNow();
             loops.awaitTermination(5, TimeUnit.SECONDS);

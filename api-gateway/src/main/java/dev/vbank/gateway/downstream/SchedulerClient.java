@@ -28,6 +28,11 @@ public interface SchedulerClient {
     @GET
     Response list(@PathParam("tenant") String tenant, @RestQuery Map<String, String> query);
 
+    /** {@code {"queued": n, "running": n}}: the tenant's jobs waiting to start and running, for its quotas. */
+    @GET
+    @Path("counts")
+    Response counts(@PathParam("tenant") String tenant);
+
     @GET
     @Path("{id}")
     Response get(@PathParam("tenant") String tenant, @PathParam("id") String id);

@@ -19,14 +19,14 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * Per-tenant quotas. The gateway keeps no counters: it asks the owners (the scheduler's job list, the artifact-service's
+ * Per-tenant quotas. The gateway keeps no counters: it asks the owners (the scheduler's job counts, the artifact-service's
  * file list) at admission, so the numbers cannot drift from the truth. Admissions of one tenant are serialized by a
  * PostgreSQL advisory lock, so concurrent requests (on any gateway instance) cannot both slip under a limit.
  */
 @ApplicationScoped
 public class QuotaGuard {
 
-    /** Pages of 100 read at most per count; a tenant past that is counted as at least what was read. */
+    /** Pages of 100 files read at most per count; a tenant past that is counted as at least what was read. */
     static final int MAX_PAGES = 50;
 
     public record JobCounts(int queued, int running) {
@@ -81,31 +81,8 @@ public class QuotaGuard {
     }
 
     JobCounts jobCounts(String tenant) {
-        int queued = 0;
-        int running = 0;
-        String after = null;
-        for (int page = 0; page < MAX_PAGES; page++) {
-            Map<String, String> query = new LinkedHashMap<>();
-            query.put("limit", "100");
-            if (after != null) {
-                query.put("after", after);
-            }
-            JsonNode body = Downstream.fetch("job-scheduler", () -> scheduler.list(tenant, query)).orRelay()
-                    .json("job-scheduler");
-            for (JsonNode job : body.path("data")) {
-                switch (job.path("status").asText()) {
-                    case "validating_files", "queued" -> queued++;
-                    case "running", "cancelling" -> running++;
-                    default -> {
-                    }
-                }
-                after = job.path("id").asText();
-            }
-            if (!body.path("has_more").asBoolean(false) || after == null) {
-                break;
-            }
-        }
-        return new JobCounts(queued, running);
+        JsonNode body = Downstream.fetch("job-scheduler", () -> scheduler.counts(tenant)).orRelay().json("job-scheduler");
+        return new JobCounts(body.path("queued").asInt(), body.path("running").asInt());
     }
 
     long storedBytes(String tenant) {

@@ -1,5 +1,8 @@
 package dev.vbank.gateway.tenants;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.vbank.gateway.GatewayConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import javax.sql.DataSource;
@@ -10,7 +13,10 @@ import java.sql.SQLException;
 import java.sql.Types;
 import java.util.Optional;
 
-/** {@code gateway.tenants} and {@code gateway.api_keys}. */
+/**
+ * {@code gateway.tenants} and {@code gateway.api_keys}. The tenant of a key is kept for {@code vbank.auth.key-cache-ttl}
+ * after a lookup (unknown keys are not kept); revoking a key or changing quotas here drops the tenant's entries at once.
+ */
 @ApplicationScoped
 public class TenantStore {
 
@@ -18,9 +24,15 @@ public class TenantStore {
     }
 
     private final DataSource dataSource;
+    private final Cache<String, Tenant> byKey;
 
-    public TenantStore(DataSource dataSource) {
+    public TenantStore(DataSource dataSource, GatewayConfig config) {
         this.dataSource = dataSource;
+        this.byKey = Caffeine.newBuilder().expireAfterWrite(config.auth().keyCacheTtl()).maximumSize(100_000).build();
+    }
+
+    private void forget(String tenantId) {
+        byKey.asMap().values().removeIf(t -> t.id().equals(tenantId));
     }
 
     public Created create(String name, Tenant.Quotas quotas, String keySha256) {
@@ -66,7 +78,9 @@ public class TenantStore {
                 "update gateway.api_keys set revoked_at = coalesce(revoked_at, now()) where tenant_id = ? and id = ?")) {
             ps.setString(1, tenantId);
             ps.setString(2, keyId);
-            return ps.executeUpdate() == 1;
+            boolean revoked = ps.executeUpdate() == 1;
+            forget(tenantId);
+            return revoked;
         } catch (SQLException e) {
             throw new IllegalStateException(e);
         }
@@ -78,7 +92,9 @@ public class TenantStore {
                 + " burst = ? where id = ?")) {
             setQuotas(ps, 1, quotas);
             ps.setString(6, tenantId);
-            if (ps.executeUpdate() == 0) {
+            int updated = ps.executeUpdate();
+            forget(tenantId);
+            if (updated == 0) {
                 return Optional.empty();
             }
             return find(c, tenantId);
@@ -97,6 +113,16 @@ public class TenantStore {
 
     /** The tenant an unrevoked key belongs to. */
     public Optional<Tenant> findByKey(String keySha256) {
+        Tenant cached = byKey.getIfPresent(keySha256);
+        if (cached != null) {
+            return Optional.of(cached);
+        }
+        Optional<Tenant> found = lookUp(keySha256);
+        found.ifPresent(t -> byKey.put(keySha256, t));
+        return found;
+    }
+
+    private Optional<Tenant> lookUp(String keySha256) {
         try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(
                 "select t.* from gateway.api_keys k join gateway.tenants t on t.id = k.tenant_id"
                         + " where k.key_sha256 = ? and k.revoked_at is null")) {

@@ -40,6 +40,10 @@ public class JobsResource {
                              String objectKey, long bytes, String sha256) {
     }
 
+    /** The tenant's jobs that count against its quotas: waiting to start (validating or queued), and running. */
+    public record JobCounts(String object, long queued, long running) {
+    }
+
     private static final Pattern TENANT = Pattern.compile("[a-zA-Z0-9_-]{1,64}");
     static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[\\x21-\\x7e]{1,255}");
     private static final Pattern METADATA_PARAM = Pattern.compile("metadata\\[(.{1,64})]");
@@ -89,6 +93,14 @@ public class JobsResource {
             return store.list(c, tenant, after, limit, metadata);
         });
         return ListPage.of(page.data().stream().map(JobRow::toApi).toList(), page.hasMore());
+    }
+
+    @GET
+    @Path("counts")
+    public JobCounts counts(@PathParam("tenant") String tenant) {
+        checkTenant(tenant);
+        JobStore.OpenCounts counts = db.tx(c -> store.openCounts(c, tenant));
+        return new JobCounts("fine_tuning.job.counts", counts.queued(), counts.running());
     }
 
     @GET

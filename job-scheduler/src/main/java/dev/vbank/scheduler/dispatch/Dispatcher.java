@@ -5,6 +5,7 @@ import dev.vbank.common.eval.EvaluationWork;
 import dev.vbank.common.job.Method;
 import dev.vbank.common.kafka.Topics;
 import dev.vbank.scheduler.SchedulerConfig;
+import dev.vbank.scheduler.Wakeups;
 import dev.vbank.scheduler.db.Db;
 import dev.vbank.scheduler.eval.EvaluationStore;
 import dev.vbank.scheduler.jobs.JobRow;
@@ -18,7 +19,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -26,47 +26,28 @@ import java.util.List;
  * <p>
  * Capacity: {@code max-running} is the number of worker slots. A round first takes a transaction-scoped advisory lock, so
  * that concurrent scheduler replicas dispatch one after the other, then counts the running and cancelling jobs (a
- * cancelling job still occupies its worker) and claims at most the free slots. Fair share: every queued job gets its
- * tenant's running count plus its rank among that tenant's queued jobs (oldest first) — the number of jobs the tenant
- * would be running if it were dispatched; jobs are taken in increasing order of that number, then by age, and none
- * whose number exceeds the per-tenant cap.
+ * cancelling job still occupies its worker) and claims at most the free slots with {@link ClaimQuery}. Fair share: every
+ * queued job gets its tenant's running count plus its rank among that tenant's queued jobs (oldest first) — the number of
+ * jobs the tenant would be running if it were dispatched; jobs are taken in increasing order of that number, then by age,
+ * and none whose number exceeds the per-tenant cap.
  */
 @ApplicationScoped
 public class Dispatcher {
 
     private static final Logger LOG = Logger.getLogger(Dispatcher.class);
     /** pg_advisory_xact_lock key of a dispatch round ("vbdisp"). */
-    static final long DISPATCH_LOCK = 0x7662646973700L;
-
-    private static final String CLAIM = """
-            with running as (
-                select tenant_id, count(*) as n from scheduler.jobs
-                where status in ('running', 'cancelling') group by tenant_id
-            ), ranked as (
-                select j.id, j.created_at, coalesce(r.n, 0)
-                           + row_number() over (partition by j.tenant_id order by j.created_at, j.id) as share
-                from scheduler.jobs j left join running r on r.tenant_id = j.tenant_id
-                where j.status = 'queued'
-            ), picked as (
-                select id, share, created_at from ranked where share <= ? order by share, created_at, id limit ?
-            ), locked as (
-                select j.id, p.share, p.created_at from scheduler.jobs j join picked p on p.id = j.id
-                where j.status = 'queued' for update of j skip locked
-            )
-            update scheduler.jobs j set status = 'running', version = j.version + 1,
-                lease_token = gen_random_uuid()::text, lease_owner = null,
-                lease_expires_at = clock_timestamp() + ? * interval '1 millisecond',
-                started_at = coalesce(j.started_at, clock_timestamp())
-            from locked where j.id = locked.id
-            returning j.*, locked.share as fair_share, locked.created_at as queued_at""";
+    public static final long DISPATCH_LOCK = 0x7662646973700L;
 
     private final Db db;
     private final JobStore store;
     private final SchedulerConfig config;
     private final Counter dispatched;
     private final EvaluationStore evaluations;
+    private final Wakeups wakeups;
 
-    public Dispatcher(Db db, JobStore store, SchedulerConfig config, MeterRegistry registry, EvaluationStore evaluations) {
+    public Dispatcher(Db db, JobStore store, SchedulerConfig config, MeterRegistry registry, EvaluationStore evaluations,
+                      Wakeups wakeups) {
+        this.wakeups = wakeups;
         this.db = db;
         this.store = store;
         this.config = config;
@@ -96,31 +77,15 @@ public class Dispatcher {
         });
         if (!claimed.isEmpty()) {
             dispatched.increment(claimed.size());
+            wakeups.wake(Wakeups.Loop.PUBLISH);
             LOG.debugf("dispatched %d job(s)", claimed.size());
         }
         return claimed;
     }
 
     private List<JobRow> claim(Connection c, int limit) throws SQLException {
-        List<JobRow> jobs = new ArrayList<>();
-        record Claimed(JobRow job, long share, java.sql.Timestamp queuedAt) {
-        }
-        List<Claimed> rows = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement(CLAIM)) {
-            ps.setInt(1, config.tenantMaxRunning());
-            ps.setInt(2, limit);
-            ps.setLong(3, config.lease().toMillis());
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    rows.add(new Claimed(JobRow.read(rs), rs.getLong("fair_share"), rs.getTimestamp("queued_at")));
-                }
-            }
-        }
-        // UPDATE ... RETURNING has no order; restore the fair-share order the claim used
-        rows.sort(java.util.Comparator.comparingLong(Claimed::share)
-                .thenComparing(Claimed::queuedAt).thenComparing(r -> r.job().id()));
-        rows.forEach(r -> jobs.add(r.job()));
-        return jobs;
+        return ClaimQuery.claim(c, config.tenantMaxRunning(), limit, config.lease().toMillis()).stream()
+                .map(ClaimQuery.Claimed::job).toList();
     }
 
     private static int activeCount(Connection c) throws SQLException {

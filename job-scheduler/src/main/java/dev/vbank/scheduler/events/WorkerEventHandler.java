@@ -6,6 +6,7 @@ import dev.vbank.common.event.JobEvent;
 import dev.vbank.common.job.JobStatus;
 import dev.vbank.common.json.Json;
 import dev.vbank.scheduler.SchedulerConfig;
+import dev.vbank.scheduler.Wakeups;
 import dev.vbank.scheduler.db.Db;
 import dev.vbank.scheduler.eval.ArtifactLookup;
 import dev.vbank.scheduler.eval.EvaluationService;
@@ -45,9 +46,11 @@ public class WorkerEventHandler {
     private final SchedulerConfig config;
     private final MeterRegistry registry;
     private final EvaluationService evaluations;
+    private final Wakeups wakeups;
 
     public WorkerEventHandler(Db db, JobStore store, SchedulerConfig config, MeterRegistry registry,
-                              EvaluationService evaluations) {
+                              EvaluationService evaluations, Wakeups wakeups) {
+        this.wakeups = wakeups;
         this.db = db;
         this.store = store;
         this.config = config;
@@ -80,6 +83,15 @@ public class WorkerEventHandler {
     }
 
     public Outcome handle(WorkerEvent e) {
+        Outcome outcome = apply(e);
+        if (outcome == Outcome.APPLIED && (e.kind() == WorkerEvent.Kind.SUCCEEDED || e.kind() == WorkerEvent.Kind.FAILED
+                || e.kind() == WorkerEvent.Kind.CANCELLED)) {
+            wakeups.wake(Wakeups.Loop.DISPATCH); // a worker slot is free
+        }
+        return outcome;
+    }
+
+    private Outcome apply(WorkerEvent e) {
         if (e.jobId() == null || e.kind() == null
                 || (e.kind() != WorkerEvent.Kind.HEARTBEAT && (e.event() == null || e.event().id() == null))) {
             LOG.warnf("dropping a worker event without job id, kind or event id: %s", e);

@@ -2,6 +2,7 @@ package dev.vbank.scheduler.files;
 
 import dev.vbank.common.job.JobStatus;
 import dev.vbank.scheduler.SchedulerConfig;
+import dev.vbank.scheduler.Wakeups;
 import dev.vbank.scheduler.db.Db;
 import dev.vbank.scheduler.jobs.JobRow;
 import dev.vbank.scheduler.jobs.JobStore;
@@ -13,7 +14,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Moves jobs out of {@code validating_files}: to {@code queued} when their files are processed, to {@code failed}
@@ -29,12 +32,14 @@ public class FileValidator {
     private final JobStore store;
     private final FileChecker checker;
     private final SchedulerConfig config;
+    private final Wakeups wakeups;
 
-    public FileValidator(Db db, JobStore store, FileChecker checker, SchedulerConfig config) {
+    public FileValidator(Db db, JobStore store, FileChecker checker, SchedulerConfig config, Wakeups wakeups) {
         this.db = db;
         this.store = store;
         this.checker = checker;
         this.config = config;
+        this.wakeups = wakeups;
     }
 
     /** One round; returns how many jobs left validating_files. */
@@ -53,23 +58,39 @@ public class FileValidator {
             return rows;
         });
         int moved = 0;
+        // jobs of a round often share files: ask the artifact-service once per file
+        Map<String, FileChecker.Result> checked = new HashMap<>();
         for (JobRow job : jobs) {
             try {
-                if (validate(job)) {
+                if (validate(job, checked)) {
                     moved++;
                 }
             } catch (IOException e) {
                 LOG.warnf("cannot check the files of %s yet: %s", job.id(), e.toString());
             }
         }
+        if (moved > 0) {
+            wakeups.wake(Wakeups.Loop.DISPATCH);
+        }
         return moved;
     }
 
-    private boolean validate(JobRow job) throws IOException {
+    private FileChecker.Result check(Map<String, FileChecker.Result> checked, String tenant, String file)
+            throws IOException {
+        String key = tenant + "/" + file;
+        FileChecker.Result result = checked.get(key);
+        if (result == null) {
+            result = checker.check(tenant, file);
+            checked.put(key, result);
+        }
+        return result;
+    }
+
+    private boolean validate(JobRow job, Map<String, FileChecker.Result> checked) throws IOException {
         String failedParam = null;
         String reason = null;
         String pending = null;
-        FileChecker.Result training = checker.check(job.tenantId(), job.trainingFile());
+        FileChecker.Result training = check(checked, job.tenantId(), job.trainingFile());
         if (training.state() == FileChecker.State.INVALID) {
             failedParam = "training_file";
             reason = training.reason();
@@ -78,7 +99,7 @@ public class FileValidator {
                 pending = training.reason();
             }
             if (job.validationFile() != null) {
-                FileChecker.Result validation = checker.check(job.tenantId(), job.validationFile());
+                FileChecker.Result validation = check(checked, job.tenantId(), job.validationFile());
                 if (validation.state() == FileChecker.State.INVALID) {
                     failedParam = "validation_file";
                     reason = validation.reason();

@@ -4,6 +4,7 @@ import dev.vbank.common.command.CancelJob;
 import dev.vbank.common.job.JobStatus;
 import dev.vbank.common.kafka.Topics;
 import dev.vbank.scheduler.SchedulerConfig;
+import dev.vbank.scheduler.Wakeups;
 import dev.vbank.scheduler.api.ApiException;
 import dev.vbank.scheduler.db.Db;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -28,12 +29,14 @@ public class JobService {
     private final JobStore store;
     private final SchedulerConfig config;
     private final EvaluationStore evaluations;
+    private final Wakeups wakeups;
 
-    public JobService(Db db, JobStore store, SchedulerConfig config, EvaluationStore evaluations) {
+    public JobService(Db db, JobStore store, SchedulerConfig config, EvaluationStore evaluations, Wakeups wakeups) {
         this.db = db;
         this.store = store;
         this.config = config;
         this.evaluations = evaluations;
+        this.wakeups = wakeups;
     }
 
     /**
@@ -42,7 +45,7 @@ public class JobService {
      */
     public Created create(String tenant, NewJob request, String idempotencyKey) {
         String hash = request.hash();
-        return db.tx(c -> {
+        Created created = db.tx(c -> {
             if (idempotencyKey != null) {
                 Optional<JobRow> existing = store.findByIdempotencyKey(c, tenant, idempotencyKey);
                 if (existing.isPresent()) {
@@ -68,6 +71,10 @@ public class JobService {
                     + "; validating files");
             return new Created(inserted.get(), false);
         });
+        if (!created.replayed()) {
+            wakeups.wake(Wakeups.Loop.VALIDATE);
+        }
+        return created;
     }
 
     private static Created replay(JobRow existing, String hash) {
@@ -83,7 +90,7 @@ public class JobService {
      * through {@code vbank.jobs.control} (via the outbox); cancelling twice is harmless.
      */
     public JobRow cancel(String tenant, String jobId) {
-        return db.tx(c -> {
+        JobRow result = db.tx(c -> {
             JobRow job = store.find(c, tenant, jobId).orElseThrow(() -> ApiException.jobNotFound(jobId));
             job = store.lock(c, job.id()).orElseThrow();
             if (job.status().isTerminal()) {
@@ -92,6 +99,10 @@ public class JobService {
             }
             return cancelLocked(c, job);
         });
+        if (result.status() == JobStatus.CANCELLING) {
+            wakeups.wake(Wakeups.Loop.PUBLISH);
+        }
+        return result;
     }
 
     /** Cancels a job (or evaluation item) the caller has locked and that is not terminal. */

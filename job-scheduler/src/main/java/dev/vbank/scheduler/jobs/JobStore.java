@@ -58,6 +58,10 @@ public class JobStore {
         }
     }
 
+    /** A tenant's jobs waiting to start (validating files or queued) and running (or cancelling). */
+    public record OpenCounts(long queued, long running) {
+    }
+
     public record Page<T>(List<T> data, boolean hasMore) {
     }
 
@@ -207,6 +211,22 @@ public class JobStore {
         // one state event per version: a retried transaction cannot log the same change twice
         appendEvent(c, "ftevent-state-" + job.id() + "-" + job.version(), job.id(), null, level, EventType.STATE,
                 message != null ? message : "Job is " + job.status().wireName(), data);
+    }
+
+    /** One index scan of {@code jobs_open_tenant_idx}. */
+    public OpenCounts openCounts(Connection c, String tenant) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                select count(*) filter (where status in ('validating_files', 'queued')),
+                       count(*) filter (where status in ('running', 'cancelling'))
+                from scheduler.jobs
+                where tenant_id = ? and status in ('validating_files', 'queued', 'running', 'cancelling')
+                  and kind = 'fine_tune'""")) {
+            ps.setString(1, tenant);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return new OpenCounts(rs.getLong(1), rs.getLong(2));
+            }
+        }
     }
 
     public Page<JobRow> list(Connection c, String tenant, String afterId, int limit, Map<String, String> metadata)

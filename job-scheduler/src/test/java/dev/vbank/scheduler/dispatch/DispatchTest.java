@@ -91,6 +91,24 @@ class DispatchTest {
     }
 
     @Test
+    void amongEqualSharesTheTenantServedLongestAgoGoesFirst() throws Exception {
+        String served = TestSupport.tenant("served");
+        String waiting = TestSupport.tenant("waiting");
+        String first = TestSupport.insertJob(dataSource, served, JobStatus.QUEUED, 60_000);
+        assertThat(dispatcher.dispatchOnce()).extracting(JobRow::id).containsExactly(first);
+        try (var c = dataSource.getConnection(); var ps = c.prepareStatement(
+                "update scheduler.jobs set status = 'succeeded' where id = ?")) {
+            ps.setString(1, first);
+            ps.executeUpdate();
+        }
+        String servedOlder = TestSupport.insertJob(dataSource, served, JobStatus.QUEUED, 50_000);
+        String waitingNewer = TestSupport.insertJob(dataSource, waiting, JobStatus.QUEUED, 10_000);
+
+        // both would be their tenant's first running job; age alone would pick the served tenant's again
+        assertThat(dispatcher.dispatchOnce()).extracting(JobRow::id).containsExactly(waitingNewer, servedOlder);
+    }
+
+    @Test
     void neverRunsMoreThanMaxRunning() throws Exception {
         Map<String, Integer> perTenant = new HashMap<>();
         for (int t = 0; t < 4; t++) {
