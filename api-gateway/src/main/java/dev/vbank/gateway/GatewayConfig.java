@@ -74,5 +74,9 @@ public interface GatewayConfig {
         /** How often an idle stream asks whether its job already finished (e.g. resumed after the last event). */
         @WithDefault("2s")
         Duration statusInterval();
+
+        /** A stream with nothing to send writes an SSE comment this often, so clients and proxies can tell it is alive. */
+        @WithDefault("15s")
+        Duration keepAlive();
     }
 }

@@ -96,6 +96,23 @@ class EventStreamTest {
     }
 
     @Test
+    void anIdleStreamWritesKeepAliveComments() throws Exception {
+        Gw.T t = Gw.tenant("keep-alive");
+        String job = createJob(t);
+        List<String> lines = new CopyOnWriteArrayList<>();
+        CompletableFuture<List<String>> done = open(t, job, null, lines);
+        // the test profile writes a comment after 1 s without events
+        try {
+            waitFor(() -> lines.stream().filter(l -> l.startsWith(":") && l.contains("keep-alive")).count() >= 2);
+        } catch (AssertionError e) {
+            throw new AssertionError("lines: " + lines, e);
+        }
+        assertThat(events(lines)).as("comments are not events").hasSize(1);
+        addEvent(job, "state", "cancelled", "done");
+        assertThat(events(done.get(10, TimeUnit.SECONDS))).extracting(e -> e.get("message").asText()).endsWith("done");
+    }
+
+    @Test
     void lastEventIdResumesAfterThatEvent() throws Exception {
         Gw.T t = Gw.tenant("resume");
         String job = createJob(t);

@@ -25,7 +25,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Server-sent events of jobs. Each open stream polls the scheduler's events page ({@code after=<last id>}) on a small
- * shared timer pool, so an idle stream holds no thread; a stream ends after the job's terminal state event.
+ * shared timer pool, so an idle stream holds no thread; a stream ends after the job's terminal state event. A stream with
+ * nothing to send writes a {@code : keep-alive} comment every {@code vbank.sse.keep-alive}.
  */
 @ApplicationScoped
 public class EventStreams {
@@ -37,6 +38,7 @@ public class EventStreams {
     private final SchedulerClient scheduler;
     private final long pollMillis;
     private final long statusMillis;
+    private final long keepAliveNanos;
     private final ScheduledExecutorService timer;
     private final AtomicInteger open = new AtomicInteger();
 
@@ -44,6 +46,7 @@ public class EventStreams {
         this.scheduler = scheduler;
         this.pollMillis = Math.max(20, config.sse().pollInterval().toMillis());
         this.statusMillis = Math.max(pollMillis, config.sse().statusInterval().toMillis());
+        this.keepAliveNanos = config.sse().keepAlive().toNanos();
         AtomicInteger n = new AtomicInteger();
         this.timer = Executors.newScheduledThreadPool(2, r -> {
             Thread t = new Thread(r, "vbank-sse-" + n.incrementAndGet());
@@ -80,6 +83,7 @@ public class EventStreams {
         volatile MultiEmitter<? super OutboundSseEvent> emitter;
         String after;
         long lastStatusCheck = System.nanoTime();
+        long lastWrite = System.nanoTime();
         boolean finishing;
         volatile boolean closed;
 
@@ -137,6 +141,7 @@ public class EventStreams {
                 }
                 emitter.emit(sse.newEventBuilder().id(id).mediaType(MediaType.APPLICATION_JSON_TYPE)
                         .data(String.class, event.toString()).build());
+                lastWrite = System.nanoTime();
                 after = id;
                 if (event.path("type").asText().equals("state")
                         && TERMINAL.contains(event.path("data").path("status").asText())) {
@@ -151,6 +156,10 @@ public class EventStreams {
             if (finishing) {
                 close();
                 return;
+            }
+            if (n == 0 && System.nanoTime() - lastWrite > keepAliveNanos) {
+                emitter.emit(sse.newEventBuilder().comment("keep-alive").build());
+                lastWrite = System.nanoTime();
             }
             if (n == 0 && System.nanoTime() - lastStatusCheck > statusMillis * 1_000_000L) {
                 lastStatusCheck = System.nanoTime();
