@@ -67,7 +67,8 @@ class VbankCliTest {
             "jobs create --model m --training-file f -H lr     | --hyperparameter takes key=value",
             "jobs list --endpoint localhost:8080               | must be an http(s) URL",
             "evals create --suite s                            | name what to evaluate",
-            "suites create --task name=t,dataset=file-1        | a suite needs a name",
+            "suites create --task name=t,dataset=file-1,metrics=accuracy | a suite needs a name",
+            "suites create --name s --task name=t,dataset=file-1 | --task needs name=, dataset= and metrics=",
             "suites create --name s --task name=t,colour=red   | unknown key 'colour'",
             "adapters download a1 --format onnx                | --format must be native",
             "jobs create --model m --training-file f --eval-baseline head_only | --eval-baseline needs --eval-suite"})
