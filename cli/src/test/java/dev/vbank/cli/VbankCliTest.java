@@ -281,6 +281,16 @@ class VbankCliTest {
         Run waited = vbank("evals", "get", "eval-1", "--wait");
         assertThat(waited.exit()).isEqualTo(Exit.FAILED);
         assertThat(waited.out()).contains("eval-1  queued").contains("eval-1  failed");
+
+        // create --wait on an evaluation answered from stored results: its one summary line, not twice
+        String done = eval.replace("\"queued\",\"suite\"", "\"succeeded\",\"suite\"")
+                .replace("\"queued\":2,\"running\":0,\"succeeded\":0", "\"queued\":0,\"running\":0,\"succeeded\":2");
+        api.json("POST /v1/evaluations", 201, done);
+        api.json("GET /v1/evaluations/eval-1", 200, done);
+        Run cached = vbank("evals", "create", "--suite", "sentiment-en", "--adapter", "adapter-1", "--wait");
+        assertThat(cached.exit()).as(cached.err()).isZero();
+        assertThat(cached.out().lines().toList()).containsExactly(
+                "eval-1  succeeded  suite sentiment-en@1  items: 2 succeeded, 0 running, 0 queued, 0 failed, 0 cancelled");
     }
 
     @Test
