@@ -270,20 +270,39 @@ function bankSection(u) {
   ];
 }
 
-function evaluationTable(results) {
+function evaluationTable(results, suiteNames) {
   if (!results || results.length === 0) {
     return h('p', { class: 'muted', id: 'no-evaluations' }, 'No evaluations yet.');
   }
   const metricNames = [...new Set(results.flatMap((r) => Object.keys(r.metrics ?? {})))].sort();
-  return h('table', { id: 'evaluations' },
+  const suite = (r) => `${suiteNames.get(r.suite_id) ?? r.suite_id ?? ''}@${r.suite_version ?? ''}`;
+  return h('table', { id: 'evaluations', 'data-rows': results.length },
     h('thead', {}, h('tr', {}, ['Task', 'Subject', 'Status', ...metricNames, 'Examples', 'Suite', 'Evaluation']
       .map((c) => h('th', {}, c)))),
-    h('tbody', {}, results.map((r) => h('tr', {},
+    h('tbody', {}, results.map((r) => h('tr', { 'data-evaluation-id': r.evaluation_id, 'data-item-id': r.item_id,
+      'data-task': r.task, 'data-subject': r.subject },
       h('td', {}, r.task), h('td', {}, r.subject), h('td', {}, statusBadge(r.status)),
-      metricNames.map((m) => h('td', { class: 'num' }, typeof r.metrics?.[m] === 'number' ? r.metrics[m].toFixed(4) : '—')),
+      metricNames.map((m) => (typeof r.metrics?.[m] === 'number'
+        ? h('td', { class: 'num', 'data-metric': m, 'data-value': r.metrics[m] }, r.metrics[m].toFixed(4))
+        : h('td', { class: 'num' }, '—'))),
       h('td', { class: 'num' }, r.examples ?? '—'),
-      h('td', { class: 'mono' }, `${r.suite_id ?? ''}@${r.suite_version ?? ''}`),
+      h('td', { class: 'mono', title: r.suite_id ?? '' }, suite(r)),
       h('td', { class: 'mono' }, r.evaluation_id ?? '')))));
+}
+
+/** Suite names by id for the results' suites; a suite that cannot be read is shown by its id. */
+async function suiteNamesOf(results, signal) {
+  const names = new Map();
+  for (const id of new Set(results.map((r) => r.suite_id).filter(Boolean))) {
+    try {
+      names.set(id, (await get(`/v1/evaluation_suites/${enc(id)}`, signal)).name);
+    } catch (e) {
+      if (e?.name === 'AbortError') {
+        throw e;
+      }
+    }
+  }
+  return names;
 }
 
 async function adapterPage(id, signal) {
@@ -297,6 +316,7 @@ async function adapterPage(id, signal) {
       throw e;
     }
   }
+  const suiteNames = await suiteNamesOf(results, signal);
   const ratio = usage.stored_bytes > 0 && usage.lora_equivalent_bytes > 0
     ? `LoRA would need ${(usage.lora_equivalent_bytes / usage.stored_bytes).toFixed(1)}× the stored bytes` : '';
   const sizes = [
@@ -314,7 +334,7 @@ async function adapterPage(id, signal) {
         + `(${bytes(usage.head_bytes)} in float32); the LoRA bar counts A and B only.`)),
     ...bankSection(usage),
     h('h2', {}, 'Evaluation results'),
-    h('div', { class: 'card', id: 'evaluation-results' }, evaluationTable(results))));
+    h('div', { class: 'card', id: 'evaluation-results' }, evaluationTable(results, suiteNames))));
 }
 
 // ---------------------------------------------------------------- routing

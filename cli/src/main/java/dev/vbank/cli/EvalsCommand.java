@@ -29,6 +29,10 @@ final class EvalsCommand {
                 c.path("queued").asInt(), c.path("failed").asInt(), c.path("cancelled").asInt());
     }
 
+    static String progressKey(JsonNode evaluation) {
+        return evaluation.path("status").asText() + " " + evaluation.path("counts");
+    }
+
     static void resultsTable(PrintWriter out, List<JsonNode> results) {
         Render.table(out, List.of("ADAPTER", "SUBJECT", "TASK", "STATUS", "METRICS", "EXAMPLES"), results.stream()
                 .map(r -> List.of(Render.text(r, "adapter_id"), Render.text(r, "subject"), Render.text(r, "task"),
@@ -80,7 +84,7 @@ final class EvalsCommand {
             if (!json()) {
                 summary(out(), r.tree());
             }
-            return Get.await(this, api, r.tree().path("id").asText());
+            return Get.await(this, api, r.tree().path("id").asText(), progressKey(r.tree()));
         }
 
         ObjectNode body() {
@@ -139,7 +143,7 @@ final class EvalsCommand {
         public Integer call() throws InterruptedException {
             ApiClient api = api();
             if (await) {
-                return await(this, api, id);
+                return await(this, api, id, null);
             }
             ApiClient.Json r = api.get(path(BASE, id), Map.of());
             return show(r, () -> {
@@ -153,12 +157,13 @@ final class EvalsCommand {
             });
         }
 
-        static int await(ApiCommand cmd, ApiClient api, String id) throws InterruptedException {
-            String last = null;
+        /** Polls until the evaluation ends; prints a summary line whenever the status or the counts change from {@code shown}. */
+        static int await(ApiCommand cmd, ApiClient api, String id, String shown) throws InterruptedException {
+            String last = shown;
             while (true) {
                 ApiClient.Json r = api.get(path(BASE, id), Map.of());
                 String status = r.tree().path("status").asText();
-                String line = status + " " + r.tree().path("counts");
+                String line = progressKey(r.tree());
                 if (!cmd.json() && !line.equals(last)) {
                     summary(cmd.out(), r.tree());
                     cmd.out().flush();

@@ -67,6 +67,10 @@ final class JobsCommand {
                 b.append(": adapter ").append(job.get("adapter_id").asText());
             }
             b.append(", ").append(job.path("trained_steps").asLong()).append(" steps");
+            if (job.hasNonNull("evaluation_id")) {
+                b.append(", evaluation ").append(job.get("evaluation_id").asText())
+                        .append(" (vbank evals get ").append(job.get("evaluation_id").asText()).append(" --wait)");
+            }
             if (job.hasNonNull("error") && job.get("error").isObject()) {
                 b.append(", error ").append(job.get("error").path("code").asText()).append(": ")
                         .append(job.get("error").path("message").asText());

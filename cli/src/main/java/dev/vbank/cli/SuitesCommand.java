@@ -62,8 +62,9 @@ final class SuitesCommand {
 
     @Command(name = "create", mixinStandardHelpOptions = true,
             description = {"Create a suite (same name again: a new version) from a JSON file and/or options.",
-                    "TASK: name=NAME,dataset=FILE_ID|public:NAME[,type=classification|regression][,metrics=m1+m2]"
+                    "TASK: name=NAME,dataset=FILE_ID|public:NAME,metrics=m1+m2[,type=classification|regression]"
                             + "[,part=all|test][,test_fraction=F][,seed=N][,limit=N]",
+                    "Metrics: accuracy, f1_macro, mcc (classification); pearson, spearman, mse (regression).",
                     "Example: --task name=yelp,dataset=public:uci-yelp,metrics=accuracy+f1_macro,part=test,test_fraction=0.2"})
     static final class Create extends ApiCommand {
         @Option(names = {"-f", "--file"}, paramLabel = "JSON", description = "the request body as a file ('-' = stdin)")
@@ -144,8 +145,8 @@ final class SuitesCommand {
                             + "metrics, part, test_fraction, seed, limit)");
                 }
             }
-            if (!t.hasNonNull("name") || !t.hasNonNull("dataset")) {
-                throw CliException.usage("--task needs name= and dataset=: '" + spec + "'");
+            if (!t.hasNonNull("name") || !t.hasNonNull("dataset") || !t.has("metrics")) {
+                throw CliException.usage("--task needs name=, dataset= and metrics=: '" + spec + "'");
             }
             if (!split.isEmpty()) {
                 t.set("split", split);

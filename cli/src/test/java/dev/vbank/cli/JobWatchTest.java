@@ -81,7 +81,8 @@ class JobWatchTest {
             }
         });
         api.json("GET /v1/fine_tuning/jobs/ftjob-1", 200, "{\"id\":\"ftjob-1\",\"status\":\"running\",\"trained_steps\":6,"
-                + "\"adapter_id\":" + (terminal.equals("succeeded") ? "\"adapter-1\"" : "null") + ",\"error\":null}");
+                + "\"adapter_id\":" + (terminal.equals("succeeded") ? "\"adapter-1\"" : "null") + ",\"error\":null,"
+                + "\"evaluation_id\":" + (terminal.equals("succeeded") ? "\"eval-1\"" : "null") + "}");
         int exit = VbankCli.run(new String[]{"jobs", "watch", "ftjob-1", "--progress=plain", "--endpoint", api.endpoint(),
                         "--api-key", "k"}, Map.of(), home, new PrintWriter(out, true), new PrintWriter(new StringWriter(), true),
                 false, new ByteArrayInputStream(new byte[0]));
@@ -98,7 +99,8 @@ class JobWatchTest {
         assertThat(lines.stream().filter(l -> l.contains("loss")).map(l -> l.replaceAll(".*step (\\d+)/6.*", "$1")))
                 .containsExactly("1", "2", "3", "4", "5", "6");
         assertThat(lines).contains("[running] Job running", "[succeeded] Job succeeded");
-        assertThat(lines.get(lines.size() - 1)).isEqualTo("job ftjob-1 succeeded: adapter adapter-1, 6 steps");
+        assertThat(lines.get(lines.size() - 1)).isEqualTo("job ftjob-1 succeeded: adapter adapter-1, 6 steps, "
+                + "evaluation eval-1 (vbank evals get eval-1 --wait)");
     }
 
     @Test

@@ -67,7 +67,8 @@ class VbankCliTest {
             "jobs create --model m --training-file f -H lr     | --hyperparameter takes key=value",
             "jobs list --endpoint localhost:8080               | must be an http(s) URL",
             "evals create --suite s                            | name what to evaluate",
-            "suites create --task name=t,dataset=file-1        | a suite needs a name",
+            "suites create --task name=t,dataset=file-1,metrics=accuracy | a suite needs a name",
+            "suites create --name s --task name=t,dataset=file-1 | --task needs name=, dataset= and metrics=",
             "suites create --name s --task name=t,colour=red   | unknown key 'colour'",
             "adapters download a1 --format onnx                | --format must be native",
             "jobs create --model m --training-file f --eval-baseline head_only | --eval-baseline needs --eval-suite"})
@@ -280,6 +281,16 @@ class VbankCliTest {
         Run waited = vbank("evals", "get", "eval-1", "--wait");
         assertThat(waited.exit()).isEqualTo(Exit.FAILED);
         assertThat(waited.out()).contains("eval-1  queued").contains("eval-1  failed");
+
+        // create --wait on an evaluation answered from stored results: its one summary line, not twice
+        String done = eval.replace("\"queued\",\"suite\"", "\"succeeded\",\"suite\"")
+                .replace("\"queued\":2,\"running\":0,\"succeeded\":0", "\"queued\":0,\"running\":0,\"succeeded\":2");
+        api.json("POST /v1/evaluations", 201, done);
+        api.json("GET /v1/evaluations/eval-1", 200, done);
+        Run cached = vbank("evals", "create", "--suite", "sentiment-en", "--adapter", "adapter-1", "--wait");
+        assertThat(cached.exit()).as(cached.err()).isZero();
+        assertThat(cached.out().lines().toList()).containsExactly(
+                "eval-1  succeeded  suite sentiment-en@1  items: 2 succeeded, 0 running, 0 queued, 0 failed, 0 cancelled");
     }
 
     @Test

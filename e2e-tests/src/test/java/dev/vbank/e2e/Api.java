@@ -76,6 +76,12 @@ final class Api {
 
     static JsonNode createJob(String key, String trainingFile, String validationFile, int epochs, int batch,
                               int maxLen) throws IOException {
+        return createJob(key, trainingFile, validationFile, epochs, batch, maxLen, null);
+    }
+
+    /** A small VB-LoRA job; with {@code evaluationSuite} the scheduler evaluates its adapter on that suite when it succeeds. */
+    static JsonNode createJob(String key, String trainingFile, String validationFile, int epochs, int batch,
+                              int maxLen, String evaluationSuite) throws IOException {
         ObjectNode body = JSON.createObjectNode();
         body.put("model", "all-minilm-l6-v2");
         body.put("training_file", trainingFile);
@@ -93,6 +99,9 @@ final class Api {
         hp.put("vector_length", 128);
         body.put("seed", 13);
         body.put("suffix", "e2e");
+        if (evaluationSuite != null) {
+            body.putObject("evaluation").put("suite", evaluationSuite);
+        }
         Response r = as(key).contentType("application/json").body(body.toString()).post("/v1/fine_tuning/jobs");
         assertThat(r.statusCode()).as("create job: " + r.asString()).isIn(200, 201);
         JsonNode job = JSON.readTree(r.asString());

@@ -1,6 +1,7 @@
 package dev.vbank.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.restassured.response.Response;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,7 +35,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The dashboard in a real headless Chromium against the running platform: a tenant signs in with its key, watches a
  * VB-LoRA job train live (the loss chart must end with exactly the job's progress points, as the events API has them),
  * opens the adapter (the bank-selection heatmap must be drawn with one cell per selected bank vector, the usage
- * histogram must match the API), and a second tenant's key shows neither. Screenshots go to {@code target/}.
+ * histogram must match the API, and the evaluation table must show the results the API has for the adapter, evaluated on
+ * a small suite of the tenant's own that the job asked for at create), and a second tenant's key shows neither. Screenshots go to {@code target/}.
  * <p>
  * Needs Debian's {@code chromium} and {@code chromium-driver} at /usr/bin (skipped with a message when absent); the
  * driver is the packaged one, so nothing is downloaded.
@@ -104,8 +106,15 @@ class DashboardBrowserTest {
         JsonNode train = Api.upload(a.key(), "amazon-train.jsonl", rows.subList(0, TRAIN_ROWS));
         JsonNode valid = Api.upload(a.key(), "amazon-validation.jsonl",
                 rows.subList(TRAIN_ROWS, TRAIN_ROWS + VALIDATION_ROWS));
-        String jobId = Api.createJob(a.key(), train.path("id").asText(), valid.path("id").asText(), EPOCHS, BATCH, 64)
-                .path("id").asText();
+        // a small suite of the tenant's own (50 UCI Amazon test sentences) that the job's adapter is evaluated on
+        Response suite = Api.as(a.key()).contentType("application/json").body("""
+                {"name": "dash-small", "tasks": [{"name": "amazon", "dataset": "public:uci-amazon",
+                 "task_type": "classification", "metrics": ["accuracy", "f1_macro"],
+                 "split": {"part": "test", "test_fraction": 0.1, "seed": 1, "limit": 50}}]}""")
+                .post("/v1/evaluation_suites");
+        assertThat(suite.statusCode()).as(suite.asString()).isEqualTo(201);
+        String jobId = Api.createJob(a.key(), train.path("id").asText(), valid.path("id").asText(), EPOCHS, BATCH, 64,
+                "dash-small").path("id").asText();
 
         // ---- a wrong key is refused on the sign-in page; the tenant's key opens the jobs list
         open("/dashboard/");
@@ -170,6 +179,9 @@ class DashboardBrowserTest {
 
         // ---- the adapter page: sizes, the bank-selection heatmap and the usage histogram agree with the API
         String adapterId = Api.job(a.key(), jobId).path("adapter_id").asText();
+        String evaluationId = Api.job(a.key(), jobId).path("evaluation_id").asText();
+        assertThat(evaluationId).startsWith("eval-");
+        awaitEvaluation(a.key(), evaluationId);
         browser.findElement(By.id("adapter-link")).click();
         until(Duration.ofSeconds(60), () -> attr(By.id("heatmap"), "data-cells"));
         JsonNode usage = Api.JSON.readTree(Api.as(a.key()).get("/v1/adapters/" + adapterId + "/bank_usage").asString());
@@ -210,8 +222,33 @@ class DashboardBrowserTest {
         JsonNode meta = Api.JSON.readTree(Api.as(a.key()).get("/v1/adapters/" + adapterId).asString());
         assertThat(sizes).containsExactly(meta.path("bytes").asText(), usage.path("lora_equivalent_bytes").asText());
         assertThat(usage.path("lora_equivalent_bytes").asLong()).isGreaterThan(meta.path("bytes").asLong());
-        assertThat(until(Duration.ofSeconds(10), () -> text(By.id("evaluation-results")).filter(t -> !t.isEmpty())))
-                .satisfiesAnyOf(t -> assertThat(t).contains("No evaluations yet"), t -> assertThat(t).contains("Task"));
+        // the evaluation table: one row per result the API has for the adapter, each metric the API's value
+        JsonNode results = Api.JSON.readTree(Api.as(a.key()).get("/v1/adapters/" + adapterId + "/evaluation_results")
+                .asString()).path("data");
+        assertThat(results).hasSize(1);
+        WebElement table = until(Duration.ofSeconds(10), () -> present(By.id("evaluations")));
+        List<WebElement> resultRows = table.findElements(By.cssSelector("tbody tr"));
+        assertThat(resultRows).hasSize(results.size());
+        for (int i = 0; i < results.size(); i++) {
+            JsonNode r = results.get(i);
+            WebElement row = resultRows.get(i);
+            assertThat(row.getDomAttribute("data-evaluation-id")).isEqualTo(r.path("evaluation_id").asText())
+                    .isEqualTo(evaluationId);
+            assertThat(row.getDomAttribute("data-task")).isEqualTo(r.path("task").asText()).isEqualTo("amazon");
+            assertThat(row.getDomAttribute("data-subject")).isEqualTo("adapter");
+            assertThat(row.findElement(By.cssSelector("[data-status]")).getDomAttribute("data-status"))
+                    .isEqualTo(r.path("status").asText()).isEqualTo("succeeded");
+            Map<String, Double> shown = new TreeMap<>();
+            for (WebElement cell : row.findElements(By.cssSelector("td[data-metric]"))) {
+                shown.put(cell.getDomAttribute("data-metric"), Double.parseDouble(cell.getDomAttribute("data-value")));
+                assertThat(cell.getText()).isEqualTo(String.format(java.util.Locale.ROOT, "%.4f",
+                        Double.parseDouble(cell.getDomAttribute("data-value"))));
+            }
+            Map<String, Double> api = new TreeMap<>();
+            r.path("metrics").fields().forEachRemaining(m -> api.put(m.getKey(), m.getValue().asDouble()));
+            assertThat(shown).as("metrics of row %d vs the API", i).isEqualTo(api).containsKeys("accuracy", "f1_macro");
+            assertThat(row.getText()).contains("dash-small@1", r.path("examples").asText());
+        }
         screenshot("dashboard-adapter.png");
 
         // ---- tenant b signs in: no job in its list, and a's job and adapter pages are "not found"
@@ -281,6 +318,21 @@ class DashboardBrowserTest {
             System.out.println("[dashboard] screenshot " + shots.resolve(name));
         } catch (Exception e) {
             System.out.println("[dashboard] no screenshot " + name + ": " + e);
+        }
+    }
+
+    /** Polls the evaluation until it ends; it must succeed. */
+    static void awaitEvaluation(String key, String id) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+        while (true) {
+            JsonNode e = Api.JSON.readTree(Api.as(key).get("/v1/evaluations/" + id).asString());
+            if (Api.TERMINAL.contains(e.path("status").asText())) {
+                assertThat(e.path("status").asText()).as("evaluation " + e).isEqualTo("succeeded");
+                return;
+            }
+            assertThat(System.nanoTime()).as("evaluation still " + e.path("status") + " after 5 minutes")
+                    .isLessThan(deadline);
+            Thread.sleep(500);
         }
     }
 
