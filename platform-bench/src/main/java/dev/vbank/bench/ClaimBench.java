@@ -121,7 +121,8 @@ public final class ClaimBench {
     /** Empties the jobs table and inserts {@code jobs} queued jobs: every second one (by age) the heavy tenant's. */
     static void seed(Connection c, Settings s) throws SQLException {
         try (Statement st = c.createStatement()) {
-            st.execute("truncate scheduler.job_events, scheduler.checkpoints, scheduler.outbox, scheduler.jobs");
+            st.execute("truncate scheduler.job_events, scheduler.checkpoints, scheduler.outbox, scheduler.evaluation_results,"
+                    + " scheduler.evaluation_items, scheduler.jobs, scheduler.evaluations");
         }
         try (PreparedStatement ps = c.prepareStatement("""
                 insert into scheduler.jobs (id, tenant_id, status, max_attempts, model, training_file, method_type,
