@@ -88,9 +88,7 @@ public class JobsResource {
     @APIResponse(responseCode = "429", description = "quota or rate limit exceeded")
     public Response create(@Parameter(description = "1 to 255 printable ASCII characters")
                            @HeaderParam("Idempotency-Key") String idempotencyKey, byte[] body) {
-        if (idempotencyKey != null && !Params.IDEMPOTENCY_KEY.matcher(idempotencyKey).matches()) {
-            throw ApiException.invalid("Idempotency-Key", "Idempotency-Key must be 1 to 255 printable ASCII characters");
-        }
+        Params.idempotencyKey(idempotencyKey);
         checkShape(Bodies.tree(body));
         Tenant t = tenant.get();
         return quotas.admitJob(t, () -> Downstream.call(SERVICE, () -> scheduler.create(t.id(), idempotencyKey, body)));

@@ -16,6 +16,13 @@ public final class Params {
     private static final Pattern METADATA = Pattern.compile("metadata\\[(.{1,64})]");
     public static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[\\x21-\\x7e]{1,255}");
 
+    /** An optional Idempotency-Key header: absent, or 1 to 255 printable ASCII characters. */
+    public static void idempotencyKey(String key) {
+        if (key != null && !IDEMPOTENCY_KEY.matcher(key).matches()) {
+            throw ApiException.invalid("Idempotency-Key", "Idempotency-Key must be 1 to 255 printable ASCII characters");
+        }
+    }
+
     private Params() {
     }
 
