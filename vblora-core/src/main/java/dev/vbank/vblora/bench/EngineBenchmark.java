@@ -5,6 +5,9 @@ import ai.djl.ndarray.NDManager;
 import dev.vbank.vblora.config.LoraConfig;
 import dev.vbank.vblora.config.TargetModules;
 import dev.vbank.vblora.config.VbloraConfig;
+import dev.vbank.vblora.method.HeadOnlyMethod;
+import dev.vbank.vblora.method.LoraMethod;
+import dev.vbank.vblora.method.VbloraMethod;
 import dev.vbank.vblora.model.AdaptedEncoder;
 import dev.vbank.vblora.model.Batch;
 import dev.vbank.vblora.model.EncoderShape;
@@ -110,18 +113,18 @@ public final class EngineBenchmark {
         switch (name) {
             case "vblora-qv", "vblora-all" -> {
                 VbloraConfig cfg = name.equals("vblora-qv") ? vb : vb.withTargetModules(TargetModules.ALL_LINEAR);
-                model = AdaptedEncoder.vblora(root, base, cfg, 2, Pooling.MEAN, 3);
+                model = new VbloraMethod(cfg).create(root, base, 2, Pooling.MEAN, 3);
                 optimizer = new AdamW(root, model.parameters(), AdamW.vbloraGroups(cfg.lrVectorBank(), cfg.lrLogits(),
                         cfg.lrHead(), cfg.weightDecayHead()), LrSchedule.linear(2, 1000), AdamW.Options.defaults());
             }
             case "lora-qv" -> {
                 LoraConfig cfg = LoraConfig.defaults().withR(8).withDropout(0).withTargetModules(TargetModules.QV);
-                model = AdaptedEncoder.lora(root, base, cfg, 2, Pooling.MEAN, 3);
+                model = new LoraMethod(cfg).create(root, base, 2, Pooling.MEAN, 3);
                 optimizer = new AdamW(root, model.parameters(), AdamW.loraGroups(cfg.lrLora(), 0, cfg.lrHead(),
                         cfg.weightDecayHead()), LrSchedule.linear(2, 1000), AdamW.Options.defaults());
             }
             case "head-only" -> {
-                model = AdaptedEncoder.headOnly(root, base, 2, Pooling.MEAN, 3);
+                model = HeadOnlyMethod.defaults().create(root, base, 2, Pooling.MEAN, 3);
                 optimizer = new AdamW(root, model.parameters(), AdamW.loraGroups(1e-3, 0, 4e-3, 0.01),
                         LrSchedule.linear(2, 1000), AdamW.Options.defaults());
             }

@@ -1,87 +1,72 @@
 package dev.vbank.vblora.format;
 
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.vbank.vblora.layer.VbloraOps;
+
 /**
- * Plain-Java composition of VB-LoRA's A and B from the bank and a top-k selection, laid out as PEFT does:
- * A (r, in) from logits_A (r, in/b, h); B (out, r) from logits_B (out/b, r, h), where B row {@code j·b + t}, column
- * {@code ρ} is element t of the sub-vector (j, ρ).
+ * A, B and ΔW of a stored adapter as host tensors, computed by the engine's one composition ({@link VbloraOps}) on a
+ * short-lived manager: A (r, in) from a top-k selection of logits_A (r, in/b, ·), B (out, r) from one of logits_B
+ * (out/b, r, ·), in PEFT's layout.
  */
 public final class LowRank {
     private LowRank() {
     }
 
-    /** A (r, in) = per sub-vector (ρ, c), Σ_j w_j · bank[idx_j], concatenated over c. */
+    /** A (r, in) from the selection of logits_A (r, in/b, k). */
     public static Tensor composeA(TopK topA, Tensor bank) {
-        int b = checkBank(bank);
-        int r = topA.d0();
-        int tiles = topA.d1();
-        int in = tiles * b;
-        float[] out = new float[r * in];
-        float[] bk = bank.data();
-        for (int rho = 0; rho < r; rho++) {
-            for (int c = 0; c < tiles; c++) {
-                int dst = rho * in + c * b;
-                for (int j = 0; j < topA.k(); j++) {
-                    float w = topA.weight(rho, c, j);
-                    int src = topA.index(rho, c, j) * b;
-                    for (int t = 0; t < b; t++) {
-                        out[dst + t] += w * bk[src + t];
-                    }
-                }
-            }
-        }
-        return Tensor.of(out, r, in);
+        return compose(topA, bank, true);
     }
 
-    /** B (out, r): sub-vector (j, ρ) becomes rows j·b … j·b+b−1 of column ρ. */
+    /** B (out, r) from the selection of logits_B (out/b, r, k). */
     public static Tensor composeB(TopK topB, Tensor bank) {
-        int b = checkBank(bank);
-        int tiles = topB.d0();
-        int r = topB.d1();
-        int outF = tiles * b;
-        float[] out = new float[outF * r];
-        float[] bk = bank.data();
-        for (int tile = 0; tile < tiles; tile++) {
-            for (int rho = 0; rho < r; rho++) {
-                for (int j = 0; j < topB.k(); j++) {
-                    float w = topB.weight(tile, rho, j);
-                    int src = topB.index(tile, rho, j) * b;
-                    for (int t = 0; t < b; t++) {
-                        out[(tile * b + t) * r + rho] += w * bk[src + t];
-                    }
-                }
-            }
-        }
-        return Tensor.of(out, outF, r);
+        return compose(topB, bank, false);
     }
 
     /** ΔW (out, in) = scale · B A. */
     public static Tensor delta(Tensor a, Tensor b, float scale) {
-        int r = (int) a.dim(0);
-        int in = (int) a.dim(1);
-        int out = (int) b.dim(0);
-        if (b.dim(1) != r) {
+        if (a.rank() != 2 || b.rank() != 2 || b.dim(1) != a.dim(0)) {
             throw new IllegalArgumentException("B " + b.shapeString() + " and A " + a.shapeString() + " disagree on r");
         }
-        float[] ad = a.data();
-        float[] bd = b.data();
-        float[] d = new float[out * in];
-        for (int o = 0; o < out; o++) {
-            for (int rho = 0; rho < r; rho++) {
-                float s = scale * bd[o * r + rho];
-                int arow = rho * in;
-                int drow = o * in;
-                for (int i = 0; i < in; i++) {
-                    d[drow + i] += s * ad[arow + i];
-                }
-            }
+        try (NDManager m = newManager()) {
+            NDArray delta = VbloraOps.deltaWeight(array(m, a), array(m, b));
+            return host(scale == 1f ? delta : delta.mul(scale));
         }
-        return Tensor.of(d, out, in);
     }
 
-    private static int checkBank(Tensor bank) {
+    private static Tensor compose(TopK top, Tensor bank, boolean isA) {
         if (bank.rank() != 2) {
             throw new IllegalArgumentException("vector bank must be (h, b), got " + bank.shapeString());
         }
-        return (int) bank.dim(1);
+        if (top.maxIndex() >= bank.dim(0)) {
+            throw new IllegalArgumentException("top-k index " + top.maxIndex() + " outside the bank of " + bank.dim(0)
+                    + " vectors");
+        }
+        try (NDManager m = newManager()) {
+            // (d0, d1, k) selections → (d0, d1, b) sub-vectors
+            Shape selection = new Shape(top.d0(), top.d1(), top.k());
+            int[] idx = top.indices();
+            long[] indices = new long[idx.length];
+            for (int i = 0; i < idx.length; i++) {
+                indices[i] = idx[i];
+            }
+            NDArray subvectors = VbloraOps.mix(array(m, bank), m.create(top.weights(), selection),
+                    m.create(indices, selection));
+            return host(isA ? VbloraOps.toA(subvectors) : VbloraOps.toB(subvectors));
+        }
+    }
+
+    private static NDManager newManager() {
+        return Engine.getEngine("PyTorch").newBaseManager();
+    }
+
+    private static NDArray array(NDManager m, Tensor t) {
+        return m.create(t.data(), new Shape(t.shape()));
+    }
+
+    private static Tensor host(NDArray a) {
+        return new Tensor(a.getShape().getShape(), a.toFloatArray());
     }
 }

@@ -6,14 +6,15 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
 
 /**
- * The VB-LoRA math on DJL arrays, in the Hugging Face PEFT tensor layout:
+ * The one VB-LoRA composition, on DJL arrays, in the Hugging Face PEFT tensor layout:
  * <pre>
  *   bank (h, b);  logits_A (r, in/b, h) → A (r, in);  logits_B (out/b, r, h) → B (out, r)
  *   compose(l) = Σ_j softmax(topk(l, k).values)_j · bank[topk(l, k).indices_j]
  *   y = x Wᵀ + bias + (x Aᵀ) Bᵀ
  * </pre>
- * Every op is differentiable through DJL's autograd; results belong to the manager of the first operand, so callers put the
- * operands of one training step into a per-step manager.
+ * Training, inference, the merge and adapters stored as top-k selections all go through {@link #mix}, {@link #toA} and
+ * {@link #toB}. Every op is differentiable through DJL's autograd; results belong to the manager of the first operand,
+ * so callers put the operands of one training step into a per-step manager.
  */
 public final class VbloraOps {
 
@@ -21,39 +22,62 @@ public final class VbloraOps {
     }
 
     /**
-     * Composes every sub-vector of a logits tensor (any leading dims, last = h) from the bank in one top-k, one softmax and
-     * one gather: the result has the leading dims of {@code logits} and last dim b.
+     * Composes every sub-vector of a logits tensor from the bank: logits (..., h) → sub-vectors (..., b), in one top-k,
+     * one softmax and one gather.
      */
     public static NDArray compose(NDArray bank, NDArray logits, int topk) {
         checkBankAndLogits(bank, logits, topk);
+        // values, indices: (..., k), by descending logit
         NDList top = logits.topK(topk, -1, true, true);
-        try (NDArray values = top.get(0); NDArray indices = top.get(1)) {
-            NDArray weights = values.softmax(-1);
-            NDArray picked = bank.get(indices);
-            NDArray composed = weights.expandDims(-1).mul(picked).sum(new int[] {-2});
-            weights.close();
-            picked.close();
-            return composed;
+        try (NDArray values = top.get(0); NDArray indices = top.get(1); NDArray weights = values.softmax(-1)) {
+            return mix(bank, weights, indices);
+        }
+    }
+
+    /** Σ_j weights_j · bank[indices_j]: weights and indices (..., k) → sub-vectors (..., b). */
+    public static NDArray mix(NDArray bank, NDArray weights, NDArray indices) {
+        // picked: (..., k, b), one bank row per selected index
+        try (NDArray picked = bank.get(indices);
+             // (..., k) → (..., k, 1), broadcast over the b elements of each picked row
+             NDArray w = weights.expandDims(-1);
+             NDArray weighted = w.mul(picked)) {
+            // sum over k: (..., k, b) → (..., b)
+            return weighted.sum(new int[] {-2});
+        }
+    }
+
+    /** A (r, in) from its composed sub-vectors (r, in/b, b): row ρ is sub-vectors (ρ, 0..in/b) laid end to end. */
+    public static NDArray toA(NDArray subvectorsA) {
+        Shape s = subvectorsA.getShape();
+        requireRank("A sub-vectors", s, 3);
+        // (r, in/b, b) → (r, in)
+        return subvectorsA.reshape(s.get(0), s.get(1) * s.get(2));
+    }
+
+    /** B (out, r) from its composed sub-vectors (out/b, r, b): sub-vector (j, ρ) fills rows j·b … j·b+b−1 of column ρ. */
+    public static NDArray toB(NDArray subvectorsB) {
+        Shape s = subvectorsB.getShape();
+        requireRank("B sub-vectors", s, 3);
+        // (out/b, r, b) → (out/b, b, r): each tile's b rows, one column per rank
+        try (NDArray tiles = subvectorsB.transpose(0, 2, 1)) {
+            // (out/b, b, r) → (out, r)
+            return tiles.reshape(s.get(0) * s.get(2), s.get(1));
         }
     }
 
     /** A (r, in) from logits_A (r, in/b, h). */
     public static NDArray composeA(NDArray bank, NDArray logitsA, int topk) {
-        Shape s = logitsA.getShape();
-        requireRank("logits_A", s, 3);
-        long b = bank.getShape().get(1);
+        requireRank("logits_A", logitsA.getShape(), 3);
         try (NDArray composed = compose(bank, logitsA, topk)) {
-            return composed.reshape(s.get(0), s.get(1) * b);
+            return toA(composed);
         }
     }
 
     /** B (out, r) from logits_B (out/b, r, h). */
     public static NDArray composeB(NDArray bank, NDArray logitsB, int topk) {
-        Shape s = logitsB.getShape();
-        requireRank("logits_B", s, 3);
-        long b = bank.getShape().get(1);
-        try (NDArray composed = compose(bank, logitsB, topk); NDArray t = composed.transpose(0, 2, 1)) {
-            return t.reshape(s.get(0) * b, s.get(1));
+        requireRank("logits_B", logitsB.getShape(), 3);
+        try (NDArray composed = compose(bank, logitsB, topk)) {
+            return toB(composed);
         }
     }
 
@@ -74,9 +98,7 @@ public final class VbloraOps {
     /** The top-k indices (descending logit) and their softmax weights for each sub-vector of {@code logits}. */
     public static TopkSelection topk(NDArray logits, int topk) {
         long h = logits.getShape().get(logits.getShape().dimension() - 1);
-        if (topk < 1 || topk > h) {
-            throw new IllegalArgumentException("topk: must be in [1, " + h + "] (the number of bank vectors), was " + topk);
-        }
+        checkTopk(topk, h);
         NDList top;
         try (NDArray detached = logits.stopGradient()) {
             top = detached.topK(topk, -1, true, true);
@@ -95,6 +117,10 @@ public final class VbloraOps {
             throw new IllegalArgumentException("logits: last dim " + h + " must equal the number of bank vectors "
                     + bs.get(0));
         }
+        checkTopk(topk, h);
+    }
+
+    private static void checkTopk(int topk, long h) {
         if (topk < 1 || topk > h) {
             throw new IllegalArgumentException("topk: must be in [1, " + h + "] (the number of bank vectors), was " + topk);
         }

@@ -3,8 +3,6 @@ package dev.vbank.vblora.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import dev.vbank.vblora.config.LoraConfig;
-import dev.vbank.vblora.config.VbloraConfig;
 import dev.vbank.vblora.format.Tensor;
 
 import java.util.ArrayList;
@@ -13,7 +11,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A frozen BERT encoder with an adapter (VB-LoRA, LoRA or none) and a trainable head. Forward passes run inside a
+ * A frozen BERT encoder with an adapter (VB-LoRA, LoRA or none) and a trainable head; an
+ * AdapterMethod builds one. Forward passes run inside a
  * caller's per-step manager: every array the pass touches is temporarily attached to it, so all intermediates die with it.
  */
 public final class AdaptedEncoder implements AutoCloseable {
@@ -27,26 +26,6 @@ public final class AdaptedEncoder implements AutoCloseable {
         this.base = base;
         this.adapter = adapter;
         this.head = head;
-    }
-
-    public static AdaptedEncoder vblora(NDManager parent, EncoderWeights base, VbloraConfig config, int numLabels,
-                                        Pooling pooling, long seed) {
-        Adapter adapter = VbloraAdapter.create(parent, config, base.shape().linearModules(), seed);
-        return new AdaptedEncoder(base, adapter,
-                ClassificationHead.create(parent, base.shape().hiddenSize(), numLabels, pooling, seed + 1));
-    }
-
-    public static AdaptedEncoder lora(NDManager parent, EncoderWeights base, LoraConfig config, int numLabels,
-                                      Pooling pooling, long seed) {
-        Adapter adapter = LoraAdapter.create(parent, config, base.shape().linearModules(), seed);
-        return new AdaptedEncoder(base, adapter,
-                ClassificationHead.create(parent, base.shape().hiddenSize(), numLabels, pooling, seed + 1));
-    }
-
-    public static AdaptedEncoder headOnly(NDManager parent, EncoderWeights base, int numLabels, Pooling pooling,
-                                          long seed) {
-        return new AdaptedEncoder(base, new NoAdapter(),
-                ClassificationHead.create(parent, base.shape().hiddenSize(), numLabels, pooling, seed + 1));
     }
 
     public EncoderWeights base() {

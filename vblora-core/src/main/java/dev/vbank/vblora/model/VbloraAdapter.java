@@ -243,16 +243,32 @@ public final class VbloraAdapter implements Adapter {
         };
     }
 
-    /** A (r, in) and B (out, r) of one module, sliced from the composed (N, b) rows. */
+    /** A (r, in) and B (out, r) of one module, sliced from the composed (N, b) rows of every module. */
     private NDArray[] factors(NDArray composed, Slot s) {
         int b = config.vectorLength();
         int r = config.r();
         ModuleShape m = s.module();
-        NDArray rowsA = composed.get(new NDIndex("{}:{}", s.offsetA(), s.offsetA() + s.rowsA()));
-        NDArray a = rowsA.reshape(r, m.in());
-        NDArray rowsB = composed.get(new NDIndex("{}:{}", s.offsetB(), s.offsetB() + s.rowsB()));
-        NDArray bMatrix = rowsB.reshape(m.out() / b, r, b).transpose(0, 2, 1).reshape(m.out(), r);
-        return new NDArray[] {a, bMatrix};
+        // rows [offsetA, offsetA + r·in/b) of (N, b) → A's sub-vectors (r, in/b, b)
+        NDArray subA = composed.get(new NDIndex("{}:{}", s.offsetA(), s.offsetA() + s.rowsA()))
+                .reshape(r, m.in() / b, b);
+        // rows [offsetB, offsetB + out/b·r) of (N, b) → B's sub-vectors (out/b, r, b)
+        NDArray subB = composed.get(new NDIndex("{}:{}", s.offsetB(), s.offsetB() + s.rowsB()))
+                .reshape(m.out() / b, r, b);
+        return new NDArray[] {VbloraOps.toA(subA), VbloraOps.toB(subB)};
+    }
+
+    /** A (r, in) and B (out, r) of one module, composed as a forward pass does; the caller closes both. */
+    public NDArray[] factors(String modulePath) {
+        Slot s = slot(modulePath);
+        try (NDManager scratch = manager.newSubManager()) {
+            bank.tempAttach(scratch);
+            packedLogits.tempAttach(scratch);
+            NDArray composed = VbloraOps.compose(bank, packedLogits, config.topk());
+            NDArray[] ab = factors(composed, s);
+            ab[0].attach(manager);
+            ab[1].attach(manager);
+            return ab;
+        }
     }
 
     private Slot slot(String modulePath) {
@@ -265,15 +281,9 @@ public final class VbloraAdapter implements Adapter {
 
     @Override
     public NDArray deltaWeight(String modulePath) {
-        Slot s = slot(modulePath);
-        try (NDManager scratch = manager.newSubManager()) {
-            bank.tempAttach(scratch);
-            packedLogits.tempAttach(scratch);
-            NDArray composed = VbloraOps.compose(bank, packedLogits, config.topk());
-            NDArray[] ab = factors(composed, s);
-            NDArray delta = VbloraOps.deltaWeight(ab[0], ab[1]);
-            delta.attach(manager);
-            return delta;
+        NDArray[] ab = factors(modulePath);
+        try (NDArray a = ab[0]; NDArray b = ab[1]) {
+            return VbloraOps.deltaWeight(a, b);
         }
     }
 

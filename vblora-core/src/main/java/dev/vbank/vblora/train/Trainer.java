@@ -8,14 +8,25 @@ import dev.vbank.vblora.model.AdaptedEncoder;
 import dev.vbank.vblora.model.Batch;
 import dev.vbank.vblora.optim.AdamW;
 
+import java.util.List;
+
 /**
- * Runs training steps: each step's arrays live in a fresh sub-manager of {@code parent} that is closed at the end, so the
- * number of live arrays stays flat however many steps run.
+ * Runs optimizer steps, each over one or more micro-batches whose gradients accumulate. A step's arrays live in a fresh
+ * sub-manager of {@code parent} (each micro-batch in a sub-manager of that) closed at the end, so the number of live
+ * arrays stays flat however many steps run.
  */
 public final class Trainer {
 
-    /** Loss of the batch before the update, and what the optimizer did. */
+    /** Loss of the step's batches before the update (weighted as given), and what the optimizer did. */
     public record StepResult(float loss, AdamW.StepStats stats) {
+    }
+
+    /**
+     * One micro-batch of a step: {@code weight} is its share of the step's loss (its rows / the step's rows), and
+     * {@code rngSeed}, when not null, seeds libtorch's generator before its forward pass so its dropout masks depend on
+     * that seed alone.
+     */
+    public record MicroBatch(Batch batch, float weight, Integer rngSeed) {
     }
 
     private final NDManager parent;
@@ -33,21 +44,38 @@ public final class Trainer {
         Engine.getEngine("PyTorch").setRandomSeed((int) seed);
     }
 
+    /** One optimizer step on a single batch. */
     public StepResult step(Batch batch) {
+        return step(List.of(new MicroBatch(batch, 1f, null)));
+    }
+
+    /**
+     * One optimizer step over {@code microBatches}: the gradient of Σ weight · loss, accumulated one micro-batch at a time.
+     * A non-finite loss drops the accumulated gradients and throws before the update.
+     */
+    public StepResult step(List<MicroBatch> microBatches) {
+        double loss = 0;
         try (NDManager step = parent.newSubManager()) {
-            NDArray loss;
-            try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
-                NDArray logits = model.forward(step, batch, true);
-                loss = model.loss(step, batch, logits);
-                collector.backward(loss);
-            }
-            float value = loss.getFloat();
-            if (!Float.isFinite(value)) {
-                optimizer.zeroGradients();
-                throw new IllegalStateException("loss is not finite (" + value + ") at step " + (optimizer.stepCount() + 1));
+            for (MicroBatch micro : microBatches) {
+                if (micro.rngSeed() != null) {
+                    Engine.getEngine("PyTorch").setRandomSeed(micro.rngSeed());
+                }
+                try (NDManager mm = step.newSubManager();
+                     GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+                    NDArray logits = model.forward(mm, micro.batch(), true);
+                    NDArray l = model.loss(mm, micro.batch(), logits);
+                    float value = l.getFloat();
+                    if (!Float.isFinite(value)) {
+                        optimizer.zeroGradients();
+                        throw new IllegalStateException("loss is not finite (" + value + ") at step "
+                                + (optimizer.stepCount() + 1));
+                    }
+                    collector.backward(micro.weight() == 1f ? l : l.mul(micro.weight()));
+                    loss += (double) value * micro.weight();
+                }
             }
             AdamW.StepStats stats = optimizer.step(step);
-            return new StepResult(value, stats);
+            return new StepResult((float) loss, stats);
         }
     }
 

@@ -8,7 +8,10 @@ import dev.vbank.vblora.config.TargetModules;
 import dev.vbank.vblora.config.VbloraConfig;
 import dev.vbank.vblora.format.Tensor;
 import dev.vbank.vblora.layer.TopkSelection;
-import dev.vbank.vblora.layer.VbloraLinear;
+import dev.vbank.vblora.layer.VbloraOps;
+import dev.vbank.vblora.method.HeadOnlyMethod;
+import dev.vbank.vblora.method.LoraMethod;
+import dev.vbank.vblora.method.VbloraMethod;
 import dev.vbank.vblora.optim.AdamW;
 import dev.vbank.vblora.optim.LrSchedule;
 import dev.vbank.vblora.train.Trainer;
@@ -66,12 +69,9 @@ class AdaptedEncoderTest {
 
     @Test
     void targetSpecAndLayersSelectTheAdaptedModules() {
-        try (AdaptedEncoder qv = AdaptedEncoder.vblora(manager, base, TinyModels.vblora("qv"), 2, Pooling.MEAN, 1);
-             AdaptedEncoder layer1 = AdaptedEncoder.vblora(manager, base,
-                     TinyModels.vblora("all-linear").withLayersToTransform(List.of(1)), 2, Pooling.MEAN, 1);
-             AdaptedEncoder regex = AdaptedEncoder.lora(manager, base,
-                     LoraConfig.defaults().withTargetModules(TargetModules.parse("regex:.*layer\\.0\\..*dense")),
-                     2, Pooling.CLS, 1)) {
+        try (AdaptedEncoder qv = new VbloraMethod(TinyModels.vblora("qv")).create(manager, base, 2, Pooling.MEAN, 1);
+             AdaptedEncoder layer1 = new VbloraMethod(TinyModels.vblora("all-linear").withLayersToTransform(List.of(1))).create(manager, base, 2, Pooling.MEAN, 1);
+             AdaptedEncoder regex = new LoraMethod(LoraConfig.defaults().withTargetModules(TargetModules.parse("regex:.*layer\\.0\\..*dense"))).create(manager, base, 2, Pooling.CLS, 1)) {
             assertThat(qv.adapter().modulePaths()).containsExactly("encoder.layer.0.attention.self.query",
                     "encoder.layer.0.attention.self.value", "encoder.layer.1.attention.self.query",
                     "encoder.layer.1.attention.self.value");
@@ -79,29 +79,28 @@ class AdaptedEncoderTest {
             assertThat(regex.adapter().modulePaths()).containsExactly("encoder.layer.0.attention.output.dense",
                     "encoder.layer.0.intermediate.dense", "encoder.layer.0.output.dense");
         }
-        assertThatThrownBy(() -> AdaptedEncoder.vblora(manager, base,
-                VbloraConfig.builder().numVectors(8).vectorLength(5).targetModules("qv").build(), 2, Pooling.MEAN, 1))
+        assertThatThrownBy(() -> new VbloraMethod(VbloraConfig.builder().numVectors(8).vectorLength(5).targetModules("qv").build()).create(manager, base, 2, Pooling.MEAN, 1))
                 .hasMessageContaining("vector_length");
     }
 
     @Test
     void packedCompositionEqualsThePerModuleLayer() {
-        try (AdaptedEncoder model = AdaptedEncoder.vblora(manager, base, TinyModels.vblora("all-linear"), 2,
-                Pooling.MEAN, 5)) {
+        try (AdaptedEncoder model = new VbloraMethod(TinyModels.vblora("all-linear")).create(manager, base, 2, Pooling.MEAN, 5)) {
             VbloraAdapter adapter = (VbloraAdapter) model.adapter();
             Map<String, Tensor> state = adapter.exportState();
             NDArray bank = tensor(state.get(VbloraAdapter.BANK));
             for (String path : adapter.modulePaths()) {
-                VbloraLinear single = VbloraLinear.of(tensor(state.get(VbloraAdapter.logitsAName(path))),
-                        tensor(state.get(VbloraAdapter.logitsBName(path))), 8, 2);
-                try (NDArray expected = single.deltaWeight(bank); NDArray ours = adapter.deltaWeight(path)) {
+                NDArray logitsA = tensor(state.get(VbloraAdapter.logitsAName(path)));
+                NDArray logitsB = tensor(state.get(VbloraAdapter.logitsBName(path)));
+                try (NDArray expected = VbloraOps.deltaWeight(VbloraOps.composeA(bank, logitsA, 2),
+                        VbloraOps.composeB(bank, logitsB, 2)); NDArray ours = adapter.deltaWeight(path)) {
                     assertThat(ours.getShape()).isEqualTo(expected.getShape());
                     assertThat(maxAbs(ours.sub(expected))).as(path).isLessThan(1e-7);
                 }
                 TopkSelection a = adapter.topkA(path);
                 TopkSelection b = adapter.topkB(path);
-                assertThat(a.indices()).containsExactly(single.topkA().indices());
-                assertThat(b.weights()).containsExactly(single.topkB().weights());
+                assertThat(a.indices()).containsExactly(VbloraOps.topk(logitsA, 2).indices());
+                assertThat(b.weights()).containsExactly(VbloraOps.topk(logitsB, 2).weights());
             }
         }
     }
@@ -109,14 +108,12 @@ class AdaptedEncoderTest {
     @Test
     void mergedAndUnmergedOutputsAgreeAndUnmergeRestoresWeights() {
         Random random = new Random(9);
-        try (AdaptedEncoder model = AdaptedEncoder.lora(manager, base,
-                LoraConfig.defaults().withTargetModules(TargetModules.ALL_LINEAR).withDropout(0), 3, Pooling.CLS, 2);
+        try (AdaptedEncoder model = new LoraMethod(LoraConfig.defaults().withTargetModules(TargetModules.ALL_LINEAR).withDropout(0)).create(manager, base, 3, Pooling.CLS, 2);
              AdamW opt = new AdamW(manager, model.parameters(), AdamW.loraGroups(1e-2, 0, 1e-2, 0.01),
                      LrSchedule.constant(), AdamW.Options.defaults())) {
             runMergeCheck(model, opt, random);
         }
-        try (AdaptedEncoder model = AdaptedEncoder.vblora(manager, base, TinyModels.vblora("all-linear"), 3,
-                Pooling.MEAN, 2);
+        try (AdaptedEncoder model = new VbloraMethod(TinyModels.vblora("all-linear")).create(manager, base, 3, Pooling.MEAN, 2);
              AdamW opt = new AdamW(manager, model.parameters(), AdamW.vbloraGroups(1e-2, 1e-1, 1e-2, 0.01),
                      LrSchedule.constant(), AdamW.Options.defaults())) {
             runMergeCheck(model, opt, random);
@@ -146,7 +143,7 @@ class AdaptedEncoderTest {
     void mergeRefusesNonFiniteDeltaAndLeavesWeightsUntouched() {
         VbloraConfig cfg = TinyModels.vblora("qv");
         Map<String, Tensor> state;
-        try (AdaptedEncoder model = AdaptedEncoder.vblora(manager, base, cfg, 2, Pooling.MEAN, 4)) {
+        try (AdaptedEncoder model = new VbloraMethod(cfg).create(manager, base, 2, Pooling.MEAN, 4)) {
             state = new HashMap<>(model.adapter().exportState());
         }
         float[] bank = state.get(VbloraAdapter.BANK).data().clone();
@@ -167,7 +164,7 @@ class AdaptedEncoderTest {
     void exportedStateRebuildsAnIdenticalModel() {
         VbloraConfig cfg = TinyModels.vblora("all-linear");
         Batch probe = TinyModels.batch(new Random(1), 2, 5, 2);
-        try (AdaptedEncoder model = AdaptedEncoder.vblora(manager, base, cfg, 2, Pooling.MEAN, 8)) {
+        try (AdaptedEncoder model = new VbloraMethod(cfg).create(manager, base, 2, Pooling.MEAN, 8)) {
             Map<String, Tensor> state = model.exportState();
             assertThat(state).containsKeys(VbloraAdapter.BANK, ClassificationHead.WEIGHT, ClassificationHead.BIAS,
                     VbloraAdapter.logitsAName("encoder.layer.1.output.dense"));
@@ -185,7 +182,7 @@ class AdaptedEncoderTest {
 
     @Test
     void badInputIsRejectedNamingTheField() {
-        try (AdaptedEncoder model = AdaptedEncoder.headOnly(manager, base, 2, Pooling.MEAN, 1)) {
+        try (AdaptedEncoder model = HeadOnlyMethod.defaults().create(manager, base, 2, Pooling.MEAN, 1)) {
             Batch bad = new Batch(1, 2, new long[] {1, 999}, new long[] {1, 1}, null, new float[] {0});
             assertThatThrownBy(() -> model.predict(manager, bad)).hasMessageContaining("input_ids[1]");
             assertThat(model.parameters()).extracting(TrainableParameter::group).containsOnly(ParamGroup.HEAD);

@@ -9,6 +9,8 @@ import dev.vbank.vblora.format.AdapterStates;
 import dev.vbank.vblora.format.AdapterWeights;
 import dev.vbank.vblora.format.CompactFormat;
 import dev.vbank.vblora.format.PeftFormat;
+import dev.vbank.vblora.method.LoraMethod;
+import dev.vbank.vblora.method.VbloraMethod;
 import dev.vbank.vblora.optim.AdamW;
 import dev.vbank.vblora.optim.LrSchedule;
 import dev.vbank.vblora.train.Trainer;
@@ -35,7 +37,7 @@ class FormatInteropTest {
             Random random = new Random(3);
 
             VbloraConfig vcfg = TinyModels.vblora("all-linear");
-            try (AdaptedEncoder model = AdaptedEncoder.vblora(manager, base, vcfg, 2, Pooling.MEAN, 4);
+            try (AdaptedEncoder model = new VbloraMethod(vcfg).create(manager, base, 2, Pooling.MEAN, 4);
                  AdamW opt = new AdamW(manager, model.parameters(), AdamW.vbloraGroups(1e-2, 1e-1, 1e-2, 0.01),
                          LrSchedule.constant(), AdamW.Options.defaults())) {
                 Trainer trainer = new Trainer(manager, model, opt);
@@ -65,7 +67,7 @@ class FormatInteropTest {
             }
 
             LoraConfig lcfg = LoraConfig.defaults().withR(2).withTargetModules(TargetModules.QV);
-            try (AdaptedEncoder model = AdaptedEncoder.lora(manager, base, lcfg, 2, Pooling.CLS, 4);
+            try (AdaptedEncoder model = new LoraMethod(lcfg).create(manager, base, 2, Pooling.CLS, 4);
                  AdamW opt = new AdamW(manager, model.parameters(), AdamW.loraGroups(1e-2, 0, 1e-2, 0.01),
                          LrSchedule.constant(), AdamW.Options.defaults())) {
                 new Trainer(manager, model, opt).step(TinyModels.batch(random, 4, 6, 2));

@@ -6,6 +6,8 @@ import dev.vbank.vblora.config.LoraConfig;
 import dev.vbank.vblora.config.TargetModules;
 import dev.vbank.vblora.config.VbloraConfig;
 import dev.vbank.vblora.format.Tensor;
+import dev.vbank.vblora.method.LoraMethod;
+import dev.vbank.vblora.method.VbloraMethod;
 import dev.vbank.vblora.model.AdaptedEncoder;
 import dev.vbank.vblora.model.Batch;
 import dev.vbank.vblora.model.EncoderWeights;
@@ -43,8 +45,7 @@ class TrainerTest {
 
     @Test
     void liveArrayCountStaysFlatOver500Steps() {
-        try (AdaptedEncoder model = AdaptedEncoder.vblora(manager, base, TinyModels.vblora("all-linear"), 2,
-                Pooling.MEAN, 1);
+        try (AdaptedEncoder model = new VbloraMethod(TinyModels.vblora("all-linear")).create(manager, base, 2, Pooling.MEAN, 1);
              AdamW opt = new AdamW(manager, model.parameters(), AdamW.vbloraGroups(1e-3, 1e-2, 1e-3, 0.01),
                      LrSchedule.linear(10, 520), AdamW.Options.defaults())) {
             Trainer trainer = new Trainer(manager, model, opt);
@@ -68,7 +69,7 @@ class TrainerTest {
     void vbloraLearnsASeparableTaskAndOnlyAdapterAndHeadChange() {
         VbloraConfig cfg = TinyModels.vblora("all-linear");
         Tensor frozenBefore = base.toTensor("encoder.layer.0.attention.self.query.weight");
-        try (AdaptedEncoder model = AdaptedEncoder.vblora(manager, base, cfg, 2, Pooling.MEAN, 3);
+        try (AdaptedEncoder model = new VbloraMethod(cfg).create(manager, base, 2, Pooling.MEAN, 3);
              AdamW opt = new AdamW(manager, model.parameters(), AdamW.vbloraGroups(1e-2, 5e-2, 1e-2, 0.01),
                      LrSchedule.constant(), AdamW.Options.defaults())) {
             Map<String, Tensor> before = model.exportState();
@@ -92,7 +93,7 @@ class TrainerTest {
     @Test
     void topOneSelectionGivesLogitsNoGradientSoTheyNeverMove() {
         VbloraConfig cfg = TinyModels.vblora("qv").withTopk(1);
-        try (AdaptedEncoder model = AdaptedEncoder.vblora(manager, base, cfg, 2, Pooling.MEAN, 3);
+        try (AdaptedEncoder model = new VbloraMethod(cfg).create(manager, base, 2, Pooling.MEAN, 3);
              AdamW opt = new AdamW(manager, model.parameters(), AdamW.vbloraGroups(1e-2, 1e-1, 1e-2, 0.01),
                      LrSchedule.constant(), AdamW.Options.defaults())) {
             Map<String, Tensor> before = model.exportState();
@@ -118,7 +119,7 @@ class TrainerTest {
         Trainer.seed(seed);
         LoraConfig cfg = LoraConfig.defaults().withTargetModules(TargetModules.QV).withR(4).withDropout(0.2);
         List<Float> losses = new ArrayList<>();
-        try (AdaptedEncoder model = AdaptedEncoder.lora(manager, base, cfg, 2, Pooling.CLS, seed);
+        try (AdaptedEncoder model = new LoraMethod(cfg).create(manager, base, 2, Pooling.CLS, seed);
              AdamW opt = new AdamW(manager, model.parameters(), AdamW.loraGroups(1e-2, 0.01, 1e-2, 0.01),
                      LrSchedule.cosine(2, 8), AdamW.Options.defaults())) {
             Trainer trainer = new Trainer(manager, model, opt);

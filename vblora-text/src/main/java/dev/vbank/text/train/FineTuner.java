@@ -1,10 +1,8 @@
 package dev.vbank.text.train;
 
 import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
-import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vbank.text.data.Batches;
 import dev.vbank.text.data.Dataset;
@@ -15,27 +13,23 @@ import dev.vbank.text.model.BaseModels;
 import dev.vbank.text.model.FloatTensor;
 import dev.vbank.text.tokenize.Padding;
 import dev.vbank.text.tokenize.TextTokenizer;
-import dev.vbank.vblora.config.ConfigJson;
 import dev.vbank.vblora.format.Accounting;
 import dev.vbank.vblora.format.AdapterStates;
 import dev.vbank.vblora.format.AdapterWeights;
 import dev.vbank.vblora.format.CompactFormat;
 import dev.vbank.vblora.format.Tensor;
+import dev.vbank.vblora.method.AdapterMethod;
 import dev.vbank.vblora.model.AdaptedEncoder;
-import dev.vbank.vblora.model.Adapter;
 import dev.vbank.vblora.model.Batch;
-import dev.vbank.vblora.model.ClassificationHead;
 import dev.vbank.vblora.model.EncoderShape;
 import dev.vbank.vblora.model.EncoderWeights;
-import dev.vbank.vblora.model.LoraAdapter;
-import dev.vbank.vblora.model.NoAdapter;
 import dev.vbank.vblora.model.ParamGroup;
 import dev.vbank.vblora.model.Pooling;
 import dev.vbank.vblora.model.TrainableParameter;
-import dev.vbank.vblora.model.VbloraAdapter;
 import dev.vbank.vblora.optim.AdamW;
 import dev.vbank.vblora.optim.GroupSettings;
 import dev.vbank.vblora.optim.LrSchedule;
+import dev.vbank.vblora.train.Trainer;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -165,8 +159,11 @@ public final class FineTuner implements AutoCloseable {
                     + resume.spec() + " vs " + specJson);
         }
         EncoderWeights base = baseWeights(bm);
+        AdapterMethod method = spec.adapterMethod();
+        Pooling pooling = poolingOf(bm);
         try (TextTokenizer tok = TextTokenizer.forModel(bm, spec.maxSeqLength());
-             AdaptedEncoder model = buildModel(spec, bm, base, numLabels, resume == null ? null : resume.model())) {
+             AdaptedEncoder model = resume == null ? method.create(root, base, numLabels, pooling, spec.seed())
+                     : method.restore(root, base, pooling, resume.model())) {
             Batches trainBatches = new Batches(train, tok, spec.batchSize(), Padding.LONGEST);
             Batches evalBatches = validation == null ? null
                     : new Batches(validation, tok, spec.batchSize() * 2, Padding.LONGEST);
@@ -174,11 +171,11 @@ public final class FineTuner implements AutoCloseable {
             long total = totalSteps(spec, microPerEpoch);
             int warmup = (int) Math.ceil(spec.warmupRatio() * total);
             LrSchedule schedule = new LrSchedule(spec.schedule(), warmup, (int) total);
-            Map<ParamGroup, GroupSettings> groups = groups(spec);
+            Map<ParamGroup, GroupSettings> groups = method.optimizerGroups();
             try (AdamW opt = new AdamW(root, model.parameters(), groups, schedule,
                     new AdamW.Options(0.9, 0.999, 1e-8, spec.maxGradNorm()))) {
-                Loop loop = new Loop(spec, specJson, model, opt, groups, trainBatches, validation, evalBatches, outDir,
-                        options, total, microPerEpoch, bm, train.labels());
+                Loop loop = new Loop(spec, method, specJson, model, opt, groups, trainBatches, validation, evalBatches,
+                        outDir, options, total, microPerEpoch, bm, train.labels());
                 if (resume != null) {
                     opt.importState(resume.optimizer(), resume.step());
                     loop.restore(resume);
@@ -205,15 +202,9 @@ public final class FineTuner implements AutoCloseable {
     static JsonNode specJson(TrainingSpec spec) {
         var node = Checkpoint.JSON.createObjectNode();
         node.put("base_model", spec.baseModelId());
-        node.put("method", spec.method().id());
-        if (spec.method() == Method.VBLORA) {
-            node.set("vblora", ConfigJson.toTree(spec.vblora()));
-        } else if (spec.method() == Method.LORA) {
-            node.set("lora", ConfigJson.toTree(spec.lora()));
-        } else {
-            node.put("head_lr", spec.headLr());
-            node.put("head_weight_decay", spec.headWeightDecay());
-        }
+        AdapterMethod method = spec.adapterMethod();
+        node.put("method", method.id());
+        method.describe(node);
         node.put("task", spec.task().name().toLowerCase());
         node.put("epochs", spec.epochs());
         node.put("max_steps", spec.maxSteps());
@@ -234,50 +225,14 @@ public final class FineTuner implements AutoCloseable {
         }
     }
 
-    private AdaptedEncoder buildModel(TrainingSpec spec, BaseModel bm, EncoderWeights base, int numLabels,
-                                      Map<String, Tensor> state) {
-        Pooling pooling = poolingOf(bm);
-        var modules = base.shape().linearModules();
-        if (state == null) {
-            return switch (spec.method()) {
-                case VBLORA -> AdaptedEncoder.vblora(root, base, spec.vblora(), numLabels, pooling, spec.seed());
-                case LORA -> AdaptedEncoder.lora(root, base, spec.lora(), numLabels, pooling, spec.seed());
-                case HEAD_ONLY -> AdaptedEncoder.headOnly(root, base, numLabels, pooling, spec.seed());
-            };
-        }
-        Adapter adapter = switch (spec.method()) {
-            case VBLORA -> VbloraAdapter.fromState(root, spec.vblora(), modules, state);
-            case LORA -> LoraAdapter.fromState(root, spec.lora(), modules, state);
-            case HEAD_ONLY -> new NoAdapter();
-        };
-        try {
-            return new AdaptedEncoder(base, adapter,
-                    ClassificationHead.fromState(root, base.shape().hiddenSize(), pooling, state));
-        } catch (RuntimeException e) {
-            adapter.close();
-            throw e;
-        }
-    }
-
-    private static Map<ParamGroup, GroupSettings> groups(TrainingSpec spec) {
-        return switch (spec.method()) {
-            case VBLORA -> AdamW.vbloraGroups(spec.vblora().lrVectorBank(), spec.vblora().lrLogits(),
-                    spec.vblora().lrHead(), spec.vblora().weightDecayHead());
-            case LORA -> AdamW.loraGroups(spec.lora().lrLora(), 0, spec.lora().lrHead(), spec.lora().weightDecayHead());
-            case HEAD_ONLY -> {
-                Map<ParamGroup, GroupSettings> g = new EnumMap<>(ParamGroup.class);
-                g.put(ParamGroup.HEAD, new GroupSettings(spec.headLr(), spec.headWeightDecay()));
-                yield g;
-            }
-        };
-    }
-
     /** The state of one run: position, losses, evaluations, best state. */
     private final class Loop {
         private final TrainingSpec spec;
+        private final AdapterMethod method;
         private final JsonNode specJson;
         private final AdaptedEncoder model;
         private final AdamW opt;
+        private final Trainer trainer;
         private final Map<ParamGroup, GroupSettings> groups;
         private final Batches trainBatches;
         private final Dataset validation;
@@ -299,13 +254,15 @@ public final class FineTuner implements AutoCloseable {
         private int openEpoch = -1;
         private Iterator<Batches.LabeledBatch> epochRows;
 
-        Loop(TrainingSpec spec, JsonNode specJson, AdaptedEncoder model, AdamW opt, Map<ParamGroup, GroupSettings> groups,
-             Batches trainBatches, Dataset validation, Batches evalBatches, Path outDir, RunOptions options, long total,
-             int microPerEpoch, BaseModel bm, List<String> labels) {
+        Loop(TrainingSpec spec, AdapterMethod method, JsonNode specJson, AdaptedEncoder model, AdamW opt,
+             Map<ParamGroup, GroupSettings> groups, Batches trainBatches, Dataset validation, Batches evalBatches,
+             Path outDir, RunOptions options, long total, int microPerEpoch, BaseModel bm, List<String> labels) {
             this.spec = spec;
+            this.method = method;
             this.specJson = specJson;
             this.model = model;
             this.opt = opt;
+            this.trainer = new Trainer(root, model, opt);
             this.groups = groups;
             this.trainBatches = trainBatches;
             this.validation = validation;
@@ -388,32 +345,17 @@ public final class FineTuner implements AutoCloseable {
             for (long m = micro; m < end; m++) {
                 rows += trainBatches.rowsInBatch((int) (m % microPerEpoch));
             }
-            double loss = 0;
-            try (NDManager stepManager = root.newSubManager()) {
-                for (; micro < end; micro++) {
-                    Batches.LabeledBatch lb = nextBatch();
-                    Engine.getEngine("PyTorch").setRandomSeed(rngSeed(spec.seed(), micro));
-                    float weight = (float) lb.batch().size() / rows;
-                    try (NDManager mm = stepManager.newSubManager();
-                         GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
-                        Batch batch = toCoreBatch(lb);
-                        NDArray logits = model.forward(mm, batch, true);
-                        NDArray l = model.loss(mm, batch, logits);
-                        float value = l.getFloat();
-                        if (!Float.isFinite(value)) {
-                            opt.zeroGradients();
-                            throw new IllegalStateException("loss is not finite (" + value + ") at step " + (step + 1));
-                        }
-                        collector.backward(l.mul(weight));
-                        loss += (double) value * weight;
-                    }
-                }
-                AdamW.StepStats stats = opt.step(stepManager);
-                lastFactor = stats.lrFactor();
-                lastGradNorm = stats.gradNorm();
+            List<Trainer.MicroBatch> batches = new ArrayList<>();
+            for (; micro < end; micro++) {
+                Batches.LabeledBatch lb = nextBatch();
+                batches.add(new Trainer.MicroBatch(toCoreBatch(lb), (float) lb.batch().size() / rows,
+                        rngSeed(spec.seed(), micro)));
             }
+            Trainer.StepResult result = trainer.step(batches);
+            lastFactor = result.stats().lrFactor();
+            lastGradNorm = result.stats().gradNorm();
             step++;
-            losses.add((float) loss);
+            losses.add(result.loss());
             return rows;
         }
 
@@ -456,18 +398,14 @@ public final class FineTuner implements AutoCloseable {
         private AdapterWeights adapterWeights(Map<String, Tensor> state) {
             Map<String, String> provenance = new LinkedHashMap<>();
             provenance.put("trainer", "vbank FineTuner");
-            provenance.put("method", spec.method().id());
+            provenance.put("method", method.id());
             provenance.put("seed", Long.toString(spec.seed()));
             provenance.put("steps", Long.toString(step));
             provenance.put(TASK, spec.task().name().toLowerCase());
             provenance.put(MAX_SEQ_LENGTH, Integer.toString(spec.maxSeqLength()));
             AdapterStates.Meta meta = new AdapterStates.Meta(bm.id(), bm.weightsSha256(), "SEQ_CLS", labels,
                     provenance);
-            return switch (spec.method()) {
-                case VBLORA -> AdapterStates.vblora(spec.vblora(), state, meta);
-                case LORA -> AdapterStates.lora(spec.lora(), state, meta);
-                case HEAD_ONLY -> AdapterStates.headOnly(state, meta);
-            };
+            return method.adapterWeights(state, meta);
         }
     }
 

@@ -3,6 +3,10 @@ package dev.vbank.text.train;
 import dev.vbank.text.data.TaskType;
 import dev.vbank.vblora.config.LoraConfig;
 import dev.vbank.vblora.config.VbloraConfig;
+import dev.vbank.vblora.method.AdapterMethod;
+import dev.vbank.vblora.method.HeadOnlyMethod;
+import dev.vbank.vblora.method.LoraMethod;
+import dev.vbank.vblora.method.VbloraMethod;
 import dev.vbank.vblora.optim.LrSchedule;
 
 /**
@@ -66,6 +70,15 @@ public record TrainingSpec(
         if (evalEvery < 0 || checkpointEvery < 0) {
             throw new IllegalArgumentException("eval_every and checkpoint_every must be >= 0");
         }
+    }
+
+    /** The method object this spec trains with: the one place a method name becomes its behaviour. */
+    public AdapterMethod adapterMethod() {
+        return switch (method) {
+            case VBLORA -> new VbloraMethod(vblora);
+            case LORA -> new LoraMethod(lora);
+            case HEAD_ONLY -> new HeadOnlyMethod(headLr, headWeightDecay);
+        };
     }
 
     /**

@@ -11,7 +11,7 @@ import java.util.Random;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-class VbloraLinearTest {
+class VbloraOpsTest {
 
     @Test
     void composedRowsAreConvexMixturesOfTheSelectedBankVectors() {
@@ -20,9 +20,11 @@ class VbloraLinearTest {
             int h = 300;
             int b = 4;
             NDArray bank = m.create(Init.uniform(random, (long) h * b, 0.02), new Shape(h, b));
-            VbloraLinear layer = VbloraLinear.create(m, 8, 12, 2, b, h, 3, 0.1f, random);
-            float[] a = layer.composeA(bank).toFloatArray();
-            TopkSelection sel = layer.topkA();
+            // in 8, out 12, r 2, k 3: logits_A (2, 8/b, h), logits_B (12/b, 2, h)
+            NDArray logitsA = m.create(Init.normal(random, 2L * 2 * h, 0.1f), new Shape(2, 2, h));
+            NDArray logitsB = m.create(Init.normal(random, 3L * 2 * h, 0.1f), new Shape(3, 2, h));
+            float[] a = VbloraOps.composeA(bank, logitsA, 3).toFloatArray();
+            TopkSelection sel = VbloraOps.topk(logitsA, 3);
             float[] bankData = bank.toFloatArray();
             assertThat(sel.shape()).containsExactly(2, 2, 3);
             for (int sub = 0; sub < sel.numSubvectors(); sub++) {
@@ -43,21 +45,18 @@ class VbloraLinearTest {
                     assertThat((double) a[sub * b + c]).isCloseTo(expected, org.assertj.core.api.Assertions.within(1e-7));
                 }
             }
-            assertThat(layer.composeB(bank).getShape()).isEqualTo(new Shape(12, 2));
+            assertThat(VbloraOps.composeB(bank, logitsB, 3).getShape()).isEqualTo(new Shape(12, 2));
         }
     }
 
     @Test
     void invalidShapesNameTheField() {
         try (NDManager m = Engine.getEngine("PyTorch").newBaseManager()) {
-            Random random = new Random(1);
-            assertThatThrownBy(() -> VbloraLinear.create(m, 10, 8, 2, 4, 8, 2, 0.1f, random))
-                    .hasMessageStartingWith("in_features");
-            assertThatThrownBy(() -> VbloraLinear.create(m, 8, 8, 2, 4, 8, 9, 0.1f, random))
-                    .hasMessageStartingWith("topk");
-            assertThatThrownBy(() -> VbloraLinear.of(m.zeros(new Shape(2, 2, 8)), m.zeros(new Shape(2, 3, 8)), 4, 2))
-                    .hasMessageStartingWith("logits_B");
             NDArray bank = m.zeros(new Shape(6, 4));
+            assertThatThrownBy(() -> VbloraOps.compose(bank, m.zeros(new Shape(3, 6)), 7))
+                    .hasMessageStartingWith("topk");
+            assertThatThrownBy(() -> VbloraOps.composeB(bank, m.zeros(new Shape(3, 6)), 2))
+                    .hasMessageStartingWith("logits_B");
             assertThatThrownBy(() -> VbloraOps.compose(bank, m.zeros(new Shape(3, 8)), 2))
                     .hasMessageContaining("number of bank vectors");
         }

@@ -1,12 +1,17 @@
-package dev.vbank.vblora.layer;
+package dev.vbank.vblora.model;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import ai.djl.engine.Engine;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.vbank.vblora.config.ModuleShape;
+import dev.vbank.vblora.config.VbloraConfig;
+import dev.vbank.vblora.format.Tensor;
+import dev.vbank.vblora.layer.TopkSelection;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
@@ -16,18 +21,22 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Checks the fp32 DJL layer against every float64 golden case in {@code vbank.golden.dir}: A, B, ΔW, y, the gradients of
- * bank / logits / x for loss = sum(y · grad_output), and the top-k selection.
+ * Checks the production path, {@link VbloraAdapter} on one adapted module (the adapter training, inference and merging
+ * use), against every float64 golden case in {@code vbank.golden.dir}: A, B, ΔW, y, the gradients of bank / logits / x
+ * for loss = sum(y · grad_output), and the top-k selection.
  */
 class VbloraGoldenTest {
 
     private static final double TOLERANCE = 1e-5;
     private static final String DEFAULT_DIR = "../shared/reference/vblora-golden";
+    /** The one adapted module of each case (a query projection, so the default target modules pick it). */
+    private static final String PATH = "encoder.layer.0.attention.self.query";
 
     @TestFactory
     Stream<DynamicTest> everyGoldenCaseMatches() throws IOException {
@@ -87,38 +96,48 @@ class VbloraGoldenTest {
         int vectorLength = cfg.get("vector_length").asInt();
         int r = cfg.get("r").asInt();
 
-        try (NDManager manager = Engine.getEngine("PyTorch").newBaseManager()) {
-            NDArray bank = tensor(manager, in.get("vector_bank"));
+        int inFeatures = cfg.get("in_features").asInt();
+        int outFeatures = cfg.get("out_features").asInt();
+        VbloraConfig config = VbloraConfig.builder().numVectors(cfg.get("num_vectors").asInt())
+                .vectorLength(vectorLength).r(r).topk(topk).targetModules("qv").build();
+        Map<String, Tensor> state = Map.of(VbloraAdapter.BANK, host(in.get("vector_bank")),
+                VbloraAdapter.logitsAName(PATH), host(in.get("logits_A")),
+                VbloraAdapter.logitsBName(PATH), host(in.get("logits_B")));
+
+        try (NDManager manager = Engine.getEngine("PyTorch").newBaseManager();
+             VbloraAdapter adapter = VbloraAdapter.fromState(manager, config, List.of(new ModuleShape(PATH, inFeatures, outFeatures)),
+                     state)) {
             NDArray weight = tensor(manager, in.get("weight"));
             NDArray bias = tensor(manager, in.get("bias"));
             NDArray x = tensor(manager, in.get("x"));
             NDArray gradOutput = tensor(manager, in.get("grad_output"));
-            bank.setRequiresGradient(true);
             x.setRequiresGradient(true);
-            VbloraLinear layer = VbloraLinear.of(tensor(manager, in.get("logits_A")), tensor(manager, in.get("logits_B")),
-                    vectorLength, topk);
-            assertThat(layer.inFeatures()).isEqualTo(cfg.get("in_features").asInt());
-            assertThat(layer.outFeatures()).isEqualTo(cfg.get("out_features").asInt());
-            assertThat(layer.rank()).isEqualTo(r);
 
             NDArray y;
             try (GradientCollector collector = manager.getEngine().newGradientCollector()) {
-                y = layer.forward(bank, x, weight, bias);
+                y = adapter.begin(true).linear(PATH, x, weight, bias);
                 collector.backward(y.mul(gradOutput).sum());
             }
-            try (NDArray a = layer.composeA(bank); NDArray b = layer.composeB(bank); NDArray dw = layer.deltaWeight(bank)) {
+            NDArray[] ab = adapter.factors(PATH);
+            try (NDArray a = ab[0]; NDArray b = ab[1]; NDArray dw = adapter.deltaWeight(PATH)) {
                 assertClose("A", a, ex.get("A"));
                 assertClose("B", b, ex.get("B"));
                 assertClose("delta_weight", dw, ex.get("delta_weight"));
             }
             assertClose("y", y, ex.get("y"));
-            assertClose("grad_vector_bank", bank.getGradient(), ex.get("grad_vector_bank"));
-            assertClose("grad_logits_A", layer.logitsA().getGradient(), ex.get("grad_logits_A"));
-            assertClose("grad_logits_B", layer.logitsB().getGradient(), ex.get("grad_logits_B"));
+            assertClose("grad_vector_bank", adapter.bank().getGradient(), ex.get("grad_vector_bank"));
+            // the packed logits hold logits_A's r·in/b rows, then logits_B's
+            long rowsA = (long) r * (inFeatures / vectorLength);
+            try (NDArray grads = adapter.packedLogits().getGradient()) {
+                assertClose("grad_logits_A", grads.get(new NDIndex("0:{}", rowsA)).reshape(shape(in.get("logits_A"))),
+                        ex.get("grad_logits_A"));
+                assertClose("grad_logits_B", grads.get(new NDIndex("{}:", rowsA)).reshape(shape(in.get("logits_B"))),
+                        ex.get("grad_logits_B"));
+            }
             assertClose("grad_x", x.getGradient(), ex.get("grad_x"));
 
-            TopkSelection selA = layer.topkA();
-            TopkSelection selB = layer.topkB();
+            TopkSelection selA = adapter.topkA(PATH);
+            TopkSelection selB = adapter.topkB(PATH);
             assertTopk("A", selA, ex.get("topk_indices_A"), ex.get("topk_weights_A"));
             assertTopk("B", selB, ex.get("topk_indices_B"), ex.get("topk_weights_B"));
             if (ex.has("num_subvectors")) {
@@ -126,6 +145,15 @@ class VbloraGoldenTest {
                         .isEqualTo(ex.get("num_subvectors").asInt());
             }
         }
+    }
+
+    private static Tensor host(JsonNode node) {
+        double[] d = data(node);
+        float[] f = new float[d.length];
+        for (int i = 0; i < d.length; i++) {
+            f[i] = (float) d[i];
+        }
+        return new Tensor(shape(node).getShape(), f);
     }
 
     private static void assertTopk(String which, TopkSelection sel, JsonNode indices, JsonNode weights) {

@@ -1,0 +1,68 @@
+package dev.vbank.vblora.method;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.vbank.vblora.config.ModuleShape;
+import dev.vbank.vblora.format.AdapterStates;
+import dev.vbank.vblora.format.AdapterWeights;
+import dev.vbank.vblora.format.Tensor;
+import dev.vbank.vblora.model.AdaptedEncoder;
+import dev.vbank.vblora.model.Adapter;
+import dev.vbank.vblora.model.ClassificationHead;
+import dev.vbank.vblora.model.EncoderWeights;
+import dev.vbank.vblora.model.ParamGroup;
+import dev.vbank.vblora.model.Pooling;
+import dev.vbank.vblora.optim.GroupSettings;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One way of fine-tuning a frozen encoder with a trainable head, holding its own hyper-parameters: it builds its adapter
+ * (fresh or from saved state), gives the optimizer its parameter groups and turns a trained state into adapter weights.
+ * A new method is one more implementation.
+ */
+public interface AdapterMethod {
+
+    /** The method's id in specs, checkpoints and adapter provenance: {@code vblora}, {@code lora}, {@code head_only}. */
+    String id();
+
+    /** A fresh adapter on the encoder's linear modules, drawn from {@code seed}. */
+    Adapter newAdapter(NDManager parent, List<ModuleShape> encoderModules, long seed);
+
+    /** The adapter from a state it exported (see the adapters for names). */
+    Adapter adapterFromState(NDManager parent, List<ModuleShape> encoderModules, Map<String, Tensor> state);
+
+    /** AdamW learning rate and weight decay of each parameter group this method trains, the head's included. */
+    Map<ParamGroup, GroupSettings> optimizerGroups();
+
+    /** The adapter file's content for a trained state (adapter and head tensors). */
+    AdapterWeights adapterWeights(Map<String, Tensor> state, AdapterStates.Meta meta);
+
+    /** Writes the method's hyper-parameters into a run's spec record. */
+    void describe(ObjectNode spec);
+
+    /** A fresh adapter and head on {@code base}; the head is drawn from {@code seed + 1}. */
+    default AdaptedEncoder create(NDManager parent, EncoderWeights base, int numLabels, Pooling pooling, long seed) {
+        Adapter adapter = newAdapter(parent, base.shape().linearModules(), seed);
+        try {
+            return new AdaptedEncoder(base, adapter,
+                    ClassificationHead.create(parent, base.shape().hiddenSize(), numLabels, pooling, seed + 1));
+        } catch (RuntimeException e) {
+            adapter.close();
+            throw e;
+        }
+    }
+
+    /** Adapter and head from a state {@link AdaptedEncoder#exportState()} wrote. */
+    default AdaptedEncoder restore(NDManager parent, EncoderWeights base, Pooling pooling, Map<String, Tensor> state) {
+        Adapter adapter = adapterFromState(parent, base.shape().linearModules(), state);
+        try {
+            return new AdaptedEncoder(base, adapter,
+                    ClassificationHead.fromState(parent, base.shape().hiddenSize(), pooling, state));
+        } catch (RuntimeException e) {
+            adapter.close();
+            throw e;
+        }
+    }
+}
