@@ -1,15 +1,9 @@
 package dev.vbank.vblora.format;
 
-import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import dev.vbank.vblora.layer.VbloraOps;
-
 /**
- * A, B and ΔW of a stored adapter as host tensors, computed by the engine's one composition ({@link VbloraOps}) on a
- * short-lived manager: A (r, in) from a top-k selection of logits_A (r, in/b, ·), B (out, r) from one of logits_B
- * (out/b, r, ·), in PEFT's layout.
+ * The host twin of the engine's composition ({@code layer/VbloraOps}) for services that run without libtorch (the
+ * artifact service merges adapters into base weights without DJL): the same three stages on float arrays, in PEFT's
+ * layout. The golden cases pin both implementations.
  */
 public final class LowRank {
     private LowRank() {
@@ -17,56 +11,77 @@ public final class LowRank {
 
     /** A (r, in) from the selection of logits_A (r, in/b, k). */
     public static Tensor composeA(TopK topA, Tensor bank) {
-        return compose(topA, bank, true);
+        int b = checkBank(bank);
+        // sub-vectors (r, in/b, b) → A (r, in): the same row-major buffer
+        return Tensor.of(mix(topA, bank), topA.d0(), (long) topA.d1() * b);
     }
 
     /** B (out, r) from the selection of logits_B (out/b, r, k). */
     public static Tensor composeB(TopK topB, Tensor bank) {
-        return compose(topB, bank, false);
+        int b = checkBank(bank);
+        int tiles = topB.d0();
+        int r = topB.d1();
+        float[] sub = mix(topB, bank);
+        float[] out = new float[tiles * b * r];
+        // sub-vectors (out/b, r, b) → (out/b, b, r) → B (out, r): sub-vector (tile, ρ) fills column ρ of rows tile·b …
+        for (int tile = 0; tile < tiles; tile++) {
+            for (int rho = 0; rho < r; rho++) {
+                for (int t = 0; t < b; t++) {
+                    out[(tile * b + t) * r + rho] = sub[(tile * r + rho) * b + t];
+                }
+            }
+        }
+        return Tensor.of(out, (long) tiles * b, r);
+    }
+
+    /** Σ_j w_j · bank[idx_j] per selection: (d0, d1, k) → sub-vectors (d0, d1, b), row-major. */
+    private static float[] mix(TopK top, Tensor bank) {
+        int b = (int) bank.dim(1);
+        int n = top.subVectors();
+        float[] out = new float[n * b];
+        float[] bk = bank.data();
+        for (int s = 0; s < n; s++) {
+            int i0 = s / top.d1();
+            int i1 = s % top.d1();
+            for (int j = 0; j < top.k(); j++) {
+                float w = top.weight(i0, i1, j);
+                int src = top.index(i0, i1, j) * b;
+                for (int t = 0; t < b; t++) {
+                    out[s * b + t] += w * bk[src + t];
+                }
+            }
+        }
+        return out;
     }
 
     /** ΔW (out, in) = scale · B A. */
     public static Tensor delta(Tensor a, Tensor b, float scale) {
-        if (a.rank() != 2 || b.rank() != 2 || b.dim(1) != a.dim(0)) {
+        int r = (int) a.dim(0);
+        int in = (int) a.dim(1);
+        int out = (int) b.dim(0);
+        if (b.dim(1) != r) {
             throw new IllegalArgumentException("B " + b.shapeString() + " and A " + a.shapeString() + " disagree on r");
         }
-        try (NDManager m = newManager()) {
-            NDArray delta = VbloraOps.deltaWeight(array(m, a), array(m, b));
-            return host(scale == 1f ? delta : delta.mul(scale));
+        float[] ad = a.data();
+        float[] bd = b.data();
+        float[] d = new float[out * in];
+        for (int o = 0; o < out; o++) {
+            for (int rho = 0; rho < r; rho++) {
+                float s = scale * bd[o * r + rho];
+                int arow = rho * in;
+                int drow = o * in;
+                for (int i = 0; i < in; i++) {
+                    d[drow + i] += s * ad[arow + i];
+                }
+            }
         }
+        return Tensor.of(d, out, in);
     }
 
-    private static Tensor compose(TopK top, Tensor bank, boolean isA) {
+    private static int checkBank(Tensor bank) {
         if (bank.rank() != 2) {
             throw new IllegalArgumentException("vector bank must be (h, b), got " + bank.shapeString());
         }
-        if (top.maxIndex() >= bank.dim(0)) {
-            throw new IllegalArgumentException("top-k index " + top.maxIndex() + " outside the bank of " + bank.dim(0)
-                    + " vectors");
-        }
-        try (NDManager m = newManager()) {
-            // (d0, d1, k) selections → (d0, d1, b) sub-vectors
-            Shape selection = new Shape(top.d0(), top.d1(), top.k());
-            int[] idx = top.indices();
-            long[] indices = new long[idx.length];
-            for (int i = 0; i < idx.length; i++) {
-                indices[i] = idx[i];
-            }
-            NDArray subvectors = VbloraOps.mix(array(m, bank), m.create(top.weights(), selection),
-                    m.create(indices, selection));
-            return host(isA ? VbloraOps.toA(subvectors) : VbloraOps.toB(subvectors));
-        }
-    }
-
-    private static NDManager newManager() {
-        return Engine.getEngine("PyTorch").newBaseManager();
-    }
-
-    private static NDArray array(NDManager m, Tensor t) {
-        return m.create(t.data(), new Shape(t.shape()));
-    }
-
-    private static Tensor host(NDArray a) {
-        return new Tensor(a.getShape().getShape(), a.toFloatArray());
+        return (int) bank.dim(1);
     }
 }

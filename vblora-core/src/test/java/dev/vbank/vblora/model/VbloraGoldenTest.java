@@ -10,7 +10,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vbank.vblora.config.ModuleShape;
 import dev.vbank.vblora.config.VbloraConfig;
+import dev.vbank.vblora.format.LowRank;
 import dev.vbank.vblora.format.Tensor;
+import dev.vbank.vblora.format.TopK;
 import dev.vbank.vblora.layer.TopkSelection;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DynamicTest;
@@ -104,6 +106,7 @@ class VbloraGoldenTest {
                 VbloraAdapter.logitsAName(PATH), host(in.get("logits_A")),
                 VbloraAdapter.logitsBName(PATH), host(in.get("logits_B")));
 
+        checkHostTwin(state, topk, ex);
         try (NDManager manager = Engine.getEngine("PyTorch").newBaseManager();
              VbloraAdapter adapter = VbloraAdapter.fromState(manager, config, List.of(new ModuleShape(PATH, inFeatures, outFeatures)),
                      state)) {
@@ -145,6 +148,25 @@ class VbloraGoldenTest {
                         .isEqualTo(ex.get("num_subvectors").asInt());
             }
         }
+    }
+
+    /** The host twin the DJL-free artifact service merges with, on the same case. */
+    private static void checkHostTwin(Map<String, Tensor> state, int topk, JsonNode ex) {
+        Tensor bank = state.get(VbloraAdapter.BANK);
+        Tensor a = LowRank.composeA(TopK.fromLogits(state.get(VbloraAdapter.logitsAName(PATH)), topk), bank);
+        Tensor b = LowRank.composeB(TopK.fromLogits(state.get(VbloraAdapter.logitsBName(PATH)), topk), bank);
+        assertHostClose("host A", a, ex.get("A"));
+        assertHostClose("host B", b, ex.get("B"));
+        assertHostClose("host delta_weight", LowRank.delta(a, b, 1f), ex.get("delta_weight"));
+    }
+
+    private static void assertHostClose(String name, Tensor ours, JsonNode expected) {
+        assertThat(ours.shape()).as(name + " shape").containsExactly(shape(expected).getShape());
+        double[] d = new double[ours.numel()];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = ours.data()[i];
+        }
+        assertRelative(name, d, data(expected));
     }
 
     private static Tensor host(JsonNode node) {
