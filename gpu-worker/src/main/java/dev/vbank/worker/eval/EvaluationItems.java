@@ -10,6 +10,7 @@ import dev.vbank.text.data.DatasetException;
 import dev.vbank.text.data.DatasetSplits;
 import dev.vbank.text.data.RawDataset;
 import dev.vbank.text.data.TaskType;
+import dev.vbank.text.eval.ScoringTask;
 import dev.vbank.text.eval.SuiteEvaluator;
 import dev.vbank.text.eval.TaskExamples;
 import dev.vbank.text.model.BaseModel;
@@ -42,7 +43,7 @@ import java.util.function.BooleanSupplier;
 /**
  * Runs one evaluation item ({@link DispatchJob#evaluation()} set): gets the subject's adapter bytes — the stored adapter,
  * checked against the sha256 the scheduler pinned, or a head-only baseline trained here on the adapter job's training
- * file — and scores them on every task of the suite with vblora-text's {@link SuiteEvaluator}. Tenant files of
+ * file — and scores them on every task of the suite with text-training's {@link SuiteEvaluator}. Tenant files of
  * {@code file-…} tasks come through the {@link DatasetCache}, public datasets through npm into the worker's data
  * directory. A problem of the item itself is a {@link JobFailure} with its error code; a cancel or a shutdown a
  * {@link CancellationException}.
@@ -86,7 +87,7 @@ public class EvaluationItems {
         List<SuiteTask> tasks = w.suite().tasks();
         for (int i = 0; i < tasks.size(); i++) {
             try {
-                TaskExamples.checkSplit(tasks.get(i).split());
+                TaskExamples.checkSplit(ScoringContract.split(tasks.get(i).split()));
             } catch (IllegalArgumentException e) {
                 throw new JobFailure("invalid_suite", "task " + tasks.get(i).name() + ": " + e.getMessage(),
                         taskParam(i, "split"));
@@ -98,12 +99,14 @@ public class EvaluationItems {
         reporter.message("evaluating", "Scoring " + describe(w) + " on suite " + w.suite().name() + " version "
                 + w.suite().version() + " (" + tasks.size() + " tasks)");
         int[] current = {0};
+        List<ScoringTask> scoring = tasks.stream().map(ScoringContract::task).toList();
         SuiteEvaluator.TaskSource source = task -> {
-            current[0] = tasks.indexOf(task);
-            return examples(job.tenantId(), task, current[0]);
+            current[0] = scoring.indexOf(task);
+            return examples(job.tenantId(), tasks.get(current[0]), current[0]);
         };
         try {
-            return engine.evaluator().evaluate(subject, tasks, source, reporter::taskDone, stop);
+            return ScoringContract.outcome(engine.evaluator().evaluate(subject, scoring, source,
+                    (done, total, score) -> reporter.taskDone(done, total, ScoringContract.result(score)), stop));
         } catch (DatasetException e) {
             throw new JobFailure("invalid_file", "task " + tasks.get(current[0]).name() + ": " + e.getMessage(),
                     taskParam(current[0], "dataset"), e);

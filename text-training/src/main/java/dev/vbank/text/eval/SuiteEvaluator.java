@@ -3,9 +3,6 @@ package dev.vbank.text.eval;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.vbank.common.eval.EvaluationOutcome;
-import dev.vbank.common.eval.SuiteTask;
-import dev.vbank.common.eval.TaskResult;
 import dev.vbank.text.train.Batches;
 import dev.vbank.text.data.Dataset;
 import dev.vbank.text.data.RawDataset;
@@ -58,7 +55,7 @@ public final class SuiteEvaluator implements AutoCloseable {
     /** The rows of a task's dataset (a public dataset, or a file the caller fetched). */
     @FunctionalInterface
     public interface TaskSource {
-        RawDataset examples(SuiteTask task) throws IOException, InterruptedException;
+        RawDataset examples(ScoringTask task) throws IOException, InterruptedException;
     }
 
     /** Called after every task, on the evaluating thread. */
@@ -66,11 +63,11 @@ public final class SuiteEvaluator implements AutoCloseable {
     public interface Listener {
         Listener NONE = (done, total, result) -> { };
 
-        void onTask(int done, int total, TaskResult result);
+        void onTask(int done, int total, TaskScore result);
     }
 
     /** A task's result with the per-row outputs and gold values it was computed from (class indices of the head). */
-    public record Scored(TaskResult result, double[][] outputs, int[] goldClasses, double[] goldTargets) {
+    public record Scored(TaskScore result, double[][] outputs, int[] goldClasses, double[] goldTargets) {
     }
 
     private final FineTuner tuner;
@@ -130,23 +127,23 @@ public final class SuiteEvaluator implements AutoCloseable {
     }
 
     /** Every task of a suite, in order; the listener hears of each. Throws {@link CancellationException} when cancelled. */
-    public EvaluationOutcome evaluate(byte[] compact, List<SuiteTask> tasks, TaskSource source, Listener listener,
+    public SuiteScore evaluate(byte[] compact, List<ScoringTask> tasks, TaskSource source, Listener listener,
                                       BooleanSupplier cancelled) throws IOException, InterruptedException {
         try (MergedAdapter m = load(compact)) {
-            List<TaskResult> results = new ArrayList<>();
-            for (SuiteTask task : tasks) {
+            List<TaskScore> results = new ArrayList<>();
+            for (ScoringTask task : tasks) {
                 checkCancelled(cancelled);
-                TaskResult r = evaluate(m, task, source, cancelled);
+                TaskScore r = evaluate(m, task, source, cancelled);
                 results.add(r);
                 listener.onTask(results.size(), tasks.size(), r);
             }
-            return new EvaluationOutcome(m.sha256(), m.storedBytes(), m.trainableParameters(), m.storedParameters(),
+            return new SuiteScore(m.sha256(), m.storedBytes(), m.trainableParameters(), m.storedParameters(),
                     results);
         }
     }
 
     /** One task: skipped when it does not apply to the adapter, else scored (its rows are read only then). */
-    public TaskResult evaluate(MergedAdapter m, SuiteTask task, TaskSource source, BooleanSupplier cancelled)
+    public TaskScore evaluate(MergedAdapter m, ScoringTask task, TaskSource source, BooleanSupplier cancelled)
             throws IOException, InterruptedException {
         String why = inapplicable(m, task);
         if (why != null) {
@@ -155,9 +152,9 @@ public final class SuiteEvaluator implements AutoCloseable {
         return score(m, task, source.examples(task), cancelled).result();
     }
 
-    /** Scores one task on rows already read (the checks of {@link #evaluate(MergedAdapter, SuiteTask, TaskSource,
+    /** Scores one task on rows already read (the checks of {@link #evaluate(MergedAdapter, ScoringTask, TaskSource,
      * BooleanSupplier)} included). */
-    public Scored score(MergedAdapter m, SuiteTask task, RawDataset raw, BooleanSupplier cancelled) {
+    public Scored score(MergedAdapter m, ScoringTask task, RawDataset raw, BooleanSupplier cancelled) {
         String why = inapplicable(m, task);
         if (why != null) {
             return new Scored(skipped(task, why), new double[0][], new int[0], new double[0]);
@@ -237,7 +234,7 @@ public final class SuiteEvaluator implements AutoCloseable {
         }
         String detail = undefined.isEmpty() ? null : "undefined on these rows (constant predictions or gold values): "
                 + String.join(", ", undefined);
-        TaskResult result = new TaskResult(task.name(), TaskResult.SUCCEEDED, values, n,
+        TaskScore result = new TaskScore(task.name(), TaskScore.SUCCEEDED, values, n,
                 seconds > 0 ? n / seconds : 0, detail);
         return new Scored(result, out, goldClasses, goldTargets);
     }
@@ -271,7 +268,7 @@ public final class SuiteEvaluator implements AutoCloseable {
     }
 
     /** Why a task cannot apply to the adapter (null when it can). */
-    static String inapplicable(MergedAdapter m, SuiteTask task) {
+    static String inapplicable(MergedAdapter m, ScoringTask task) {
         TaskType type;
         try {
             type = TaskExamples.taskType(task.taskType());
@@ -292,7 +289,7 @@ public final class SuiteEvaluator implements AutoCloseable {
         return null;
     }
 
-    private static List<String> metrics(SuiteTask task, TaskType type) {
+    private static List<String> metrics(ScoringTask task, TaskType type) {
         if (!task.metrics().isEmpty()) {
             return task.metrics();
         }
@@ -307,8 +304,8 @@ public final class SuiteEvaluator implements AutoCloseable {
         }
     }
 
-    private static TaskResult skipped(SuiteTask task, String why) {
-        return new TaskResult(task.name(), TaskResult.SKIPPED, Map.of(), 0, 0, why);
+    private static TaskScore skipped(ScoringTask task, String why) {
+        return new TaskScore(task.name(), TaskScore.SKIPPED, Map.of(), 0, 0, why);
     }
 
     private static void checkCancelled(BooleanSupplier cancelled) {

@@ -1,7 +1,5 @@
 package dev.vbank.text.eval;
 
-import dev.vbank.common.eval.SuiteTask;
-import dev.vbank.common.eval.TaskSplit;
 import dev.vbank.text.data.Dataset;
 import dev.vbank.text.data.DatasetReader;
 import dev.vbank.text.data.DatasetSplits;
@@ -15,7 +13,7 @@ import java.util.Locale;
 
 /**
  * The rows a suite task scores: where they come from ({@code public:<name>} through {@link PublicDatasets}, or a file the
- * caller downloaded) and which of them its {@link TaskSplit} keeps.
+ * caller downloaded) and which of them its {@link RowSplit} keeps.
  */
 public final class TaskExamples {
 
@@ -25,15 +23,18 @@ public final class TaskExamples {
      */
     public static final long PUBLIC_SEED = 13;
 
+    /** How a task names a public data set: {@code public:<PublicDatasets name>}. */
+    public static final String PUBLIC_PREFIX = "public:";
+
     private TaskExamples() {
     }
 
     /** The rows of {@code public:<name>}, fetched and converted under {@code dataDir} once. */
     public static RawDataset publicDataset(String dataset, Path dataDir) throws IOException, InterruptedException {
-        if (!dataset.startsWith(SuiteTask.PUBLIC_PREFIX)) {
-            throw new IllegalArgumentException("dataset '" + dataset + "' is not " + SuiteTask.PUBLIC_PREFIX + "<name>");
+        if (!dataset.startsWith(PUBLIC_PREFIX)) {
+            throw new IllegalArgumentException("dataset '" + dataset + "' is not " + PUBLIC_PREFIX + "<name>");
         }
-        PublicDatasets.Source source = PublicDatasets.source(dataset.substring(SuiteTask.PUBLIC_PREFIX.length()));
+        PublicDatasets.Source source = PublicDatasets.source(dataset.substring(PUBLIC_PREFIX.length()));
         return DatasetReader.read(PublicDatasets.fetch(source, dataDir, PUBLIC_SEED).jsonl());
     }
 
@@ -51,9 +52,9 @@ public final class TaskExamples {
      * {@link DatasetSplits#carve} with the split's fraction and seed (per-class, shuffled); then the first {@code limit}.
      * Class labels index the task's own sorted label list.
      */
-    public static Dataset select(RawDataset raw, TaskType type, TaskSplit split) {
+    public static Dataset select(RawDataset raw, TaskType type, RowSplit split) {
         checkSplit(split);
-        Dataset rows = TaskSplit.TEST.equals(split.part())
+        Dataset rows = RowSplit.TEST.equals(split.part())
                 ? DatasetSplits.carve(raw, type, split.testFraction(), split.seed() == null ? 0 : split.seed())
                         .validation()
                 : DatasetSplits.of(raw, raw, type).train();
@@ -64,11 +65,11 @@ public final class TaskExamples {
     }
 
     /** Throws naming the field ({@code split.part}, {@code split.test_fraction}, {@code split.limit}) that is wrong. */
-    public static void checkSplit(TaskSplit split) {
-        if (split.part() != null && !TaskSplit.ALL.equals(split.part()) && !TaskSplit.TEST.equals(split.part())) {
+    public static void checkSplit(RowSplit split) {
+        if (split.part() != null && !RowSplit.ALL.equals(split.part()) && !RowSplit.TEST.equals(split.part())) {
             throw new IllegalArgumentException("split.part: expected all or test, got '" + split.part() + "'");
         }
-        if (TaskSplit.TEST.equals(split.part())
+        if (RowSplit.TEST.equals(split.part())
                 && (split.testFraction() == null || !(split.testFraction() > 0 && split.testFraction() < 1))) {
             throw new IllegalArgumentException("split.test_fraction: must be in (0, 1) for part test, was "
                     + split.testFraction());

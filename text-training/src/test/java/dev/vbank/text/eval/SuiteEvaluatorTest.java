@@ -6,10 +6,6 @@ import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
-import dev.vbank.common.eval.EvaluationOutcome;
-import dev.vbank.common.eval.SuiteTask;
-import dev.vbank.common.eval.TaskResult;
-import dev.vbank.common.eval.TaskSplit;
 import dev.vbank.text.TestDirs;
 import dev.vbank.text.data.Dataset;
 import dev.vbank.text.data.DatasetReader;
@@ -85,8 +81,8 @@ class SuiteEvaluatorTest {
         tuner.close();
     }
 
-    private static SuiteTask task(String name, String dataset, String type, List<String> metrics, TaskSplit split) {
-        return new SuiteTask(name, dataset, null, type, metrics, split);
+    private static ScoringTask task(String name, String dataset, String type, List<String> metrics, RowSplit split) {
+        return new ScoringTask(name, dataset, type, metrics, split);
     }
 
     private static SuiteEvaluator.TaskSource publicOr(Map<String, Path> files) {
@@ -96,12 +92,12 @@ class SuiteEvaluatorTest {
 
     @Test
     void classificationMetricsEqualTheirHandComputedValuesFromTheScoredOutputs() throws Exception {
-        SuiteTask t = task("imdb", "public:uci-imdb", "classification", List.of("accuracy", "f1_macro", "mcc"),
-                new TaskSplit(TaskSplit.ALL, null, null, 48));
+        ScoringTask t = task("imdb", "public:uci-imdb", "classification", List.of("accuracy", "f1_macro", "mcc"),
+                new RowSplit(RowSplit.ALL, null, null, 48));
         try (MergedAdapter m = evaluator.load(classifier)) {
             SuiteEvaluator.Scored s = evaluator.score(m, t, TaskExamples.publicDataset(t.dataset(), DATA), () -> false);
-            TaskResult r = s.result();
-            assertThat(r.status()).isEqualTo(TaskResult.SUCCEEDED);
+            TaskScore r = s.result();
+            assertThat(r.status()).isEqualTo(TaskScore.SUCCEEDED);
             assertThat(r.examples()).isEqualTo(48);
             assertThat(r.examplesPerSecond()).isPositive();
             assertThat(s.outputs()).hasNumberOfRows(48);
@@ -163,12 +159,12 @@ class SuiteEvaluatorTest {
         }
         Path file = dir.resolve("scores.jsonl");
         Files.writeString(file, jsonl, StandardCharsets.UTF_8);
-        SuiteTask t = task("scores", "file-regression", "regression", List.of("pearson", "spearman", "mse"),
-                TaskSplit.all());
+        ScoringTask t = task("scores", "file-regression", "regression", List.of("pearson", "spearman", "mse"),
+                RowSplit.all());
         try (MergedAdapter m = evaluator.load(regressor)) {
             assertThat(m.taskType()).isEqualTo(TaskType.REGRESSION);
             SuiteEvaluator.Scored s = evaluator.score(m, t, DatasetReader.read(file), () -> false);
-            assertThat(s.result().status()).isEqualTo(TaskResult.SUCCEEDED);
+            assertThat(s.result().status()).isEqualTo(TaskScore.SUCCEEDED);
             assertThat(s.result().examples()).isEqualTo(40);
             assertThat(s.goldTargets()).containsExactly(gold);
             double[] pred = new double[40];
@@ -253,29 +249,29 @@ class SuiteEvaluatorTest {
 
     @Test
     void testSplitsAreTheSeededCarveAndLimitKeepsTheirFirstRows() {
-        TaskSplit test = new TaskSplit(TaskSplit.TEST, 0.3, 5L, null);
+        RowSplit test = new RowSplit(RowSplit.TEST, 0.3, 5L, null);
         Dataset carved = DatasetSplits.carve(amazon, TaskType.CLASSIFICATION, 0.3, 5).validation();
         Dataset selected = TaskExamples.select(amazon, TaskType.CLASSIFICATION, test);
         assertThat(selected.rows()).isEqualTo(carved.rows()).hasSizeBetween(290, 300);
         assertThat(TaskExamples.select(amazon, TaskType.CLASSIFICATION, test).rows()).isEqualTo(selected.rows());
-        assertThat(TaskExamples.select(amazon, TaskType.CLASSIFICATION, new TaskSplit(TaskSplit.TEST, 0.3, 6L, null))
+        assertThat(TaskExamples.select(amazon, TaskType.CLASSIFICATION, new RowSplit(RowSplit.TEST, 0.3, 6L, null))
                 .rows()).isNotEqualTo(selected.rows());
 
-        Dataset limited = TaskExamples.select(amazon, TaskType.CLASSIFICATION, new TaskSplit(TaskSplit.TEST, 0.3, 5L, 25));
+        Dataset limited = TaskExamples.select(amazon, TaskType.CLASSIFICATION, new RowSplit(RowSplit.TEST, 0.3, 5L, 25));
         assertThat(limited.rows()).isEqualTo(selected.rows().subList(0, 25));
 
-        Dataset head = TaskExamples.select(amazon, TaskType.CLASSIFICATION, new TaskSplit(TaskSplit.ALL, null, null, 10));
+        Dataset head = TaskExamples.select(amazon, TaskType.CLASSIFICATION, new RowSplit(RowSplit.ALL, null, null, 10));
         assertThat(head.rows()).extracting(Dataset.Row::line).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L);
-        assertThat(TaskExamples.select(amazon, TaskType.CLASSIFICATION, TaskSplit.all()).size()).isEqualTo(990);
-        assertThat(TaskExamples.select(amazon, TaskType.CLASSIFICATION, new TaskSplit(TaskSplit.ALL, null, null, 5000))
+        assertThat(TaskExamples.select(amazon, TaskType.CLASSIFICATION, RowSplit.all()).size()).isEqualTo(990);
+        assertThat(TaskExamples.select(amazon, TaskType.CLASSIFICATION, new RowSplit(RowSplit.ALL, null, null, 5000))
                 .size()).isEqualTo(990);
 
         assertThatThrownBy(() -> TaskExamples.select(amazon, TaskType.CLASSIFICATION,
-                new TaskSplit(TaskSplit.TEST, null, 1L, null))).hasMessageContaining("test_fraction");
+                new RowSplit(RowSplit.TEST, null, 1L, null))).hasMessageContaining("test_fraction");
         assertThatThrownBy(() -> TaskExamples.select(amazon, TaskType.CLASSIFICATION,
-                new TaskSplit("train", null, null, null))).hasMessageContaining("split.part");
+                new RowSplit("train", null, null, null))).hasMessageContaining("split.part");
         assertThatThrownBy(() -> TaskExamples.select(amazon, TaskType.CLASSIFICATION,
-                new TaskSplit(TaskSplit.ALL, null, null, 0))).hasMessageContaining("split.limit");
+                new RowSplit(RowSplit.ALL, null, null, 0))).hasMessageContaining("split.limit");
     }
 
     @Test
@@ -283,18 +279,18 @@ class SuiteEvaluatorTest {
         Path words = dir.resolve("words.jsonl");
         Files.writeString(words, "{\"text\": \"great phone\", \"label\": \"positive\"}\n"
                 + "{\"text\": \"broke in a week\", \"label\": \"negative\"}\n");
-        List<SuiteTask> tasks = List.of(
-                task("named-labels", "file-words", "classification", List.of("accuracy"), TaskSplit.all()),
-                task("as-regression", "public:uci-imdb", "regression", List.of("mse"), TaskSplit.all()),
+        List<ScoringTask> tasks = List.of(
+                task("named-labels", "file-words", "classification", List.of("accuracy"), RowSplit.all()),
+                task("as-regression", "public:uci-imdb", "regression", List.of("mse"), RowSplit.all()),
                 task("wrong-metric", "public:uci-imdb", "classification", List.of("accuracy", "pearson"),
-                        TaskSplit.all()),
-                task("fine", "public:uci-imdb", "classification", List.of(), new TaskSplit(TaskSplit.ALL, null, null, 8)));
+                        RowSplit.all()),
+                task("fine", "public:uci-imdb", "classification", List.of(), new RowSplit(RowSplit.ALL, null, null, 8)));
         List<Integer> done = new ArrayList<>();
-        EvaluationOutcome o = evaluator.evaluate(classifier, tasks, publicOr(Map.of("file-words", words)),
+        SuiteScore o = evaluator.evaluate(classifier, tasks, publicOr(Map.of("file-words", words)),
                 (d, total, r) -> done.add(d), () -> false);
         assertThat(done).containsExactly(1, 2, 3, 4);
-        assertThat(o.tasks()).extracting(TaskResult::status).containsExactly(TaskResult.SKIPPED, TaskResult.SKIPPED,
-                TaskResult.SKIPPED, TaskResult.SUCCEEDED);
+        assertThat(o.tasks()).extracting(TaskScore::status).containsExactly(TaskScore.SKIPPED, TaskScore.SKIPPED,
+                TaskScore.SKIPPED, TaskScore.SUCCEEDED);
         assertThat(o.tasks().get(0).detail()).contains("[negative, positive]").contains("[0, 1]");
         assertThat(o.tasks().get(1).detail()).contains("regression").contains("classification");
         assertThat(o.tasks().get(2).detail()).contains("pearson");
@@ -315,7 +311,7 @@ class SuiteEvaluatorTest {
 
     @Test
     void cancellationStopsBetweenBatches() {
-        SuiteTask t = task("imdb", "public:uci-imdb", "classification", List.of("accuracy"), TaskSplit.all());
+        ScoringTask t = task("imdb", "public:uci-imdb", "classification", List.of("accuracy"), RowSplit.all());
         int[] checks = {0};
         assertThatThrownBy(() -> evaluator.evaluate(classifier, List.of(t), publicOr(Map.of()), SuiteEvaluator.Listener.NONE,
                 () -> ++checks[0] > 3)).isInstanceOf(CancellationException.class);
@@ -331,8 +327,8 @@ class SuiteEvaluatorTest {
         Path out = workDir.resolve("baseline");
         byte[] baseline = evaluator.trainBaseline(spec, train, null, out, () -> false);
         assertThat(out.resolve(FineTuner.CHECKPOINTS)).doesNotExist();
-        EvaluationOutcome o = evaluator.evaluate(baseline, List.of(task("imdb", "public:uci-imdb", "classification",
-                List.of("accuracy"), new TaskSplit(TaskSplit.ALL, null, null, 16))), publicOr(Map.of()),
+        SuiteScore o = evaluator.evaluate(baseline, List.of(task("imdb", "public:uci-imdb", "classification",
+                List.of("accuracy"), new RowSplit(RowSplit.ALL, null, null, 16))), publicOr(Map.of()),
                 SuiteEvaluator.Listener.NONE, () -> false);
         assertThat(o.trainableParameters()).isEqualTo(2 * 384 + 2);
         assertThat(o.storedParameters()).isEqualTo(2 * 384 + 2);
@@ -351,12 +347,12 @@ class SuiteEvaluatorTest {
                 .maxSeqLength(16).seed(2).build();
         var pool = java.util.concurrent.Executors.newSingleThreadExecutor();
         try {
-            EvaluationOutcome o = pool.submit(() -> evaluator.evaluate(
+            SuiteScore o = pool.submit(() -> evaluator.evaluate(
                     evaluator.trainBaseline(spec, train, null, workDir.resolve("other-thread"), () -> false),
                     List.of(task("amazon", "public:uci-amazon", "classification", List.of("accuracy"),
-                            new TaskSplit(TaskSplit.ALL, null, null, 8))), publicOr(Map.of()),
+                            new RowSplit(RowSplit.ALL, null, null, 8))), publicOr(Map.of()),
                     SuiteEvaluator.Listener.NONE, () -> false)).get();
-            assertThat(o.tasks().get(0).status()).isEqualTo(TaskResult.SUCCEEDED);
+            assertThat(o.tasks().get(0).status()).isEqualTo(TaskScore.SUCCEEDED);
         } finally {
             pool.shutdown();
         }
@@ -364,20 +360,20 @@ class SuiteEvaluatorTest {
 
     @Test
     void liveArraysStayFlatAcrossTasksAndAdapters() throws Exception {
-        List<SuiteTask> tasks = List.of(
+        List<ScoringTask> tasks = List.of(
                 task("imdb", "public:uci-imdb", "classification", List.of("accuracy", "mcc"),
-                        new TaskSplit(TaskSplit.TEST, 0.2, 1L, 24)),
+                        new RowSplit(RowSplit.TEST, 0.2, 1L, 24)),
                 task("yelp", "public:uci-yelp", "classification", List.of("f1_macro"),
-                        new TaskSplit(TaskSplit.ALL, null, null, 20)),
+                        new RowSplit(RowSplit.ALL, null, null, 20)),
                 task("amazon", "public:uci-amazon", "classification", List.of("accuracy"),
-                        new TaskSplit(TaskSplit.ALL, null, null, 20)));
+                        new RowSplit(RowSplit.ALL, null, null, 20)));
         evaluator.evaluate(classifier, tasks, publicOr(Map.of()), SuiteEvaluator.Listener.NONE, () -> false);
         int baseline = tuner.liveArrays() + evaluator.liveArrays();
         List<Integer> during = new ArrayList<>();
         for (int round = 0; round < 3; round++) {
-            EvaluationOutcome o = evaluator.evaluate(classifier, tasks, publicOr(Map.of()),
+            SuiteScore o = evaluator.evaluate(classifier, tasks, publicOr(Map.of()),
                     (d, n, r) -> during.add(tuner.liveArrays() + evaluator.liveArrays()), () -> false);
-            assertThat(o.tasks()).extracting(TaskResult::examples).containsExactly(24, 20, 20);
+            assertThat(o.tasks()).extracting(TaskScore::examples).containsExactly(24, 20, 20);
             assertThat(tuner.liveArrays() + evaluator.liveArrays()).as("after round %d", round).isEqualTo(baseline);
         }
         assertThat(during).as("while the merged adapter is loaded, per task").containsOnly(during.get(0));
