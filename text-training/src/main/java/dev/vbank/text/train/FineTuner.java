@@ -12,11 +12,6 @@ import dev.vbank.text.model.BaseModels;
 import dev.vbank.text.model.FloatTensor;
 import dev.vbank.text.tokenize.Padding;
 import dev.vbank.text.tokenize.TextTokenizer;
-import dev.vbank.vblora.format.Accounting;
-import dev.vbank.vblora.format.AdapterStates;
-import dev.vbank.vblora.format.AdapterWeights;
-import dev.vbank.vblora.format.CompactFormat;
-import dev.vbank.vblora.format.Tensor;
 import dev.vbank.vblora.method.AdapterMethod;
 import dev.vbank.vblora.model.AdaptedEncoder;
 import dev.vbank.vblora.model.Batch;
@@ -28,16 +23,12 @@ import dev.vbank.vblora.model.TrainableParameter;
 import dev.vbank.vblora.optim.AdamW;
 import dev.vbank.vblora.optim.GroupSettings;
 import dev.vbank.vblora.optim.LrSchedule;
-import dev.vbank.vblora.train.Trainer;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.HashMap;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
@@ -173,8 +164,8 @@ public final class FineTuner implements AutoCloseable {
             Map<ParamGroup, GroupSettings> groups = method.optimizerGroups();
             try (AdamW opt = new AdamW(root, model.parameters(), groups, schedule,
                     new AdamW.Options(0.9, 0.999, 1e-8, spec.maxGradNorm()))) {
-                Loop loop = new Loop(spec, method, specJson, model, opt, groups, trainBatches, validation, evalBatches,
-                        outDir, options, total, microPerEpoch, bm, train.labels());
+                TrainingRun loop = new TrainingRun(root, spec, method, specJson, model, opt, groups, trainBatches,
+                        validation, evalBatches, outDir, options, total, microPerEpoch, bm, train.labels());
                 if (resume != null) {
                     opt.importState(resume.optimizer(), resume.step());
                     loop.restore(resume);
@@ -221,190 +212,6 @@ public final class FineTuner implements AutoCloseable {
             return Checkpoint.JSON.readTree(Checkpoint.JSON.writeValueAsString(node));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    /** The state of one run: position, losses, evaluations, best state. */
-    private final class Loop {
-        private final TrainingSpec spec;
-        private final AdapterMethod method;
-        private final JsonNode specJson;
-        private final AdaptedEncoder model;
-        private final AdamW opt;
-        private final Trainer trainer;
-        private final Map<ParamGroup, GroupSettings> groups;
-        private final Batches trainBatches;
-        private final Dataset validation;
-        private final Batches evalBatches;
-        private final Path outDir;
-        private final RunOptions options;
-        private final long total;
-        private final int microPerEpoch;
-        private final BaseModel bm;
-        private final List<String> labels;
-
-        private long step;
-        private long micro;
-        private final List<Float> losses = new ArrayList<>();
-        private final List<Checkpoint.StepEvaluation> evaluations = new ArrayList<>();
-        private Checkpoint.StepEvaluation best;
-        private Map<String, Tensor> bestState;
-        private Path lastCheckpoint;
-        private int openEpoch = -1;
-        private Iterator<Batches.LabeledBatch> epochRows;
-
-        Loop(TrainingSpec spec, AdapterMethod method, JsonNode specJson, AdaptedEncoder model, AdamW opt,
-             Map<ParamGroup, GroupSettings> groups, Batches trainBatches, Dataset validation, Batches evalBatches,
-             Path outDir, RunOptions options, long total, int microPerEpoch, BaseModel bm, List<String> labels) {
-            this.spec = spec;
-            this.method = method;
-            this.specJson = specJson;
-            this.model = model;
-            this.opt = opt;
-            this.trainer = new Trainer(root, model, opt);
-            this.groups = groups;
-            this.trainBatches = trainBatches;
-            this.validation = validation;
-            this.evalBatches = evalBatches;
-            this.outDir = outDir;
-            this.options = options;
-            this.total = total;
-            this.microPerEpoch = microPerEpoch;
-            this.bm = bm;
-            this.labels = labels;
-        }
-
-        void restore(Checkpoint c) {
-            if (c.microBatches() != c.step() * spec.gradientAccumulation() && c.step() != total) {
-                throw new IllegalArgumentException("checkpoint position " + c.microBatches() + " does not match step "
-                        + c.step());
-            }
-            step = c.step();
-            micro = c.microBatches();
-            losses.addAll(c.losses());
-            evaluations.addAll(c.evaluations());
-            best = c.best();
-            bestState = c.bestModel();
-        }
-
-        FineTuneResult run() throws IOException {
-            long started = System.nanoTime();
-            long startStep = step;
-            long examples = 0;
-            double trainSeconds = 0;
-            long lastEvalStep = evaluations.isEmpty() ? -1 : evaluations.get(evaluations.size() - 1).step();
-            while (step < total) {
-                if (options.cancelled().getAsBoolean()) {
-                    lastCheckpoint = checkpoint();
-                    return new FineTuneResult(FineTuneResult.Status.CANCELLED, step, total, List.copyOf(losses),
-                            List.copyOf(evaluations), null, best, null, null, 0, trainSeconds, lastCheckpoint);
-                }
-                long t0 = System.nanoTime();
-                int rows = trainStep();
-                trainSeconds += (System.nanoTime() - t0) / 1e9;
-                examples += rows;
-                double elapsed = (System.nanoTime() - started) / 1e9;
-                double perStep = trainSeconds / (step - startStep);
-                Map<ParamGroup, Double> lrs = new EnumMap<>(ParamGroup.class);
-                double factor = lastFactor;
-                groups.forEach((g, s) -> lrs.put(g, s.learningRate() * factor));
-                options.listener().onStep(new Progress(step, total, (double) micro / microPerEpoch,
-                        losses.get(losses.size() - 1), lastGradNorm, lrs, examples / elapsed, perStep * (total - step)));
-                if (validation != null && spec.evalEvery() > 0 && step % spec.evalEvery() == 0) {
-                    evaluate();
-                    lastEvalStep = step;
-                }
-                if (spec.checkpointEvery() > 0 && step % spec.checkpointEvery() == 0) {
-                    lastCheckpoint = checkpoint();
-                }
-            }
-            Evaluation fin = null;
-            if (validation != null) {
-                fin = lastEvalStep == step ? evaluations.get(evaluations.size() - 1).evaluation() : evaluate();
-            }
-            Map<String, Tensor> exported = bestState != null ? bestState : model.exportState();
-            AdapterWeights adapter = adapterWeights(exported);
-            Path file = outDir.resolve(ADAPTER_FILE);
-            CompactFormat.write(adapter, CompactFormat.Options.FP32, file);
-            Accounting acc = Accounting.of(adapter, CompactFormat.Options.FP32);
-            long fp16 = CompactFormat.write(adapter, CompactFormat.Options.FP16).length;
-            return new FineTuneResult(FineTuneResult.Status.COMPLETED, step, total, List.copyOf(losses),
-                    List.copyOf(evaluations), fin, best, file, acc, fp16, trainSeconds, lastCheckpoint);
-        }
-
-        private double lastFactor;
-        private double lastGradNorm;
-
-        /** One optimizer step over {@code gradientAccumulation} micro-batches; returns the rows it trained on. */
-        private int trainStep() {
-            long end = step + 1 == total && spec.maxSteps() == 0
-                    ? (long) spec.epochs() * microPerEpoch
-                    : micro + spec.gradientAccumulation();
-            int rows = 0;
-            for (long m = micro; m < end; m++) {
-                rows += trainBatches.rowsInBatch((int) (m % microPerEpoch));
-            }
-            List<Trainer.MicroBatch> batches = new ArrayList<>();
-            for (; micro < end; micro++) {
-                Batches.LabeledBatch lb = nextBatch();
-                batches.add(new Trainer.MicroBatch(toCoreBatch(lb), (float) lb.batch().size() / rows,
-                        rngSeed(spec.seed(), micro)));
-            }
-            Trainer.StepResult result = trainer.step(batches);
-            lastFactor = result.stats().lrFactor();
-            lastGradNorm = result.stats().gradNorm();
-            step++;
-            losses.add(result.loss());
-            return rows;
-        }
-
-        private Batches.LabeledBatch nextBatch() {
-            int epoch = (int) (micro / microPerEpoch);
-            int index = (int) (micro % microPerEpoch);
-            if (epoch != openEpoch || epochRows == null || !epochRows.hasNext()) {
-                epochRows = trainBatches.epoch(spec.seed(), epoch, index).iterator();
-                openEpoch = epoch;
-            }
-            return epochRows.next();
-        }
-
-        private Evaluation evaluate() throws IOException {
-            Evaluation e = Evaluator.evaluate(root, model, validation, evalBatches);
-            Checkpoint.StepEvaluation se = new Checkpoint.StepEvaluation(step, e);
-            evaluations.add(se);
-            if (best == null || e.primary() > best.evaluation().primary()) {
-                best = se;
-                bestState = model.exportState();
-                Path dir = outDir.resolve(BEST_DIR);
-                Files.createDirectories(dir);
-                CompactFormat.write(adapterWeights(bestState), CompactFormat.Options.FP32, dir.resolve(ADAPTER_FILE));
-                Files.writeString(dir.resolve("evaluation.json"),
-                        Checkpoint.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(se));
-            }
-            options.listener().onEvaluation(step, e);
-            return e;
-        }
-
-        private Path checkpoint() throws IOException {
-            Path dir = outDir.resolve(CHECKPOINTS).resolve(String.format("step-%08d", step));
-            new Checkpoint(step, micro, (int) (micro / microPerEpoch), (int) (micro % microPerEpoch), spec.seed(),
-                    List.copyOf(losses), List.copyOf(evaluations), best, specJson, model.exportState(),
-                    opt.exportState(), bestState).write(dir);
-            options.listener().onCheckpoint(step, dir);
-            return dir;
-        }
-
-        private AdapterWeights adapterWeights(Map<String, Tensor> state) {
-            Map<String, String> provenance = new LinkedHashMap<>();
-            provenance.put("trainer", "vbank FineTuner");
-            provenance.put("method", method.id());
-            provenance.put("seed", Long.toString(spec.seed()));
-            provenance.put("steps", Long.toString(step));
-            provenance.put(TASK, spec.task().name().toLowerCase());
-            provenance.put(MAX_SEQ_LENGTH, Integer.toString(spec.maxSeqLength()));
-            AdapterStates.Meta meta = new AdapterStates.Meta(bm.id(), bm.weightsSha256(), "SEQ_CLS", labels,
-                    provenance);
-            return method.adapterWeights(state, meta);
         }
     }
 

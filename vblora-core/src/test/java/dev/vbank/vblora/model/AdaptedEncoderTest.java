@@ -70,8 +70,11 @@ class AdaptedEncoderTest {
     @Test
     void targetSpecAndLayersSelectTheAdaptedModules() {
         try (AdaptedEncoder qv = new VbloraMethod(TinyModels.vblora("qv")).create(manager, base, 2, Pooling.MEAN, 1);
-             AdaptedEncoder layer1 = new VbloraMethod(TinyModels.vblora("all-linear").withLayersToTransform(List.of(1))).create(manager, base, 2, Pooling.MEAN, 1);
-             AdaptedEncoder regex = new LoraMethod(LoraConfig.defaults().withTargetModules(TargetModules.parse("regex:.*layer\\.0\\..*dense"))).create(manager, base, 2, Pooling.CLS, 1)) {
+             AdaptedEncoder layer1 = new VbloraMethod(TinyModels.vblora("all-linear").withLayersToTransform(List.of(1)))
+                     .create(manager, base, 2, Pooling.MEAN, 1);
+             AdaptedEncoder regex = new LoraMethod(LoraConfig.defaults()
+                     .withTargetModules(TargetModules.parse("regex:.*layer\\.0\\..*dense")))
+                     .create(manager, base, 2, Pooling.CLS, 1)) {
             assertThat(qv.adapter().modulePaths()).containsExactly("encoder.layer.0.attention.self.query",
                     "encoder.layer.0.attention.self.value", "encoder.layer.1.attention.self.query",
                     "encoder.layer.1.attention.self.value");
@@ -79,13 +82,16 @@ class AdaptedEncoderTest {
             assertThat(regex.adapter().modulePaths()).containsExactly("encoder.layer.0.attention.output.dense",
                     "encoder.layer.0.intermediate.dense", "encoder.layer.0.output.dense");
         }
-        assertThatThrownBy(() -> new VbloraMethod(VbloraConfig.builder().numVectors(8).vectorLength(5).targetModules("qv").build()).create(manager, base, 2, Pooling.MEAN, 1))
+        assertThatThrownBy(() -> new VbloraMethod(
+                VbloraConfig.builder().numVectors(8).vectorLength(5).targetModules("qv").build())
+                .create(manager, base, 2, Pooling.MEAN, 1))
                 .hasMessageContaining("vector_length");
     }
 
     @Test
     void packedCompositionEqualsThePerModuleLayer() {
-        try (AdaptedEncoder model = new VbloraMethod(TinyModels.vblora("all-linear")).create(manager, base, 2, Pooling.MEAN, 5)) {
+        try (AdaptedEncoder model = new VbloraMethod(TinyModels.vblora("all-linear"))
+                .create(manager, base, 2, Pooling.MEAN, 5)) {
             VbloraAdapter adapter = (VbloraAdapter) model.adapter();
             Map<String, Tensor> state = adapter.exportState();
             NDArray bank = tensor(state.get(VbloraAdapter.BANK));
@@ -108,12 +114,15 @@ class AdaptedEncoderTest {
     @Test
     void mergedAndUnmergedOutputsAgreeAndUnmergeRestoresWeights() {
         Random random = new Random(9);
-        try (AdaptedEncoder model = new LoraMethod(LoraConfig.defaults().withTargetModules(TargetModules.ALL_LINEAR).withDropout(0)).create(manager, base, 3, Pooling.CLS, 2);
+        try (AdaptedEncoder model = new LoraMethod(
+                LoraConfig.defaults().withTargetModules(TargetModules.ALL_LINEAR).withDropout(0))
+                .create(manager, base, 3, Pooling.CLS, 2);
              AdamW opt = new AdamW(manager, model.parameters(), AdamW.loraGroups(1e-2, 0, 1e-2, 0.01),
                      LrSchedule.constant(), AdamW.Options.defaults())) {
             runMergeCheck(model, opt, random);
         }
-        try (AdaptedEncoder model = new VbloraMethod(TinyModels.vblora("all-linear")).create(manager, base, 3, Pooling.MEAN, 2);
+        try (AdaptedEncoder model = new VbloraMethod(TinyModels.vblora("all-linear"))
+                .create(manager, base, 3, Pooling.MEAN, 2);
              AdamW opt = new AdamW(manager, model.parameters(), AdamW.vbloraGroups(1e-2, 1e-1, 1e-2, 0.01),
                      LrSchedule.constant(), AdamW.Options.defaults())) {
             runMergeCheck(model, opt, random);

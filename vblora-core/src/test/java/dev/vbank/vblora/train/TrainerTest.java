@@ -45,7 +45,8 @@ class TrainerTest {
 
     @Test
     void liveArrayCountStaysFlatOver500Steps() {
-        try (AdaptedEncoder model = new VbloraMethod(TinyModels.vblora("all-linear")).create(manager, base, 2, Pooling.MEAN, 1);
+        try (AdaptedEncoder model = new VbloraMethod(TinyModels.vblora("all-linear"))
+                .create(manager, base, 2, Pooling.MEAN, 1);
              AdamW opt = new AdamW(manager, model.parameters(), AdamW.vbloraGroups(1e-3, 1e-2, 1e-3, 0.01),
                      LrSchedule.linear(10, 520), AdamW.Options.defaults())) {
             Trainer trainer = new Trainer(manager, model, opt);
