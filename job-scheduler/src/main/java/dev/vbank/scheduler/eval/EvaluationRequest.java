@@ -1,6 +1,7 @@
 package dev.vbank.scheduler.eval;
 
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.vbank.common.job.MethodType;
 import dev.vbank.common.json.Json;
 
 import java.security.MessageDigest;
@@ -18,7 +19,8 @@ import java.util.TreeMap;
 public record EvaluationRequest(String suite, List<String> adapters, List<String> jobs,
                                 Map<String, String> adapterFilter, List<String> baselines, Map<String, String> metadata) {
 
-    public static final String HEAD_ONLY = "head_only";
+    /** The one baseline: the adapter job's training with only the head trained. */
+    public static final String HEAD_ONLY = MethodType.HEAD_ONLY.wireName();
     public static final int MAX_ITEMS = 100;
 
     public EvaluationRequest {

@@ -1,17 +1,12 @@
 package dev.vbank.scheduler.eval;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectReader;
 import dev.vbank.common.eval.SuiteTask;
 import dev.vbank.common.eval.TaskSplit;
-import dev.vbank.common.json.Json;
 import dev.vbank.scheduler.api.ApiException;
+import dev.vbank.scheduler.api.RequestBodies;
 
 import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -40,14 +35,12 @@ public final class EvaluationRequestParser {
     static final Pattern SUITE_REF = Pattern.compile("([a-z0-9][a-z0-9._-]{0,63})(?:@([1-9][0-9]{0,8}))?");
     static final Pattern TASK_NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}");
 
-    private static final ObjectReader READER = Json.mapper().reader().with(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
-
     private EvaluationRequestParser() {
     }
 
     public static EvaluationRequest parseEvaluation(String body) {
-        JsonNode root = object(body);
-        rejectUnknown(root, Set.of("suite", "adapters", "jobs", "adapter_filter", "baselines", "metadata"), "");
+        JsonNode root = RequestBodies.object(body);
+        RequestBodies.rejectUnknown(root, Set.of("suite", "adapters", "jobs", "adapter_filter", "baselines", "metadata"), "");
         String suite = suiteRef(root.get("suite"), "suite");
         List<String> adapters = ids(root.get("adapters"), "adapters");
         List<String> jobs = ids(root.get("jobs"), "jobs");
@@ -57,8 +50,8 @@ public final class EvaluationRequestParser {
             if (!f.isObject()) {
                 throw ApiException.invalid("adapter_filter", "adapter_filter must be an object like {\"metadata\": {..}}");
             }
-            rejectUnknown(f, Set.of("metadata"), "adapter_filter.");
-            filter = metadata(f.get("metadata"), "adapter_filter.metadata");
+            RequestBodies.rejectUnknown(f, Set.of("metadata"), "adapter_filter.");
+            filter = RequestBodies.metadata(f.get("metadata"), "adapter_filter.metadata");
             if (filter.isEmpty()) {
                 throw ApiException.invalid("adapter_filter.metadata",
                         "adapter_filter.metadata must hold at least one key (an empty filter would select every job)");
@@ -68,7 +61,7 @@ public final class EvaluationRequestParser {
             throw ApiException.invalid("adapters", "name at least one adapter: adapters, jobs or adapter_filter");
         }
         return new EvaluationRequest(suite, adapters, jobs, filter, baselines(root.get("baselines"), "baselines"),
-                metadata(root.get("metadata"), "metadata"));
+                RequestBodies.metadata(root.get("metadata"), "metadata"));
     }
 
     /** The {@code evaluation} field of a create-job body. */
@@ -76,15 +69,15 @@ public final class EvaluationRequestParser {
         if (!node.isObject()) {
             throw ApiException.invalid("evaluation", "evaluation must be an object like {\"suite\": \"sentiment-en\"}");
         }
-        rejectUnknown(node, Set.of("suite", "baselines", "metadata"), "evaluation.");
+        RequestBodies.rejectUnknown(node, Set.of("suite", "baselines", "metadata"), "evaluation.");
         return new AutoEvaluation(suiteRef(node.get("suite"), "evaluation.suite"),
                 baselines(node.get("baselines"), "evaluation.baselines"),
-                metadata(node.get("metadata"), "evaluation.metadata"));
+                RequestBodies.metadata(node.get("metadata"), "evaluation.metadata"));
     }
 
     public static NewSuite parseSuite(String body) {
-        JsonNode root = object(body);
-        rejectUnknown(root, Set.of("name", "description", "tasks"), "");
+        JsonNode root = RequestBodies.object(body);
+        RequestBodies.rejectUnknown(root, Set.of("name", "description", "tasks"), "");
         JsonNode n = root.get("name");
         if (n == null || n.isNull()) {
             throw ApiException.invalid("name", "name is required");
@@ -121,7 +114,7 @@ public final class EvaluationRequestParser {
         if (!t.isObject()) {
             throw ApiException.invalid(path, path + " must be an object");
         }
-        rejectUnknown(t, Set.of("name", "dataset", "task_type", "metrics", "split"), path + ".");
+        RequestBodies.rejectUnknown(t, Set.of("name", "dataset", "task_type", "metrics", "split"), path + ".");
         String name = text(t, "name", path + ".name");
         if (!TASK_NAME.matcher(name).matches()) {
             throw ApiException.invalid(path + ".name", "task names are 1 to 64 characters of a-z, A-Z, 0-9, ., _ and -");
@@ -166,7 +159,7 @@ public final class EvaluationRequestParser {
         if (!s.isObject()) {
             throw ApiException.invalid(path, path + " must be an object");
         }
-        rejectUnknown(s, Set.of("part", "test_fraction", "seed", "limit"), path + ".");
+        RequestBodies.rejectUnknown(s, Set.of("part", "test_fraction", "seed", "limit"), path + ".");
         String part = s.hasNonNull("part") ? text(s, "part", path + ".part") : TaskSplit.ALL;
         Integer limit = null;
         JsonNode l = s.get("limit");
@@ -254,44 +247,6 @@ public final class EvaluationRequestParser {
         return v.isEmpty() ? List.of() : List.of(EvaluationRequest.HEAD_ONLY);
     }
 
-    static Map<String, String> metadata(JsonNode m, String param) {
-        if (m == null || m.isNull()) {
-            return Map.of();
-        }
-        if (!m.isObject()) {
-            throw ApiException.invalid(param, param + " must be an object of string values");
-        }
-        if (m.size() > 16) {
-            throw ApiException.invalid(param, param + " may hold at most 16 pairs, had " + m.size());
-        }
-        Map<String, String> out = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = m.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            if (e.getKey().isEmpty() || e.getKey().length() > 64) {
-                throw ApiException.invalid(param, "metadata keys must be 1 to 64 characters");
-            }
-            if (!e.getValue().isTextual() || e.getValue().asText().length() > 512) {
-                throw ApiException.invalid(param + "." + e.getKey(), "metadata values must be strings of at most 512"
-                        + " characters");
-            }
-            out.put(e.getKey(), e.getValue().asText());
-        }
-        return out;
-    }
-
-    private static JsonNode object(String body) {
-        JsonNode root;
-        try {
-            root = READER.readTree(body == null ? "" : body);
-        } catch (JsonProcessingException e) {
-            throw new ApiException(400, "invalid_json", "the body is not valid JSON: " + e.getOriginalMessage(), null);
-        }
-        if (root == null || !root.isObject()) {
-            throw ApiException.invalid(null, "the body must be a JSON object");
-        }
-        return root;
-    }
-
     private static String text(JsonNode node, String field, String param) {
         JsonNode v = node.get(field);
         if (v == null || v.isNull()) {
@@ -301,15 +256,5 @@ public final class EvaluationRequestParser {
             throw ApiException.invalid(param, param + " must be a string of at most 256 characters");
         }
         return v.asText();
-    }
-
-    private static void rejectUnknown(JsonNode node, Set<String> allowed, String prefix) {
-        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-            String name = it.next();
-            if (!allowed.contains(name)) {
-                String shown = name.length() > 64 ? name.substring(0, 64) : name;
-                throw ApiException.invalid(prefix + shown, "unknown field '" + prefix + shown + "'");
-            }
-        }
     }
 }

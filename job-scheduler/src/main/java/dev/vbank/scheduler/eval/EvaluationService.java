@@ -5,10 +5,12 @@ import dev.vbank.common.eval.EvaluationSubject;
 import dev.vbank.common.eval.SuiteTask;
 import dev.vbank.common.eval.TaskResult;
 import dev.vbank.common.job.JobStatus;
+import dev.vbank.common.job.MethodType;
 import dev.vbank.common.json.Json;
+import dev.vbank.common.spec.Hyperparameter;
+import dev.vbank.common.spec.Hyperparameters;
 import dev.vbank.scheduler.SchedulerConfig;
 import dev.vbank.scheduler.api.ApiException;
-import dev.vbank.scheduler.api.JobRequestParser;
 import dev.vbank.scheduler.db.Db;
 import dev.vbank.scheduler.jobs.Ids;
 import dev.vbank.scheduler.jobs.JobRow;
@@ -200,7 +202,8 @@ public class EvaluationService {
                             + " head_only baseline's training from");
                 }
                 Map<String, Object> hyperparameters = new LinkedHashMap<>(job.hyperparameters());
-                hyperparameters.keySet().retainAll(JobRequestParser.headOnlyHyperparameters());
+                hyperparameters.keySet().retainAll(Hyperparameters.of(MethodType.HEAD_ONLY).stream()
+                        .map(Hyperparameter::name).toList());
                 items.add(new EvaluationStore.NewItem(Ids.random("evitem"), position++, a.id(),
                         EvaluationSubject.BASELINE_HEAD_ONLY, a.sha256(), a.jobId(), a.method(), a.baseModel(),
                         job.trainingFile(), job.validationFile(), hyperparameters, job.seed()));

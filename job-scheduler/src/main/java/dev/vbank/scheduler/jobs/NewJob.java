@@ -12,8 +12,9 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * A validated create-job request. {@code seed} is null when the client left it to the scheduler; {@code evaluation} is the
- * evaluation to run when the job succeeds, or null.
+ * A validated create-job request. {@code hyperparameters} are resolved: every value the job trains with, defaults filled
+ * in. {@code seed} is null when the client left it to the scheduler; {@code evaluation} is the evaluation to run when the
+ * job succeeds, or null.
  */
 public record NewJob(
         String model,
@@ -26,7 +27,10 @@ public record NewJob(
         Map<String, String> metadata,
         AutoEvaluation evaluation) {
 
-    /** sha256 of the request in a canonical form (sorted keys, no whitespace), for Idempotency-Key comparisons. */
+    /**
+     * sha256 of the request in a canonical form (sorted keys, no whitespace, hyperparameters resolved), for
+     * Idempotency-Key comparisons: a value left to its default and the same value written out are the same request.
+     */
     public String hash() {
         Map<String, Object> canonical = new TreeMap<>();
         canonical.put("model", model);

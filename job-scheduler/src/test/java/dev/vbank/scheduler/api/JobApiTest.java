@@ -65,6 +65,8 @@ class JobApiTest {
                 .body("validation_file", nullValue())
                 .body("method.type", is("vblora"))
                 .body("method.hyperparameters.vector_length", is(128))
+                .body("method.hyperparameters.r", is(4))
+                .body("method.hyperparameters.target_modules", is("qv"))
                 .body("suffix", is("s-1"))
                 .body("seed", is(11))
                 .body("metadata.k", is("v"))

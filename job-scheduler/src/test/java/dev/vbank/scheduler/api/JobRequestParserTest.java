@@ -1,6 +1,7 @@
 package dev.vbank.scheduler.api;
 
 import dev.vbank.common.job.MethodType;
+import dev.vbank.common.json.Json;
 import dev.vbank.scheduler.jobs.NewJob;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -29,6 +30,9 @@ class JobRequestParserTest {
         assertThat(job.methodType()).isEqualTo(MethodType.VBLORA);
         assertThat(job.hyperparameters()).containsEntry("num_vectors", 90L).containsEntry("lr_logits", 0.01)
                 .containsEntry("layers_to_transform", List.of(0, 5));
+        assertThat(job.hyperparameters()).as("unset values are resolved to the spec's defaults")
+                .containsEntry("lr_vector_bank", 1e-3).containsEntry("batch_size", 16L)
+                .containsEntry("save_only_topk_weights", false).doesNotContainKey("eval_every");
         assertThat(job.suffix()).isEqualTo("my-model_1");
         assertThat(job.seed()).isEqualTo(7L);
         assertThat(job.metadata()).isEqualTo(Map.of("team", "search"));
@@ -42,6 +46,19 @@ class JobRequestParserTest {
                     + "\"method\":{\"type\":\"vblora\",\"hyperparameters\":{\"n_epochs\":1,\"topk\":90,\"checkpoint_every\":5,\"eval_every\":4}}}");
             assertThat(job.methodType()).isEqualTo(MethodType.VBLORA);
             assertThat(job.hyperparameters()).containsEntry("checkpoint_every", 5L).containsEntry("eval_every", 4L);
+        }
+    }
+
+    @Test
+    void aJobsResolvedHyperparametersSentAgainMakeTheSameJob() throws Exception {
+        for (String type : List.of("vblora", "lora", "head_only")) {
+            String body = "{\"model\":\"e5-small-v2\",\"training_file\":\"f\",\"seed\":3,\"method\":{\"type\":\"" + type
+                    + "\",\"hyperparameters\":%s}}";
+            NewJob first = JobRequestParser.parse(body.formatted("{\"n_epochs\": 2}"));
+            NewJob again = JobRequestParser.parse(body.formatted(Json.mapper().writeValueAsString(first.hyperparameters())));
+            assertThat(again.hyperparameters()).as(type).isEqualTo(first.hyperparameters())
+                    .containsEntry("n_epochs", 2L).containsEntry("max_seq_length", 128L);
+            assertThat(again.hash()).as("what the job trains with, not how it was written, is the request").isEqualTo(first.hash());
         }
     }
 
