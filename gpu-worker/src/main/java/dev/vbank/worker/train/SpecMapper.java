@@ -1,9 +1,13 @@
 package dev.vbank.worker.train;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vbank.common.command.DispatchJob;
 import dev.vbank.common.job.MethodType;
+import dev.vbank.common.json.Json;
+import dev.vbank.common.spec.BaseModelShape;
+import dev.vbank.common.spec.BaseModelShapes;
+import dev.vbank.common.spec.Hyperparameter;
+import dev.vbank.common.spec.Hyperparameters;
+import dev.vbank.common.spec.InvalidSpecException;
 import dev.vbank.text.data.TaskType;
 import dev.vbank.text.model.BaseModel;
 import dev.vbank.text.model.BaseModels;
@@ -11,39 +15,29 @@ import dev.vbank.text.train.FineTuner;
 import dev.vbank.text.train.Method;
 import dev.vbank.text.train.TrainingSpec;
 import dev.vbank.vblora.config.ConfigException;
-import dev.vbank.vblora.config.ConfigJson;
 import dev.vbank.vblora.config.LoraConfig;
-import dev.vbank.vblora.config.ModuleShape;
+import dev.vbank.vblora.config.TargetModules;
 import dev.vbank.vblora.config.VbloraConfig;
 import dev.vbank.worker.JobFailure;
 
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
- * Turns a dispatched job's model, method and hyperparameters into the engine's {@link TrainingSpec}. The names are the
- * public API's (the scheduler validates them too); everything is checked again here against the engine and the base
- * model, so a bad job fails with {@code invalid_hyperparameters} and the offending parameter, never with a crash in the
- * training loop. Unset VB-LoRA values take vblora-text's defaults for the 384-wide encoders
- * ({@link TrainingSpec#defaultVblora}), unset LoRA values LoRA's.
+ * Turns a dispatched job's model, method and hyperparameters into the engine's {@link TrainingSpec}: the one place where
+ * the platform's method and hyperparameter names meet the engine's types. The values are resolved against
+ * platform-common's job spec ({@link Hyperparameters}: validated, defaults filled in, as the scheduler did when the job
+ * was created) and every one is handed to the engine explicitly, so the engine's own defaults (its library's) never
+ * decide a job. The engine checks the result against the model once more; a bad job fails with
+ * {@code invalid_hyperparameters} and the offending parameter, never with a crash in the training loop.
  * <p>
- * Besides the API's names the worker reads {@code checkpoint_every} (optimizer steps between checkpoints). Validation runs
- * every {@code eval_every} optimizer steps, or, when the job leaves it unset, at five evenly spaced steps (the last one
- * included), so that clients see a validation curve.
+ * {@code checkpoint_every} and {@code eval_every} have no fixed default: unset, checkpoints follow the worker's setting
+ * and validation runs at five evenly spaced steps (the last one included), so that clients see a validation curve.
  */
 public final class SpecMapper {
 
-    static final String PARAM = "method.hyperparameters.";
-
-    private static final Set<String> COMMON = Set.of("n_epochs", "batch_size", "max_seq_length", "warmup_ratio",
-            "lr_head", "weight_decay_head", "checkpoint_every", "eval_every");
-    private static final Set<String> VBLORA = Set.of("num_vectors", "vector_length", "r", "topk", "target_modules",
-            "layers_to_transform", "dropout", "init_vector_bank_bound", "init_logits_std", "lr_vector_bank",
-            "lr_logits", "save_only_topk_weights");
-    private static final Set<String> LORA = Set.of("r", "lora_alpha", "lora_dropout", "target_modules",
-            "layers_to_transform", "lr_lora");
+    static final String PARAM = Hyperparameters.PARAM + ".";
 
     private SpecMapper() {
     }
@@ -54,159 +48,124 @@ public final class SpecMapper {
                 "model"));
     }
 
+    /** Every hyperparameter the job trains with, validated against its model and with the spec's defaults filled in. */
+    public static Map<String, Object> hyperparameters(DispatchJob job) {
+        if (job.method() == null || job.method().type() == null) {
+            throw new JobFailure("invalid_hyperparameters", "the job has no method type", "method.type");
+        }
+        BaseModelShape shape = BaseModelShapes.find(model(job).id()).orElseThrow(() -> new JobFailure("invalid_model",
+                "the platform has no shape for model '" + job.model() + "'", "model"));
+        try {
+            return Hyperparameters.resolve(job.method().type(),
+                    Json.mapper().valueToTree(job.method().hyperparameters()), shape);
+        } catch (InvalidSpecException e) {
+            throw new JobFailure("invalid_hyperparameters", e.getMessage(), e.param(), e);
+        }
+    }
+
     /** Optimizer steps between checkpoints the job asks for, else {@code fallback}. */
     public static int checkpointEvery(DispatchJob job, int fallback) {
-        Object v = job.method().hyperparameters().get("checkpoint_every");
-        return v == null ? fallback : (int) integer("checkpoint_every", v, 0, Integer.MAX_VALUE);
+        Object v = hyperparameters(job).get("checkpoint_every");
+        return v == null ? fallback : ((Number) v).intValue();
     }
 
     /** The job's spec with the default validation interval when it set none: about five validations per run. */
     public static TrainingSpec withDefaultEvalEvery(DispatchJob job, TrainingSpec spec, int trainRows) {
-        if (job.method().hyperparameters().containsKey("eval_every")) {
+        if (job.method() != null && job.method().hyperparameters().containsKey("eval_every")) {
             return spec;
         }
         int microPerEpoch = (trainRows + spec.batchSize() - 1) / spec.batchSize();
-        long total = dev.vbank.text.train.FineTuner.totalSteps(spec, microPerEpoch);
+        long total = FineTuner.totalSteps(spec, microPerEpoch);
         return spec.toBuilder().evalEvery((int) Math.max(1, (total + 4) / 5)).build();
     }
 
     public static TrainingSpec spec(DispatchJob job, TaskType task, int checkpointEvery) {
-        if (job.method() == null || job.method().type() == null) {
-            throw new JobFailure("invalid_hyperparameters", "the job has no method type", "method.type");
-        }
+        Map<String, Object> hp = hyperparameters(job);
         BaseModel bm = model(job);
-        MethodType type = job.method().type();
-        Map<String, Object> hp = job.method().hyperparameters();
-        Set<String> specific = type == MethodType.VBLORA ? VBLORA : type == MethodType.LORA ? LORA : Set.of();
-        for (String k : hp.keySet()) {
-            if (!COMMON.contains(k) && !specific.contains(k)) {
-                throw new JobFailure("invalid_hyperparameters", "unknown hyperparameter '" + k + "' for method "
-                        + type.wireName(), PARAM + k);
-            }
-        }
         TrainingSpec.Builder b = TrainingSpec.builder(bm.id()).task(task).seed(job.seed())
-                .checkpointEvery(checkpointEvery);
-        if (hp.containsKey("n_epochs")) {
-            b.epochs((int) integer("n_epochs", hp.get("n_epochs"), 1, 100));
-        }
-        if (hp.containsKey("batch_size")) {
-            b.batchSize((int) integer("batch_size", hp.get("batch_size"), 1, 512));
-        }
-        if (hp.containsKey("max_seq_length")) {
-            b.maxSeqLength((int) integer("max_seq_length", hp.get("max_seq_length"), 8, bm.maxPositions()));
-        }
+                .checkpointEvery(checkpointEvery)
+                .method(engineMethod(job.method().type()))
+                .epochs(integer(hp, "n_epochs"))
+                .batchSize(integer(hp, "batch_size"))
+                .maxSeqLength(integer(hp, "max_seq_length"))
+                .warmupRatio(number(hp, "warmup_ratio"))
+                .headLr(number(hp, "lr_head"))
+                .headWeightDecay(number(hp, "weight_decay_head"));
         if (hp.containsKey("eval_every")) {
-            b.evalEvery((int) integer("eval_every", hp.get("eval_every"), 1, Integer.MAX_VALUE));
-        }
-        if (hp.containsKey("warmup_ratio")) {
-            double w = number("warmup_ratio", hp.get("warmup_ratio"));
-            if (w < 0 || w >= 1) {
-                throw invalid("warmup_ratio", "must be in [0, 1), was " + w);
-            }
-            b.warmupRatio(w);
+            b.evalEvery(integer(hp, "eval_every"));
         }
         try {
-            switch (type) {
+            switch (job.method().type()) {
                 case VBLORA -> {
-                    VbloraConfig c = ConfigJson.vbloraFromTree(overlay(
-                            ConfigJson.toTree(TrainingSpec.defaultVblora("qv")), hp, VBLORA));
-                    c.validateAgainst(modules(bm));
-                    b.method(Method.VBLORA).vblora(c);
+                    VbloraConfig c = VbloraConfig.builder()
+                            .numVectors(integer(hp, "num_vectors"))
+                            .vectorLength(integer(hp, "vector_length"))
+                            .r(integer(hp, "r"))
+                            .topk(integer(hp, "topk"))
+                            .targetModules((String) hp.get("target_modules"))
+                            .layersToTransform(layers(hp))
+                            .dropout(number(hp, "dropout"))
+                            .initVectorBankBound(number(hp, "init_vector_bank_bound"))
+                            .initLogitsStd(number(hp, "init_logits_std"))
+                            .lrVectorBank(number(hp, "lr_vector_bank"))
+                            .lrLogits(number(hp, "lr_logits"))
+                            .lrHead(number(hp, "lr_head"))
+                            .weightDecayHead(number(hp, "weight_decay_head"))
+                            .saveOnlyTopkWeights((Boolean) hp.get("save_only_topk_weights"))
+                            .build();
+                    c.validateAgainst(FineTuner.shapeOf(bm).linearModules());
+                    b.vblora(c);
                 }
-                case LORA -> {
-                    LoraConfig c = ConfigJson.loraFromTree(overlay(ConfigJson.toTree(LoraConfig.defaults()), hp, LORA));
-                    if (c.layersToTransform() != null) {
-                        for (int layer : c.layersToTransform()) {
-                            if (layer >= bm.layers()) {
-                                throw new ConfigException("layers_to_transform", "layer " + layer + " does not exist ("
-                                        + bm.id() + " has " + bm.layers() + " layers)");
-                            }
-                        }
-                    }
-                    b.method(Method.LORA).lora(c);
-                }
+                case LORA -> b.lora(new LoraConfig(integer(hp, "r"), number(hp, "lora_alpha"),
+                        number(hp, "lora_dropout"), TargetModules.parse((String) hp.get("target_modules")), layers(hp),
+                        number(hp, "lr_lora"), number(hp, "lr_head"), number(hp, "weight_decay_head")));
                 case HEAD_ONLY -> {
-                    b.method(Method.HEAD_ONLY);
-                    if (hp.containsKey("lr_head")) {
-                        b.headLr(positive("lr_head", hp.get("lr_head")));
-                    }
-                    if (hp.containsKey("weight_decay_head")) {
-                        b.headWeightDecay(number("weight_decay_head", hp.get("weight_decay_head")));
-                    }
                 }
             }
             return b.build();
         } catch (ConfigException e) {
             throw new JobFailure("invalid_hyperparameters", e.getMessage(), PARAM + e.field(), e);
         } catch (IllegalArgumentException e) {
-            throw new JobFailure("invalid_hyperparameters", e.getMessage(), PARAM.substring(0, PARAM.length() - 1), e);
+            throw new JobFailure("invalid_hyperparameters", e.getMessage(), Hyperparameters.PARAM, e);
         }
     }
 
+    /** The engine's name for a platform method; the only place the two meet. */
+    public static Method engineMethod(MethodType type) {
+        return switch (type) {
+            case VBLORA -> Method.VBLORA;
+            case LORA -> Method.LORA;
+            case HEAD_ONLY -> Method.HEAD_ONLY;
+        };
+    }
+
     /**
-     * The head-only baseline of an evaluation item: the dispatch carries the adapter job's hyperparameters; those that
-     * shape the data and the head (epochs, batch size, sequence length, warm-up, head learning rate and weight decay)
-     * are kept, the adapter's own are dropped, and nothing is checkpointed.
+     * The head-only baseline of an evaluation item: the dispatch carries the adapter job's hyperparameters; those every
+     * method shares (they shape the data and the head) are kept, the adapter's own are dropped, and nothing is
+     * checkpointed.
      */
     public static TrainingSpec baselineSpec(DispatchJob job, TaskType task) {
-        Map<String, Object> hp = new HashMap<>();
-        if (job.method() != null) {
-            job.method().hyperparameters().forEach((k, v) -> {
-                if (COMMON.contains(k) && !k.equals("checkpoint_every")) {
-                    hp.put(k, v);
-                }
-            });
-        }
+        List<String> shared = Hyperparameters.of(MethodType.HEAD_ONLY).stream().map(Hyperparameter::name)
+                .filter(name -> !name.equals("checkpoint_every")).toList();
+        Map<String, Object> hp = job.method() == null ? Map.of() : job.method().hyperparameters().entrySet().stream()
+                .filter(e -> shared.contains(e.getKey()))
+                .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
         DispatchJob headOnly = new DispatchJob(job.jobId(), job.tenantId(), job.attempt(), job.leaseToken(),
                 job.leaseSeconds(), job.model(), job.trainingFile(), job.validationFile(),
                 new dev.vbank.common.job.Method(MethodType.HEAD_ONLY, hp), job.seed(), null, job.evaluation());
         return spec(headOnly, task, 0);
     }
 
-    private static List<ModuleShape> modules(BaseModel bm) {
-        return FineTuner.shapeOf(bm).linearModules();
+    private static int integer(Map<String, Object> hp, String name) {
+        return ((Number) hp.get(name)).intValue();
     }
 
-    /** The engine config's JSON with the job's values for {@code keys} (plus lr_head / weight_decay_head) put over it. */
-    private static JsonNode overlay(JsonNode defaults, Map<String, Object> hp, Set<String> keys) {
-        ObjectNode node = ((ObjectNode) defaults).deepCopy();
-        Map<String, Object> picked = new HashMap<>();
-        hp.forEach((k, v) -> {
-            if (keys.contains(k) || k.equals("lr_head") || k.equals("weight_decay_head")) {
-                picked.put(k, v);
-            }
-        });
-        node.setAll((ObjectNode) ConfigJson.mapper().valueToTree(picked));
-        return node;
+    private static double number(Map<String, Object> hp, String name) {
+        return ((Number) hp.get(name)).doubleValue();
     }
 
-    private static long integer(String name, Object v, long min, long max) {
-        if (!(v instanceof Integer || v instanceof Long || v instanceof Short)) {
-            throw invalid(name, "must be an integer, was " + v);
-        }
-        long x = ((Number) v).longValue();
-        if (x < min || x > max) {
-            throw invalid(name, "must be from " + min + " to " + max + ", was " + x);
-        }
-        return x;
-    }
-
-    private static double number(String name, Object v) {
-        if (!(v instanceof Number n) || !Double.isFinite(n.doubleValue()) || n.doubleValue() < 0) {
-            throw invalid(name, "must be a finite number >= 0, was " + v);
-        }
-        return n.doubleValue();
-    }
-
-    private static double positive(String name, Object v) {
-        double x = number(name, v);
-        if (!(x > 0)) {
-            throw invalid(name, "must be > 0, was " + v);
-        }
-        return x;
-    }
-
-    private static JobFailure invalid(String name, String message) {
-        return new JobFailure("invalid_hyperparameters", name + ": " + message, PARAM + name);
+    @SuppressWarnings("unchecked")
+    private static List<Integer> layers(Map<String, Object> hp) {
+        return (List<Integer>) hp.get("layers_to_transform");
     }
 }
