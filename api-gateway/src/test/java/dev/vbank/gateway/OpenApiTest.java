@@ -1,5 +1,7 @@
 package dev.vbank.gateway;
 
+import dev.vbank.common.spec.Hyperparameter;
+import dev.vbank.common.spec.Hyperparameters;
 import dev.vbank.testkit.VbankInfraResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
@@ -57,5 +59,24 @@ class OpenApiTest {
         assertThat(doc.getMap("components.schemas")).containsKeys("FineTuningJob", "CreateFineTuningJobRequest",
                 "CreateTenantRequest", "JobEvent");
         assertThat(doc.getMap("paths.'/v1/files'.post.requestBody.content")).containsKey("multipart/form-data");
+    }
+
+    @Test
+    void describesEveryHyperparameterOfTheJobSpec() {
+        JsonPath doc = given().accept(ContentType.JSON).get("/q/openapi?format=json").then().statusCode(200)
+                .extract().jsonPath();
+        Map<String, Map<String, Object>> properties = doc.getMap("components.schemas.Hyperparameters.properties");
+        assertThat(properties).containsOnlyKeys(Hyperparameters.ALL.stream().map(Hyperparameter::name).toArray(String[]::new));
+        assertThat(properties.get("num_vectors")).containsEntry("default", 90).containsEntry("minimum", 1)
+                .containsEntry("maximum", 65536);
+        assertThat(properties.get("num_vectors").get("description").toString()).contains("bank", "vblora");
+        assertThat(properties.get("lr_head")).containsEntry("exclusiveMinimum", 0).containsEntry("maximum", 1);
+        assertThat(properties.get("r").get("description").toString()).contains("vblora 4", "lora 8");
+        assertThat(doc.getList("components.schemas.FineTuningMethod.properties.type.enum"))
+                .containsExactly("vblora", "lora", "head_only");
+        assertThat(doc.getString("components.schemas.CreateFineTuningJobRequest.properties.method.$ref"))
+                .endsWith("/FineTuningMethod");
+        assertThat(doc.getList("components.schemas.CreateFineTuningJobRequest.properties.model.enum"))
+                .containsExactly("all-minilm-l6-v2", "bge-small-en-v1.5", "e5-small-v2");
     }
 }

@@ -3,6 +3,7 @@ package dev.vbank.gateway.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vbank.common.event.JobEvent;
 import dev.vbank.common.job.FineTuningJob;
+import dev.vbank.common.spec.JobRequestFields;
 import dev.vbank.gateway.downstream.Downstream;
 import dev.vbank.gateway.downstream.SchedulerClient;
 import dev.vbank.gateway.quota.QuotaGuard;
@@ -46,9 +47,8 @@ import java.util.Set;
 public class JobsResource {
 
     private static final String SERVICE = "job-scheduler";
-    private static final Set<String> FIELDS = Set.of("model", "training_file", "validation_file", "method", "suffix",
-            "seed", "metadata", "evaluation");
 
+    /** Its {@code method} and {@code model} schemas are written from the job spec by {@link JobSpecSchemas}. */
     @Schema(name = "CreateFineTuningJobRequest", description = "Hyperparameters are validated by the job-scheduler")
     public record CreateJob(@Schema(required = true, examples = "all-minilm-l6-v2") String model,
                             @Schema(required = true) String trainingFile, String validationFile,
@@ -155,16 +155,16 @@ public class JobsResource {
         return Downstream.call(SERVICE, () -> scheduler.checkpoints(tenant.id(), id));
     }
 
-    /** Field names and basic types; the scheduler validates values and hyperparameters. */
+    /** Field names (the job spec's) and basic types; the scheduler validates values and hyperparameters. */
     private static void checkShape(JsonNode body) {
         for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
             String name = it.next();
-            if (!FIELDS.contains(name)) {
+            if (!JobRequestFields.TOP.contains(name)) {
                 throw ApiException.invalid(name.length() > 64 ? name.substring(0, 64) : name, "unknown field '"
                         + (name.length() > 64 ? name.substring(0, 64) + "…" : name) + "'");
             }
         }
-        for (String required : new String[]{"model", "training_file", "method"}) {
+        for (String required : JobRequestFields.REQUIRED) {
             if (!body.hasNonNull(required)) {
                 throw ApiException.invalid(required, required + " is required");
             }
