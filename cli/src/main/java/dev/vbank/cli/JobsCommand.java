@@ -2,6 +2,11 @@ package dev.vbank.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.vbank.common.job.MethodType;
+import dev.vbank.common.spec.BaseModelShapes;
+import dev.vbank.common.spec.Hyperparameter;
+import dev.vbank.common.spec.Hyperparameters;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -9,9 +14,12 @@ import picocli.CommandLine.Parameters;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 @Command(name = "jobs", mixinStandardHelpOptions = true, description = "Fine-tuning jobs.",
         subcommands = {JobsCommand.Create.class, JobsCommand.ListJobs.class, JobsCommand.Get.class,
@@ -97,7 +105,8 @@ final class JobsCommand {
         String trainingFile;
         @Option(names = "--validation-file", paramLabel = "FILE_ID")
         String validationFile;
-        @Option(names = "--method", defaultValue = "vblora", description = "vblora, lora or head_only (default ${DEFAULT-VALUE})")
+        @Option(names = "--method", defaultValue = "vblora", completionCandidates = MethodNames.class,
+                description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
         String method;
         @Option(names = "--epochs", description = "n_epochs")
         Integer epochs;
@@ -106,7 +115,8 @@ final class JobsCommand {
         @Option(names = "--max-seq-length")
         Integer maxSeqLength;
         @Option(names = {"-H", "--hyperparameter"}, paramLabel = "NAME=VALUE",
-                description = "any other hyperparameter; numbers, true/false and JSON arrays are sent typed (repeatable)")
+                description = "any other hyperparameter (listed below); numbers, true/false and JSON arrays are sent typed"
+                        + " (repeatable)")
         List<String> hyperparameters = new ArrayList<>();
         @Option(names = "--suffix")
         String suffix;
@@ -181,6 +191,25 @@ final class JobsCommand {
             return body;
         }
 
+        /** The job spec's hyperparameters and base models, as the footer of {@code jobs create --help}. */
+        static void describeHyperparameters(CommandLine create) {
+            create.getHelpSectionMap().put(CommandLine.Model.UsageMessageSpec.SECTION_KEY_FOOTER, help -> {
+                int width = help.commandSpec().usageMessage().width();
+                CommandLine.Help.TextTable table = CommandLine.Help.TextTable.forColumns(help.colorScheme(),
+                        new CommandLine.Help.Column(26, 2, CommandLine.Help.Column.Overflow.SPAN),
+                        new CommandLine.Help.Column(width - 26, 1, CommandLine.Help.Column.Overflow.WRAP));
+                for (Hyperparameter h : Hyperparameters.ALL) {
+                    String methods = h.methods().size() == MethodType.values().length ? "every method" : h.methods()
+                            .stream().map(MethodType::wireName).sorted().collect(Collectors.joining(", "));
+                    table.addRowValues(h.name(), h.type().jsonType() + (h.range() == null ? "" : " " + h.range())
+                            + ", default " + h.defaultText() + "; " + methods);
+                    table.addRowValues("", h.description());
+                }
+                return String.format("%nHyperparameters (-H NAME=VALUE; a job reports every value it trains with):%n")
+                        + table + String.format("Base models: %s%n", String.join(", ", BaseModelShapes.ids()));
+            });
+        }
+
         /** 8 → int, 0.5 → number, true → boolean, [..]/{..} → JSON, anything else a string. */
         static JsonNode typed(String name, String value) {
             String v = value.strip();
@@ -201,6 +230,14 @@ final class JobsCommand {
                 }
             }
             return ApiClient.JSON.getNodeFactory().textNode(value);
+        }
+    }
+
+    /** The method types' wire names, for {@code --method}'s help. */
+    static final class MethodNames implements Iterable<String> {
+        @Override
+        public Iterator<String> iterator() {
+            return Arrays.stream(MethodType.values()).map(MethodType::wireName).iterator();
         }
     }
 

@@ -101,6 +101,7 @@ public final class VbankCli {
     static CommandLine commandLine(VbankCli root) {
         CommandLine cmd = new CommandLine(root);
         cmd.setCaseInsensitiveEnumValuesAllowed(true);
+        JobsCommand.Create.describeHyperparameters(cmd.getSubcommands().get("jobs").getSubcommands().get("create"));
         cmd.setExecutionExceptionHandler((ex, line, parsed) -> {
             PrintWriter err = line.getErr();
             if (ex instanceof CliException c) {

@@ -1,5 +1,8 @@
 package dev.vbank.cli;
 
+import dev.vbank.common.spec.Hyperparameter;
+import dev.vbank.common.spec.Hyperparameters;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -21,6 +24,7 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -83,6 +87,14 @@ class VbankCliTest {
     void helpAndVersionExitZero() {
         assertThat(vbank("--help").out()).contains("jobs", "evals", "Exit status: 0 ok");
         assertThat(vbank("jobs", "watch", "--help").out()).contains("--progress=MODE");
+        String create = vbank("jobs", "create", "--help").out();
+        assertThat(create).contains("vblora, lora, head_only (default vblora)", "all-minilm-l6-v2, bge-small-en-v1.5");
+        String words = create.replaceAll("\\s+", " ");
+        for (Hyperparameter h : Hyperparameters.ALL) {
+            assertThat(create).as(h.name()).containsPattern("(?m)^  " + h.name() + " .*, default "
+                    + Pattern.quote(h.defaultText()) + ";");
+            assertThat(words).contains(h.description());
+        }
         assertThat(vbank("--version").exit()).isZero();
     }
 

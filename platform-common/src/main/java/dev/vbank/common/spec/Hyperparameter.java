@@ -114,6 +114,11 @@ public record Hyperparameter(String name, Type type, Range range, Object default
         };
     }
 
+    /** The default as text (numbers without an exponent), "-" when there is none. */
+    public String defaultText() {
+        return defaultValue == null ? "-" : defaultValue instanceof Double d ? plain(d) : defaultValue.toString();
+    }
+
     /** The modules of {@code model} a {@code target_modules} value adapts. */
     static List<BaseModelShape.LinearModule> targetModules(String spec, String param, BaseModelShape model) {
         if (spec.equals("all-linear")) {
