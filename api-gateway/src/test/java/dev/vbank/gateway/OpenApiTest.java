@@ -66,7 +66,8 @@ class OpenApiTest {
         JsonPath doc = given().accept(ContentType.JSON).get("/q/openapi?format=json").then().statusCode(200)
                 .extract().jsonPath();
         Map<String, Map<String, Object>> properties = doc.getMap("components.schemas.Hyperparameters.properties");
-        assertThat(properties).containsOnlyKeys(Hyperparameters.ALL.stream().map(Hyperparameter::name).toArray(String[]::new));
+        assertThat(properties).containsOnlyKeys(Hyperparameters.ALL.stream().map(Hyperparameter::name)
+                .toArray(String[]::new));
         assertThat(properties.get("num_vectors")).containsEntry("default", 90).containsEntry("minimum", 1)
                 .containsEntry("maximum", 65536);
         assertThat(properties.get("num_vectors").get("description").toString()).contains("bank", "vblora");

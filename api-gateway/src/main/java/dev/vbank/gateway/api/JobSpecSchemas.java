@@ -19,8 +19,9 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * Writes the job spec (platform-common) into the OpenAPI document: the method types, every hyperparameter with its type,
- * range, default and the methods that take it, and the base models a job may name. Registered by {@code mp.openapi.filter}.
+ * Writes the job spec (platform-common) into the OpenAPI document: the method types, every hyperparameter with its
+ * type, range, default and the methods that take it, and the base models a job may name. Registered by
+ * {@code mp.openapi.filter}.
  */
 public class JobSpecSchemas implements OASFilter {
 

@@ -1,12 +1,8 @@
 package dev.vbank.scheduler.eval;
 
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.vbank.common.job.MethodType;
-import dev.vbank.common.json.Json;
+import dev.vbank.scheduler.jobs.RequestHash;
 
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -40,12 +36,6 @@ public record EvaluationRequest(String suite, List<String> adapters, List<String
         canonical.put("adapter_filter", new TreeMap<>(adapterFilter));
         canonical.put("baselines", baselines);
         canonical.put("metadata", new TreeMap<>(metadata));
-        try {
-            byte[] bytes = Json.mapper().writer().with(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
-                    .writeValueAsBytes(canonical);
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException | com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        return RequestHash.of(canonical);
     }
 }

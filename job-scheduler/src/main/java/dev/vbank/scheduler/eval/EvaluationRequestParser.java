@@ -40,7 +40,8 @@ public final class EvaluationRequestParser {
 
     public static EvaluationRequest parseEvaluation(String body) {
         JsonNode root = RequestBodies.object(body);
-        RequestBodies.rejectUnknown(root, Set.of("suite", "adapters", "jobs", "adapter_filter", "baselines", "metadata"), "");
+        RequestBodies.rejectUnknown(root, Set.of("suite", "adapters", "jobs", "adapter_filter", "baselines", "metadata"),
+                "");
         String suite = suiteRef(root.get("suite"), "suite");
         List<String> adapters = ids(root.get("adapters"), "adapters");
         List<String> jobs = ids(root.get("jobs"), "jobs");

@@ -267,7 +267,7 @@ public class EvaluationStore {
             ps.setString(++i, item.baseModel());
             ps.setString(++i, baseline ? item.trainingFile() : null);
             ps.setString(++i, baseline ? item.validationFile() : null);
-            ps.setString(++i, baseline ? "head_only" : null);
+            ps.setString(++i, baseline ? EvaluationRequest.HEAD_ONLY : null);
             ps.setString(++i, JobStore.json(baseline ? item.hyperparameters() : Map.of()));
             ps.setLong(++i, item.seed());
             ps.setBoolean(++i, cached);

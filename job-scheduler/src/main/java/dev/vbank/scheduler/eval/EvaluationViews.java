@@ -186,7 +186,8 @@ public class EvaluationViews {
             }
             ResultObject any = byTask.values().stream().findFirst().orElse(null);
             rows.add(new ReportRow(item.adapterId(), item.subject(), item.adapterJobId(),
-                    item.subject() == EvaluationSubject.BASELINE_HEAD_ONLY ? "head_only" : item.adapterMethod(),
+                    item.subject() == EvaluationSubject.BASELINE_HEAD_ONLY ? EvaluationRequest.HEAD_ONLY
+                            : item.adapterMethod(),
                     item.baseModel(), any == null ? null : any.storedBytes(),
                     any == null ? null : any.trainableParameters(), any == null ? null : any.storedParameters(), cells));
         }

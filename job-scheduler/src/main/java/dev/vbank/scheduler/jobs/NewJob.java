@@ -1,13 +1,8 @@
 package dev.vbank.scheduler.jobs;
 
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.vbank.common.job.MethodType;
-import dev.vbank.common.json.Json;
 import dev.vbank.scheduler.eval.AutoEvaluation;
 
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -45,13 +40,7 @@ public record NewJob(
             canonical.put("evaluation", Map.of("suite", evaluation.suite(), "baselines", evaluation.baselines(),
                     "metadata", new TreeMap<>(evaluation.metadata())));
         }
-        try {
-            byte[] bytes = Json.mapper().writer().with(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
-                    .writeValueAsBytes(canonical);
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException | com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        return RequestHash.of(canonical);
     }
 
 }

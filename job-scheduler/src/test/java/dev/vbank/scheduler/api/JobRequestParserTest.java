@@ -55,10 +55,12 @@ class JobRequestParserTest {
             String body = "{\"model\":\"e5-small-v2\",\"training_file\":\"f\",\"seed\":3,\"method\":{\"type\":\"" + type
                     + "\",\"hyperparameters\":%s}}";
             NewJob first = JobRequestParser.parse(body.formatted("{\"n_epochs\": 2}"));
-            NewJob again = JobRequestParser.parse(body.formatted(Json.mapper().writeValueAsString(first.hyperparameters())));
+            String resolved = Json.mapper().writeValueAsString(first.hyperparameters());
+            NewJob again = JobRequestParser.parse(body.formatted(resolved));
             assertThat(again.hyperparameters()).as(type).isEqualTo(first.hyperparameters())
                     .containsEntry("n_epochs", 2L).containsEntry("max_seq_length", 128L);
-            assertThat(again.hash()).as("what the job trains with, not how it was written, is the request").isEqualTo(first.hash());
+            assertThat(again.hash()).as("what the job trains with, not how it was written, is the request")
+                    .isEqualTo(first.hash());
         }
     }
 

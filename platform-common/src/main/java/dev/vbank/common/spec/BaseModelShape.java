@@ -22,7 +22,7 @@ public record BaseModelShape(String id, String huggingFaceId, int hiddenSize, in
         modules = List.copyOf(modules);
     }
 
-    /** A BERT encoder: attention projections and attention output are hidden → hidden, the MLP widens to intermediate. */
+    /** A BERT encoder: attention projections and output are hidden → hidden; the MLP widens to intermediate. */
     public static BaseModelShape bert(String id, String huggingFaceId, int hiddenSize, int layers, int intermediateSize,
                                       int heads, int maxLength) {
         return new BaseModelShape(id, huggingFaceId, hiddenSize, layers, intermediateSize, heads, maxLength, List.of(

@@ -40,7 +40,8 @@ public final class Hyperparameters {
                     "share of the steps over which the learning rate rises linearly before it decays linearly"),
             number("lr_head", new Range(0, true, 1, false), 4e-3, EVERY_METHOD,
                     "learning rate of the classification or regression head"),
-            number("weight_decay_head", new Range(0, false, 1, false), 0.01, EVERY_METHOD, "AdamW weight decay of the head"),
+            number("weight_decay_head", new Range(0, false, 1, false), 0.01, EVERY_METHOD,
+                    "AdamW weight decay of the head"),
             integer("checkpoint_every", 1, MAX_STEPS, null, EVERY_METHOD,
                     "optimizer steps between resumable checkpoints; unset: the worker's setting"),
             integer("eval_every", 1, MAX_STEPS, null, EVERY_METHOD,
@@ -49,7 +50,8 @@ public final class Hyperparameters {
             integer("vector_length", 1, 1536, 128L, Set.of(VBLORA),
                     "length of each bank vector (b); must divide the in and out features of every adapted module"),
             integer("r", 1, 256, 4L, Set.of(VBLORA), "rank of each adapted module's A and B"),
-            integer("topk", 1, 256, 2L, Set.of(VBLORA), "bank vectors mixed into each sub-vector (k); at most num_vectors"),
+            integer("topk", 1, 256, 2L, Set.of(VBLORA),
+                    "bank vectors mixed into each sub-vector (k); at most num_vectors"),
             new Hyperparameter("target_modules", Type.TARGET_MODULES, null, "qv", ADAPTERS,
                     "modules to adapt: qv, all-linear or comma-separated names (query, key, value,"
                             + " attention.output.dense, intermediate.dense, output.dense)"),
@@ -134,8 +136,8 @@ public final class Hyperparameters {
             throw new InvalidSpecException(PARAM + ".topk", "topk (" + k + ") must not exceed num_vectors (" + h + ")");
         }
         long b = ((Number) hp.get("vector_length")).longValue();
-        String param = PARAM + ".target_modules";
-        for (BaseModelShape.LinearModule m : Hyperparameter.targetModules((String) hp.get("target_modules"), param, model)) {
+        String targets = (String) hp.get("target_modules");
+        for (BaseModelShape.LinearModule m : Hyperparameter.targetModules(targets, PARAM + ".target_modules", model)) {
             if (m.in() % b != 0 || m.out() % b != 0) {
                 throw new InvalidSpecException(PARAM + ".vector_length", "vector_length " + b + " does not divide the"
                         + " features of " + m.name() + " (" + m.in() + " in, " + m.out() + " out) of " + model.id());
