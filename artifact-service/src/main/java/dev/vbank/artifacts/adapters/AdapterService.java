@@ -9,6 +9,7 @@ import dev.vbank.artifacts.db.Db;
 import dev.vbank.artifacts.models.BaseModelService;
 import dev.vbank.artifacts.store.ObjectStore;
 import dev.vbank.artifacts.store.Spool;
+import dev.vbank.common.job.MethodType;
 import dev.vbank.text.model.BaseModel;
 import dev.vbank.text.model.BaseModels;
 import dev.vbank.text.model.FloatTensor;
@@ -86,7 +87,7 @@ public class AdapterService {
         }
         if (l.method() != null && !l.method().isEmpty()) {
             try {
-                AdapterKind.fromId(l.method());
+                MethodType.fromWireName(l.method());
             } catch (IllegalArgumentException e) {
                 throw ApiException.invalid("method", "method must be vblora, lora or head_only");
             }
