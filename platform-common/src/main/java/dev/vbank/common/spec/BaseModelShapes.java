@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The base models jobs may name. The engine's registry (vblora-text {@code BaseModels}) holds where their weights come
+ * The base models jobs may name. The engine's registry (text-models {@code BaseModels}) holds where their weights come
  * from; the gpu-worker's tests check that both agree on every shape.
  */
 public final class BaseModelShapes {
