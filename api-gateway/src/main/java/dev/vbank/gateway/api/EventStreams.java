@@ -4,14 +4,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.vbank.gateway.GatewayConfig;
 import dev.vbank.gateway.downstream.Downstream;
 import dev.vbank.gateway.downstream.SchedulerClient;
-import jakarta.annotation.PreDestroy;
-import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.ws.rs.core.MediaType;
-import jakarta.ws.rs.sse.Sse;
-import jakarta.ws.rs.sse.OutboundSseEvent;
+import dev.vbank.service.error.DomainException;
+import dev.vbank.service.rest.ApiException;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.subscription.BackPressureStrategy;
 import io.smallrye.mutiny.subscription.MultiEmitter;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.sse.OutboundSseEvent;
+import jakarta.ws.rs.sse.Sse;
 import org.eclipse.microprofile.rest.client.inject.RestClient;
 import org.jboss.logging.Logger;
 
@@ -123,7 +125,7 @@ public class EventStreams {
                     return;
                 }
                 deliver(f.json(SERVICE));
-            } catch (ApiException e) {
+            } catch (ApiException | DomainException e) {
                 schedule(statusMillis);
             } catch (RuntimeException e) {
                 LOG.warn("event stream failed", e);

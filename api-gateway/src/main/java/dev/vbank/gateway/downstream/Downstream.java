@@ -2,7 +2,8 @@ package dev.vbank.gateway.downstream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vbank.common.json.Json;
-import dev.vbank.gateway.api.ApiException;
+import dev.vbank.service.error.Unavailable;
+import dev.vbank.service.rest.ApiException;
 import jakarta.ws.rs.ProcessingException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
@@ -36,6 +37,10 @@ public final class Downstream {
     private Downstream() {
     }
 
+    public static Unavailable unavailable(String service) {
+        return new Unavailable("service_unavailable", "the " + service + " is not available; try again", null);
+    }
+
     /** The downstream answer, buffered, as the gateway's answer. */
     public static Response call(String service, Supplier<Response> call) {
         return relay(fetch(service, call));
@@ -57,7 +62,7 @@ public final class Downstream {
             return new Fetched(r.getStatus(), body, copy);
         } catch (ProcessingException e) {
             LOG.warnf("%s unreachable: %s", service, e.getMessage());
-            throw ApiException.unavailable(service);
+            throw Downstream.unavailable(service);
         }
     }
 

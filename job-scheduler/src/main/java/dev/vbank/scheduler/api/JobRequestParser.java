@@ -8,6 +8,7 @@ import dev.vbank.common.job.MethodType;
 import dev.vbank.common.json.Json;
 import dev.vbank.scheduler.eval.EvaluationRequestParser;
 import dev.vbank.scheduler.jobs.NewJob;
+import dev.vbank.service.error.Invalid;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -19,7 +20,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Turns a create-job body into a {@link NewJob}, or throws a 400 {@link ApiException} whose {@code param} is the JSON path
+ * Turns a create-job body into a {@link NewJob}, or throws an {@link Invalid} (400) whose {@code param} is the JSON path
  * of the first offending field. Hyperparameters are checked against what the training engine accepts for the method and
  * the base model's layer widths, so that a job that would fail at its first step is rejected up front.
  */
@@ -114,17 +115,17 @@ public final class JobRequestParser {
         try {
             root = READER.readTree(body == null ? "" : body);
         } catch (JsonProcessingException e) {
-            throw new ApiException(400, "invalid_json", "the body is not valid JSON: " + e.getOriginalMessage(), null);
+            throw new Invalid("invalid_json", "the body is not valid JSON: " + e.getOriginalMessage(), null);
         }
         if (root == null || !root.isObject()) {
-            throw ApiException.invalid(null, "the body must be a JSON object");
+            throw Invalid.of(null, "the body must be a JSON object");
         }
         rejectUnknown(root, TOP_FIELDS, "");
 
         String model = requiredString(root, "model");
         BaseModel base = MODELS.get(model);
         if (base == null) {
-            throw ApiException.invalid("model", "unknown model '" + model + "'; available: "
+            throw Invalid.of("model", "unknown model '" + model + "'; available: "
                     + String.join(", ", MODELS.keySet().stream().sorted().toList()));
         }
         String trainingFile = fileId(root, "training_file", true);
@@ -132,10 +133,10 @@ public final class JobRequestParser {
 
         JsonNode method = root.get("method");
         if (method == null || method.isNull()) {
-            throw ApiException.invalid("method", "method is required");
+            throw Invalid.of("method", "method is required");
         }
         if (!method.isObject()) {
-            throw ApiException.invalid("method", "method must be an object with type and hyperparameters");
+            throw Invalid.of("method", "method must be an object with type and hyperparameters");
         }
         rejectUnknown(method, METHOD_FIELDS, "method.");
         String typeName = requiredString(method, "type", "method.type");
@@ -143,7 +144,7 @@ public final class JobRequestParser {
         try {
             type = MethodType.fromWireName(typeName);
         } catch (IllegalArgumentException e) {
-            throw ApiException.invalid("method.type", e.getMessage());
+            throw Invalid.of("method.type", e.getMessage());
         }
         Map<String, Object> hyperparameters = hyperparameters(method.get("hyperparameters"), type, base);
 
@@ -151,7 +152,7 @@ public final class JobRequestParser {
         JsonNode s = root.get("suffix");
         if (s != null && !s.isNull()) {
             if (!s.isTextual() || !SUFFIX.matcher(s.asText()).matches()) {
-                throw ApiException.invalid("suffix", "suffix must be 1 to 40 characters of a-z, A-Z, 0-9, _ and -");
+                throw Invalid.of("suffix", "suffix must be 1 to 40 characters of a-z, A-Z, 0-9, _ and -");
             }
             suffix = s.asText();
         }
@@ -159,7 +160,7 @@ public final class JobRequestParser {
         JsonNode sd = root.get("seed");
         if (sd != null && !sd.isNull()) {
             if (!sd.isIntegralNumber() || !sd.canConvertToLong() || sd.asLong() < 0 || sd.asLong() > Integer.MAX_VALUE) {
-                throw ApiException.invalid("seed", "seed must be an integer from 0 to " + Integer.MAX_VALUE);
+                throw Invalid.of("seed", "seed must be an integer from 0 to " + Integer.MAX_VALUE);
             }
             seed = sd.asLong();
         }
@@ -174,7 +175,7 @@ public final class JobRequestParser {
             return Map.of();
         }
         if (!node.isObject()) {
-            throw ApiException.invalid(prefix, "hyperparameters must be an object");
+            throw Invalid.of(prefix, "hyperparameters must be an object");
         }
         Map<String, Spec> specs = HYPERPARAMETERS.get(type);
         Map<String, Object> out = new LinkedHashMap<>();
@@ -184,7 +185,7 @@ public final class JobRequestParser {
             String param = prefix + "." + name;
             Spec spec = specs.get(name);
             if (spec == null) {
-                throw ApiException.invalid(param, "unknown hyperparameter '" + name + "' for method "
+                throw Invalid.of(param, "unknown hyperparameter '" + name + "' for method "
                         + type.wireName() + "; allowed: " + String.join(", ", specs.keySet().stream().sorted().toList()));
             }
             out.put(name, value(field.getValue(), spec, param, base));
@@ -193,11 +194,11 @@ public final class JobRequestParser {
             int h = ((Number) out.getOrDefault("num_vectors", DEFAULT_NUM_VECTORS)).intValue();
             int k = ((Number) out.getOrDefault("topk", DEFAULT_TOPK)).intValue();
             if (k > h) {
-                throw ApiException.invalid(prefix + ".topk", "topk (" + k + ") must not exceed num_vectors (" + h + ")");
+                throw Invalid.of(prefix + ".topk", "topk (" + k + ") must not exceed num_vectors (" + h + ")");
             }
             int b = ((Number) out.getOrDefault("vector_length", DEFAULT_VECTOR_LENGTH)).intValue();
             if (base.hidden() % b != 0 || base.intermediate() % b != 0) {
-                throw ApiException.invalid(prefix + ".vector_length", "vector_length " + b + " must divide the layer widths "
+                throw Invalid.of(prefix + ".vector_length", "vector_length " + b + " must divide the layer widths "
                         + base.hidden() + " and " + base.intermediate() + " of " + base.id());
             }
         }
@@ -208,43 +209,43 @@ public final class JobRequestParser {
         switch (spec.kind()) {
             case INT -> {
                 if (!v.isIntegralNumber() || !v.canConvertToLong()) {
-                    throw ApiException.invalid(param, param + " must be an integer");
+                    throw Invalid.of(param, param + " must be an integer");
                 }
                 long x = v.asLong();
                 if (x < spec.min() || x > spec.max()) {
-                    throw ApiException.invalid(param, param + " must be from " + (long) spec.min() + " to "
+                    throw Invalid.of(param, param + " must be from " + (long) spec.min() + " to "
                             + (long) spec.max() + ", was " + x);
                 }
                 return x;
             }
             case NUMBER -> {
                 if (!v.isNumber()) {
-                    throw ApiException.invalid(param, param + " must be a number");
+                    throw Invalid.of(param, param + " must be a number");
                 }
                 double x = v.asDouble();
                 boolean low = spec.minExclusive() ? x <= spec.min() : x < spec.min();
                 boolean high = spec.maxExclusive() ? x >= spec.max() : x > spec.max();
                 if (!Double.isFinite(x) || low || high) {
-                    throw ApiException.invalid(param, param + " must be in " + (spec.minExclusive() ? "(" : "[")
+                    throw Invalid.of(param, param + " must be in " + (spec.minExclusive() ? "(" : "[")
                             + spec.min() + ", " + spec.max() + (spec.maxExclusive() ? ")" : "]") + ", was " + v.asText());
                 }
                 return x;
             }
             case BOOL -> {
                 if (!v.isBoolean()) {
-                    throw ApiException.invalid(param, param + " must be true or false");
+                    throw Invalid.of(param, param + " must be true or false");
                 }
                 return v.asBoolean();
             }
             case MODULES -> {
                 if (!v.isTextual()) {
-                    throw ApiException.invalid(param, param + " must be a string: qv, all-linear or comma-separated names");
+                    throw Invalid.of(param, param + " must be a string: qv, all-linear or comma-separated names");
                 }
                 String spec2 = v.asText().strip();
                 if (!spec2.equals("qv") && !spec2.equals("all-linear")) {
                     for (String name : spec2.split(",", -1)) {
                         if (!MODULE_NAMES.contains(name.strip())) {
-                            throw ApiException.invalid(param, "unknown module '" + name.strip() + "'; use qv, all-linear or"
+                            throw Invalid.of(param, "unknown module '" + name.strip() + "'; use qv, all-linear or"
                                     + " names from " + String.join(", ", MODULE_NAMES.stream().sorted().toList()));
                         }
                     }
@@ -253,13 +254,13 @@ public final class JobRequestParser {
             }
             case LAYERS -> {
                 if (!v.isArray() || v.isEmpty()) {
-                    throw ApiException.invalid(param, param + " must be a non-empty array of layer indices");
+                    throw Invalid.of(param, param + " must be a non-empty array of layer indices");
                 }
                 List<Integer> layers = new ArrayList<>();
                 Set<Integer> seen = new HashSet<>();
                 for (JsonNode l : v) {
                     if (!l.isIntegralNumber() || l.asLong() < 0 || l.asLong() >= base.layers() || !seen.add(l.asInt())) {
-                        throw ApiException.invalid(param, param + " must hold distinct layer indices from 0 to "
+                        throw Invalid.of(param, param + " must hold distinct layer indices from 0 to "
                                 + (base.layers() - 1) + " (" + base.id() + " has " + base.layers() + " layers)");
                     }
                     layers.add(l.asInt());
@@ -276,20 +277,20 @@ public final class JobRequestParser {
             return Map.of();
         }
         if (!m.isObject()) {
-            throw ApiException.invalid("metadata", "metadata must be an object of string values");
+            throw Invalid.of("metadata", "metadata must be an object of string values");
         }
         if (m.size() > 16) {
-            throw ApiException.invalid("metadata", "metadata may hold at most 16 pairs, had " + m.size());
+            throw Invalid.of("metadata", "metadata may hold at most 16 pairs, had " + m.size());
         }
         Map<String, String> out = new LinkedHashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = m.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             String key = e.getKey();
             if (key.isEmpty() || key.length() > 64) {
-                throw ApiException.invalid("metadata", "metadata keys must be 1 to 64 characters");
+                throw Invalid.of("metadata", "metadata keys must be 1 to 64 characters");
             }
             if (!e.getValue().isTextual() || e.getValue().asText().length() > 512) {
-                throw ApiException.invalid("metadata." + key, "metadata values must be strings of at most 512 characters");
+                throw Invalid.of("metadata." + key, "metadata values must be strings of at most 512 characters");
             }
             out.put(key, e.getValue().asText());
         }
@@ -300,12 +301,12 @@ public final class JobRequestParser {
         JsonNode v = root.get(field);
         if (v == null || v.isNull()) {
             if (required) {
-                throw ApiException.invalid(field, field + " is required");
+                throw Invalid.of(field, field + " is required");
             }
             return null;
         }
         if (!v.isTextual() || !FILE_ID.matcher(v.asText()).matches()) {
-            throw ApiException.invalid(field, field + " must be a file id (1 to 128 characters of a-z, A-Z, 0-9, _, . and -)");
+            throw Invalid.of(field, field + " must be a file id (1 to 128 characters of a-z, A-Z, 0-9, _, . and -)");
         }
         return v.asText();
     }
@@ -317,10 +318,10 @@ public final class JobRequestParser {
     private static String requiredString(JsonNode node, String field, String param) {
         JsonNode v = node.get(field);
         if (v == null || v.isNull()) {
-            throw ApiException.invalid(param, param + " is required");
+            throw Invalid.of(param, param + " is required");
         }
         if (!v.isTextual()) {
-            throw ApiException.invalid(param, param + " must be a string");
+            throw Invalid.of(param, param + " must be a string");
         }
         return v.asText();
     }
@@ -329,7 +330,7 @@ public final class JobRequestParser {
         for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
             String name = it.next();
             if (!allowed.contains(name)) {
-                throw ApiException.invalid(prefix + name, "unknown field '" + prefix + name + "'");
+                throw Invalid.of(prefix + name, "unknown field '" + prefix + name + "'");
             }
         }
     }

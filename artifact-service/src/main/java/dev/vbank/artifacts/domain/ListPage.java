@@ -1,4 +1,4 @@
-package dev.vbank.artifacts.api;
+package dev.vbank.artifacts.domain;
 
 import java.util.List;
 

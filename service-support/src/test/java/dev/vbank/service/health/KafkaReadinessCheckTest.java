@@ -1,4 +1,4 @@
-package dev.vbank.scheduler;
+package dev.vbank.service.health;
 
 import dev.vbank.testkit.Ports;
 import org.eclipse.microprofile.health.HealthCheckResponse;

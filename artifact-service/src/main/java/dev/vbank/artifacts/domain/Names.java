@@ -1,4 +1,6 @@
-package dev.vbank.artifacts.api;
+package dev.vbank.artifacts.domain;
+
+import dev.vbank.service.error.Invalid;
 
 import java.security.SecureRandom;
 import java.util.HexFormat;
@@ -16,10 +18,10 @@ public final class Names {
 
     public static String segment(String value, String param) {
         if (value == null || value.isEmpty()) {
-            throw ApiException.invalid(param, param + " is required");
+            throw Invalid.of(param, param + " is required");
         }
         if (!SEGMENT.matcher(value).matches()) {
-            throw ApiException.invalid(param, param + " must be 1-128 characters of letters, digits, '.', '_' or '-', "
+            throw Invalid.of(param, param + " must be 1-128 characters of letters, digits, '.', '_' or '-', "
                     + "starting with a letter or digit");
         }
         return value;
@@ -28,20 +30,20 @@ public final class Names {
     /** A dataset filename: a plain name (no path), at most 255 characters, ending in .jsonl or .csv. */
     public static String filename(String name) {
         if (name == null || name.isBlank()) {
-            throw ApiException.invalid("filename", "filename is required");
+            throw Invalid.of("filename", "filename is required");
         }
         if (name.length() > 255) {
-            throw ApiException.invalid("filename", "filename has " + name.length() + " characters, the limit is 255");
+            throw Invalid.of("filename", "filename has " + name.length() + " characters, the limit is 255");
         }
         if (name.contains("/") || name.contains("\\") || name.contains("..") || name.startsWith(".")) {
-            throw ApiException.invalid("filename", "filename must be a plain file name, not a path");
+            throw Invalid.of("filename", "filename must be a plain file name, not a path");
         }
         if (name.chars().anyMatch(c -> c < 0x20 || c == 0x7f || c == '"')) {
-            throw ApiException.invalid("filename", "filename contains control characters or quotes");
+            throw Invalid.of("filename", "filename contains control characters or quotes");
         }
         String lower = name.toLowerCase(Locale.ROOT);
         if (!lower.endsWith(".jsonl") && !lower.endsWith(".csv")) {
-            throw ApiException.invalid("filename", "filename must end in .jsonl or .csv");
+            throw Invalid.of("filename", "filename must end in .jsonl or .csv");
         }
         return name;
     }
@@ -58,7 +60,7 @@ public final class Names {
             return 20;
         }
         if (limit < 1 || limit > 100) {
-            throw ApiException.invalid("limit", "limit must be between 1 and 100");
+            throw Invalid.of("limit", "limit must be between 1 and 100");
         }
         return limit;
     }

@@ -1,4 +1,4 @@
-package dev.vbank.scheduler.db;
+package dev.vbank.service.db;
 
 import jakarta.enterprise.context.ApplicationScoped;
 

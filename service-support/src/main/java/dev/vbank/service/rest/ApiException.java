@@ -1,8 +1,11 @@
-package dev.vbank.gateway.api;
+package dev.vbank.service.rest;
 
 import dev.vbank.common.api.ApiError;
 
-/** An error the API answers with {@code status} and an {@link ApiError} body. */
+/**
+ * An HTTP answer decided by the REST layer itself (authentication, rate limits, relayed statuses); domain code throws a
+ * {@link dev.vbank.service.error.DomainException} instead.
+ */
 public class ApiException extends RuntimeException {
     private final int status;
     private final String code;
@@ -19,14 +22,6 @@ public class ApiException extends RuntimeException {
         this.code = code;
         this.param = param;
         this.retryAfterSeconds = retryAfterSeconds;
-    }
-
-    public static ApiException invalid(String param, String message) {
-        return new ApiException(400, "invalid_request", message, param);
-    }
-
-    public static ApiException unavailable(String service) {
-        return new ApiException(503, "service_unavailable", "the " + service + " is not available; try again", null);
     }
 
     public int status() {

@@ -1,5 +1,6 @@
-package dev.vbank.worker;
+package dev.vbank.service.health;
 
+import io.quarkus.arc.properties.IfBuildProperty;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.apache.kafka.clients.admin.Admin;
@@ -18,19 +19,23 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
-/** Ready when the Kafka cluster answers describeCluster within a short timeout. */
+/**
+ * Ready when the Kafka cluster answers describeCluster within a short timeout. Built only in the services that set
+ * {@code vbank.health.kafka=true} at build time (those that talk to Kafka).
+ */
+@IfBuildProperty(name = "vbank.health.kafka", stringValue = "true")
 @Readiness
 @ApplicationScoped
 public class KafkaReadinessCheck implements HealthCheck {
 
-    static final String NAME = "Kafka cluster";
+    public static final String NAME = "Kafka cluster";
 
     private final String bootstrapServers;
     private final Duration timeout;
     private Admin admin;
 
-    KafkaReadinessCheck(@ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers,
-                        @ConfigProperty(name = "vbank.kafka.health-timeout", defaultValue = "3s") Duration timeout) {
+    public KafkaReadinessCheck(@ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers,
+                               @ConfigProperty(name = "vbank.kafka.health-timeout", defaultValue = "3s") Duration timeout) {
         this.bootstrapServers = bootstrapServers;
         this.timeout = timeout;
     }
@@ -71,7 +76,7 @@ public class KafkaReadinessCheck implements HealthCheck {
     }
 
     @PreDestroy
-    synchronized void close() {
+    public synchronized void close() {
         if (admin != null) {
             admin.close(Duration.ofSeconds(2));
         }
