@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
 
 /**
  * Parses create-evaluation and create-suite bodies (and the {@code evaluation} field of a create-job body), or throws a 400
- * {@link dev.vbank.service.error.Invalid} whose {@code param} is the path of the first offending field. What needs the database or the
+ * {@link Invalid} whose {@code param} is the path of the first offending field. What needs the database or the
  * artifact-service (does the suite exist, whose adapter is it) is checked by the {@link EvaluationService}.
  */
 public final class EvaluationRequestParser {
