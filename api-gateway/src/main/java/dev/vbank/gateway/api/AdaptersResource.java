@@ -1,10 +1,10 @@
 package dev.vbank.gateway.api;
 
-import dev.vbank.gateway.downstream.ArtifactClient;
 import dev.vbank.gateway.downstream.ArtifactStreams;
 import dev.vbank.gateway.downstream.Downstream;
 import dev.vbank.gateway.downstream.EvaluationClient;
 import dev.vbank.gateway.tenants.CurrentTenant;
+import dev.vbank.service.artifacts.ArtifactServiceClient;
 import dev.vbank.service.error.Invalid;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -36,11 +36,11 @@ public class AdaptersResource {
     private static final Set<String> FORMATS = Set.of("compact", "peft", "merged");
 
     private final CurrentTenant tenant;
-    private final ArtifactClient artifacts;
+    private final ArtifactServiceClient artifacts;
     private final ArtifactStreams streams;
     private final EvaluationClient evaluations;
 
-    public AdaptersResource(CurrentTenant tenant, @RestClient ArtifactClient artifacts, ArtifactStreams streams,
+    public AdaptersResource(CurrentTenant tenant, @RestClient ArtifactServiceClient artifacts, ArtifactStreams streams,
                             @RestClient EvaluationClient evaluations) {
         this.tenant = tenant;
         this.artifacts = artifacts;

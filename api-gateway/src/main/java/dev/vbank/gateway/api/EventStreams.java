@@ -1,6 +1,7 @@
 package dev.vbank.gateway.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.vbank.common.job.JobStatus;
 import dev.vbank.gateway.GatewayConfig;
 import dev.vbank.gateway.downstream.Downstream;
 import dev.vbank.gateway.downstream.SchedulerClient;
@@ -19,7 +20,6 @@ import org.jboss.logging.Logger;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -35,7 +35,6 @@ public class EventStreams {
 
     private static final Logger LOG = Logger.getLogger(EventStreams.class);
     private static final String SERVICE = "job-scheduler";
-    static final Set<String> TERMINAL = Set.of("succeeded", "failed", "cancelled");
 
     private final SchedulerClient scheduler;
     private final long pollMillis;
@@ -146,7 +145,7 @@ public class EventStreams {
                 lastWrite = System.nanoTime();
                 after = id;
                 if (event.path("type").asText().equals("state")
-                        && TERMINAL.contains(event.path("data").path("status").asText())) {
+                        && JobStatus.isTerminal(event.path("data").path("status").asText())) {
                     close();
                     return;
                 }
@@ -166,7 +165,7 @@ public class EventStreams {
             if (n == 0 && System.nanoTime() - lastStatusCheck > statusMillis * 1_000_000L) {
                 lastStatusCheck = System.nanoTime();
                 Downstream.Fetched job = Downstream.fetch(SERVICE, () -> scheduler.get(tenant, jobId));
-                if (job.status() == 404 || job.ok() && TERMINAL.contains(job.json(SERVICE).path("status").asText())) {
+                if (job.status() == 404 || job.ok() && JobStatus.isTerminal(job.json(SERVICE).path("status").asText())) {
                     finishing = true; // one more page for events written before the job ended, then close
                     schedule(0);
                     return;

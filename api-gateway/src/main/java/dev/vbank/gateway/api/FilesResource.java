@@ -1,12 +1,12 @@
 package dev.vbank.gateway.api;
 
 import dev.vbank.gateway.GatewayConfig;
-import dev.vbank.gateway.downstream.ArtifactClient;
 import dev.vbank.gateway.downstream.ArtifactStreams;
 import dev.vbank.gateway.downstream.Downstream;
 import dev.vbank.gateway.quota.QuotaGuard;
 import dev.vbank.gateway.tenants.CurrentTenant;
 import dev.vbank.gateway.tenants.Tenant;
+import dev.vbank.service.artifacts.ArtifactServiceClient;
 import dev.vbank.service.error.Invalid;
 import dev.vbank.service.rest.ApiException;
 import jakarta.ws.rs.Consumes;
@@ -60,12 +60,12 @@ public class FilesResource {
     }
 
     private final CurrentTenant tenant;
-    private final ArtifactClient artifacts;
+    private final ArtifactServiceClient artifacts;
     private final ArtifactStreams streams;
     private final QuotaGuard quotas;
     private final long maxBytes;
 
-    public FilesResource(CurrentTenant tenant, @RestClient ArtifactClient artifacts, ArtifactStreams streams,
+    public FilesResource(CurrentTenant tenant, @RestClient ArtifactServiceClient artifacts, ArtifactStreams streams,
                          QuotaGuard quotas, GatewayConfig config) {
         this.tenant = tenant;
         this.artifacts = artifacts;

@@ -7,6 +7,7 @@ import dev.vbank.service.rest.ApiException;
 import jakarta.ws.rs.ProcessingException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import org.eclipse.microprofile.faulttolerance.exceptions.FaultToleranceException;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
@@ -60,7 +61,7 @@ public final class Downstream {
                 }
             }
             return new Fetched(r.getStatus(), body, copy);
-        } catch (ProcessingException e) {
+        } catch (ProcessingException | FaultToleranceException e) {
             LOG.warnf("%s unreachable: %s", service, e.getMessage());
             throw Downstream.unavailable(service);
         }

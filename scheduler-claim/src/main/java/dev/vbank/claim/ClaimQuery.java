@@ -1,6 +1,4 @@
-package dev.vbank.scheduler.dispatch;
-
-import dev.vbank.scheduler.jobs.JobRow;
+package dev.vbank.claim;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -12,7 +10,8 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * The claim of a dispatch round, as plain JDBC so that the platform benchmark runs exactly this statement.
+ * The claim of a dispatch round, as plain JDBC so that the platform benchmark runs exactly the statement the scheduler
+ * does, without compiling against the scheduler.
  * <p>
  * Fair share: a queued job's share is its tenant's running (or cancelling) count plus its rank among that tenant's queued
  * jobs, oldest first; jobs are taken in increasing share, then from the tenant whose last dispatch is longest ago (never
@@ -25,6 +24,15 @@ import java.util.List;
  * and tenants are queued, instead of ranking every queued row.
  */
 public final class ClaimQuery {
+
+    /** {@code pg_advisory_xact_lock} key of a dispatch round ("vbdisp"): one round at a time across schedulers. */
+    public static final long DISPATCH_LOCK = 0x7662646973700L;
+
+    /** Reads the caller's view of a claimed {@code scheduler.jobs} row. */
+    @FunctionalInterface
+    public interface RowReader<T> {
+        T read(ResultSet rs) throws SQLException;
+    }
 
     public static final String SQL = """
             with running as (
@@ -66,28 +74,29 @@ public final class ClaimQuery {
                 locked.created_at as queued_at""";
 
     /** A claimed job with the share it was claimed at. */
-    public record Claimed(JobRow job, long share, Timestamp tenantServedAt, Timestamp queuedAt) {
+    public record Claimed<T>(T job, String id, long share, Timestamp tenantServedAt, Timestamp queuedAt) {
     }
 
     private ClaimQuery() {
     }
 
     /** Claims at most {@code limit} queued jobs in fair-share order, none past {@code tenantCap} running per tenant. */
-    public static List<Claimed> claim(Connection c, int tenantCap, int limit, long leaseMillis) throws SQLException {
-        List<Claimed> rows = new ArrayList<>();
+    public static <T> List<Claimed<T>> claim(Connection c, int tenantCap, int limit, long leaseMillis, RowReader<T> reader)
+            throws SQLException {
+        List<Claimed<T>> rows = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(SQL)) {
             bind(ps, tenantCap, limit, leaseMillis);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    rows.add(new Claimed(JobRow.read(rs), rs.getLong("fair_share"), rs.getTimestamp("tenant_served_at"),
-                            rs.getTimestamp("queued_at")));
+                    rows.add(new Claimed<>(reader.read(rs), rs.getString("id"), rs.getLong("fair_share"),
+                            rs.getTimestamp("tenant_served_at"), rs.getTimestamp("queued_at")));
                 }
             }
         }
         // UPDATE ... RETURNING has no order; restore the fair-share order the claim used
-        rows.sort(Comparator.comparingLong(Claimed::share)
+        rows.sort(Comparator.<Claimed<T>>comparingLong(Claimed::share)
                 .thenComparing(Claimed::tenantServedAt, Comparator.nullsFirst(Comparator.naturalOrder()))
-                .thenComparing(Claimed::queuedAt).thenComparing(r -> r.job().id()));
+                .thenComparing(Claimed::queuedAt).thenComparing(Claimed::id));
         return rows;
     }
 

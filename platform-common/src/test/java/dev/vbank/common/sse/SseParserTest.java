@@ -1,4 +1,4 @@
-package dev.vbank.cli;
+package dev.vbank.common.sse;
 
 import org.junit.jupiter.api.Test;
 

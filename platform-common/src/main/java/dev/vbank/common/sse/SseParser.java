@@ -1,4 +1,4 @@
-package dev.vbank.cli;
+package dev.vbank.common.sse;
 
 import java.util.Optional;
 
@@ -6,7 +6,7 @@ import java.util.Optional;
  * A text/event-stream parser after the WHATWG rules, fed one line at a time (the line terminators already removed, as
  * {@link java.io.BufferedReader#readLine()} does for CR, LF and CRLF): {@code data} lines join with LF, comments
  * ({@code :...}) are skipped, one space after the colon is dropped, {@code id} (without NUL) becomes the last event id
- * even for events without data, {@code retry} takes digits only, and a blank line dispatches the event (none when it
+ * when its event is dispatched, even one without data (an event cut off by the end of the stream leaves it as it was), {@code retry} takes digits only, and a blank line dispatches the event (none when it
  * carried no data).
  */
 public final class SseParser {
@@ -18,6 +18,7 @@ public final class SseParser {
     private final StringBuilder data = new StringBuilder();
     private boolean hasData;
     private String type = "";
+    private String idBuffer;
     private String lastEventId;
     private Long retryMillis;
 
@@ -45,7 +46,7 @@ public final class SseParser {
             case "event" -> type = value;
             case "id" -> {
                 if (value.indexOf('\0') < 0) {
-                    lastEventId = value;
+                    idBuffer = value;
                 }
             }
             case "retry" -> {
@@ -69,6 +70,7 @@ public final class SseParser {
         data.setLength(0);
         hasData = false;
         type = "";
+        idBuffer = lastEventId;
     }
 
     public String lastEventId() {
@@ -81,6 +83,7 @@ public final class SseParser {
     }
 
     private Optional<Event> dispatch() {
+        lastEventId = idBuffer;
         if (!hasData) {
             type = "";
             return Optional.empty();
