@@ -92,9 +92,12 @@ public class ArtifactStub implements QuarkusTestResourceLifecycleManager {
             }
             server.createContext("/internal/tenants/", exchange -> {
                 try (exchange) {
-                    handle(exchange);
-                } catch (Unavailable e) {
-                    send(exchange, 503, error("storage_unavailable", "object storage is not available; try again"), null);
+                    try {
+                        handle(exchange);
+                    } catch (Unavailable e) {
+                        send(exchange, 503, error("storage_unavailable", "object storage is not available; try again"),
+                                null);
+                    }
                 } catch (RuntimeException e) {
                     send(exchange, 500, error("internal", e.toString()), null);
                 }
