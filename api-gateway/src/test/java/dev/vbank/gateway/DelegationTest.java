@@ -178,6 +178,20 @@ class DelegationTest {
     }
 
     @Test
+    void aDroppedArtifactServiceConnectionIsTriedAgain() {
+        Gw.T t = Gw.tenant("flaky");
+        Gw.call(stub, "DELETE", "/__stub/requests", "");
+        Gw.call(stub, "POST", "/__stub/drop", "2");
+        Gw.as(t).get("/v1/models").then().statusCode(200).body("data", hasSize(2));
+        JsonNode requests = Gw.call(stub, "GET", "/__stub/requests", "");
+        long baseModelCalls = 0;
+        for (JsonNode r : requests) {
+            baseModelCalls += r.path("path").asText().equals("/internal/base-models") ? 1 : 0;
+        }
+        assertThat(baseModelCalls).isEqualTo(3);
+    }
+
+    @Test
     void anUnreachableServiceIs503() {
         Gw.T t = Gw.tenant("down");
         Gw.call(stub, "POST", "/__stub/down", "true");

@@ -28,7 +28,8 @@ import java.util.regex.Pattern;
 /**
  * A real HTTP server (JDK {@link HttpServer}) standing in for the job-scheduler and the artifact-service: it implements the
  * internal endpoints the gateway calls, with the documented shapes, in memory, and records every request it gets.
- * Control endpoints under {@code /__stub/} let tests read the record, append job events and take the service down.
+ * Control endpoints under {@code /__stub/} let tests read the record, append job events, drop the next connections and
+ * take the service down.
  */
 public final class StubServices {
 
@@ -51,6 +52,7 @@ public final class StubServices {
     private final AtomicLong seq = new AtomicLong();
     private final AtomicInteger eventSeq = new AtomicInteger();
     private volatile boolean down;
+    private final AtomicInteger drops = new AtomicInteger();
 
     public StubServices() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -83,7 +85,7 @@ public final class StubServices {
                 r.put("body_sha256", sha256(body));
                 requests.add(r);
             }
-            if (down) {
+            if (down || drops.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                 ex.getResponseBody().close(); // no status line: the connection just ends
                 return;
             }
@@ -311,6 +313,9 @@ public final class StubServices {
             synchronized (this) {
                 requests.clear();
             }
+            json(ex, 200, JSON.createObjectNode());
+        } else if (path.equals("/__stub/drop")) {
+            drops.set(Integer.parseInt(new String(body, StandardCharsets.UTF_8).strip()));
             json(ex, 200, JSON.createObjectNode());
         } else if (path.equals("/__stub/down")) {
             down = new String(body, StandardCharsets.UTF_8).strip().equals("true");

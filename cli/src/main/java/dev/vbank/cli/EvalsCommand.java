@@ -2,6 +2,7 @@ package dev.vbank.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.vbank.common.job.JobStatus;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -169,7 +170,7 @@ final class EvalsCommand {
                     cmd.out().flush();
                     last = line;
                 }
-                if (JobWatch.TERMINAL.contains(status)) {
+                if (JobStatus.isTerminal(status)) {
                     if (cmd.json()) {
                         cmd.out().println(r.raw());
                         cmd.out().flush();

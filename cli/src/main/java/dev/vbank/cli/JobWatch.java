@@ -1,16 +1,15 @@
 package dev.vbank.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.vbank.common.job.JobStatus;
+import dev.vbank.common.sse.SseClient;
 
-import java.io.BufferedReader;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -24,8 +23,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code giveUpAfter} has passed without a successful connection.
  */
 final class JobWatch {
-
-    static final Set<String> TERMINAL = Set.of("succeeded", "failed", "cancelled");
 
     private final ApiClient api;
     private final ProgressView view;
@@ -65,7 +62,7 @@ final class JobWatch {
                     // the stream ended without a terminal event: the job may have ended between two polls of the gateway
                     String status = api.get(ApiCommand.path(JobsCommand.BASE, jobId), Map.of()).tree().path("status")
                             .asText();
-                    if (TERMINAL.contains(status)) {
+                    if (JobStatus.isTerminal(status)) {
                         String last = drainPages(eventsPath);
                         return last != null ? last : status;
                     }
@@ -110,25 +107,25 @@ final class JobWatch {
                 reader.interrupt();
             }
         }, 1, 1, TimeUnit.SECONDS);
-        SseParser parser = new SseParser();
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = in.readLine()) != null) {
-                lastRead.set(System.nanoTime());
-                var dispatched = parser.line(line);
-                parser.retryMillis().ifPresent(ms -> retryMillis = Math.max(100, ms));
-                if (dispatched.isEmpty()) {
-                    continue;
+        SseClient sse = new SseClient();
+        try {
+            String[] end = new String[1];
+            sse.read(new FilterInputStream(body) {
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                    int n = super.read(b, off, len);
+                    lastRead.set(System.nanoTime());
+                    return n;
                 }
-                String end = handle(dispatched.get().id(), dispatched.get().data());
-                if (end != null) {
-                    return end;
-                }
-            }
-            return null;
+            }, event -> {
+                end[0] = handle(event.id(), event.data());
+                return end[0] != null;
+            });
+            return end[0];
         } catch (IOException e) {
             return null; // dropped or closed by the watchdog: reconnect after the last event seen
         } finally {
+            sse.retryMillis().ifPresent(ms -> retryMillis = Math.max(100, ms));
             watchdog.cancel(false);
             Thread.interrupted(); // a watchdog interrupt must not leak into the next sleep
         }
@@ -169,7 +166,7 @@ final class JobWatch {
         view.event(event);
         if (event.path("type").asText().equals("state")) {
             String status = event.path("data").path("status").asText();
-            if (TERMINAL.contains(status)) {
+            if (JobStatus.isTerminal(status)) {
                 return status;
             }
         }

@@ -3,12 +3,11 @@ package dev.vbank.deploy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.vbank.common.job.JobStatus;
+import dev.vbank.common.sse.SseClient;
 import dev.vbank.text.data.PublicDatasets;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -24,7 +23,6 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 
 /**
  * {@code vbank-local demo}: one real fine-tuning job through the public API of a running platform. Fetches the UCI
@@ -42,7 +40,6 @@ import java.util.Set;
 public final class Demo {
 
     static final ObjectMapper JSON = new ObjectMapper();
-    static final Set<String> TERMINAL = Set.of("succeeded", "failed", "cancelled");
 
     /** What a run produced, for callers that drive the demo from Java. */
     public record Outcome(String jobId, String status, String adapterId, long adapterBytes, String sha256,
@@ -286,7 +283,7 @@ public final class Demo {
                     out.println("  " + line);
                 }
             }
-            if (TERMINAL.contains(e.path("status").asText())) {
+            if (JobStatus.isTerminal(e.path("status").asText())) {
                 return e;
             }
             checkDeadline(evaluationId);
@@ -336,57 +333,31 @@ public final class Demo {
 
     /** Reads SSE until the terminal state event; reconnects with Last-Event-ID if the stream ends early. */
     String follow(String key, String jobId) throws IOException, InterruptedException {
-        String lastId = null;
-        String status = null;
+        SseClient sse = new SseClient(http);
+        String[] end = new String[1];
         int reconnects = 0;
         while (true) {
             checkDeadline(jobId);
-            HttpRequest.Builder b = HttpRequest.newBuilder(uri("/v1/fine_tuning/jobs/" + jobId + "/events"))
-                    .header("Authorization", "Bearer " + key).header("Accept", "text/event-stream").GET();
-            if (lastId != null) {
-                b.header("Last-Event-ID", lastId);
-            }
-            HttpResponse<InputStream> r = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
-            if (r.statusCode() != 200) {
-                String text = new String(r.body().readAllBytes(), StandardCharsets.UTF_8);
-                throw new DemoException(3, "events of " + jobId + " answered " + r.statusCode() + ": " + text);
-            }
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
-                StringBuilder data = new StringBuilder();
-                String id = null;
-                String line;
-                while ((line = in.readLine()) != null) {
-                    if (line.isEmpty()) {
-                        if (data.length() > 0) {
-                            JsonNode ev = JSON.readTree(data.toString());
-                            lastId = id != null ? id : ev.path("id").asText(lastId);
-                            String s = print(ev);
-                            if (s != null) {
-                                status = s;
-                                if (TERMINAL.contains(s)) {
-                                    return s;
-                                }
-                            }
-                        }
-                        data.setLength(0);
-                        id = null;
-                    } else if (line.startsWith("data:")) {
-                        if (data.length() > 0) {
-                            data.append('\n');
-                        }
-                        data.append(line.substring(line.startsWith("data: ") ? 6 : 5));
-                    } else if (line.startsWith("id:")) {
-                        id = line.substring(3).strip();
-                    }
+            try {
+                boolean ended = sse.follow(HttpRequest.newBuilder(uri("/v1/fine_tuning/jobs/" + jobId + "/events"))
+                        .header("Authorization", "Bearer " + key), event -> {
+                    String s = print(JSON.readTree(event.data()));
                     checkDeadline(jobId);
+                    end[0] = s != null && JobStatus.isTerminal(s) ? s : null;
+                    return end[0] != null;
+                });
+                if (ended) {
+                    return end[0];
                 }
+            } catch (SseClient.RefusedException e) {
+                throw new DemoException(3, "events of " + jobId + " answered " + e.status() + ": " + e.body());
             } catch (IOException e) {
                 out.println("  (event stream interrupted: " + e.getMessage() + "; reconnecting)");
             }
             // the stream ended without a terminal event: ask the job, then reconnect from the last event
             JsonNode job = json(send(HttpRequest.newBuilder(uri("/v1/fine_tuning/jobs/" + jobId))
                     .header("Authorization", "Bearer " + key).GET(), 200), "get job");
-            if (TERMINAL.contains(job.path("status").asText()) && reconnects > 0) {
+            if (JobStatus.isTerminal(job.path("status").asText()) && reconnects > 0) {
                 return job.path("status").asText();
             }
             reconnects++;

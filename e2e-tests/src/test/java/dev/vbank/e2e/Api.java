@@ -3,6 +3,9 @@ package dev.vbank.e2e;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.vbank.common.job.JobStatus;
+import dev.vbank.common.sse.SseClient;
+import dev.vbank.common.sse.SseParser;
 import dev.vbank.text.data.PublicDatasets;
 import io.restassured.RestAssured;
 import io.restassured.config.HttpClientConfig;
@@ -18,7 +21,6 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -26,7 +28,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 final class Api {
 
     static final ObjectMapper JSON = new ObjectMapper();
-    static final Set<String> TERMINAL = Set.of("succeeded", "failed", "cancelled");
 
     /** Long read timeout: an SSE response is read whole, until the gateway ends it after the terminal event. */
     static final RestAssuredConfig CONFIG = RestAssured.config().httpClient(HttpClientConfig.httpClientConfig()
@@ -120,26 +121,11 @@ final class Api {
     record Sse(String id, JsonNode event) {
     }
 
-    /** Parses a text/event-stream body into its events. */
+    /** Parses a text/event-stream body into its events (with the platform's SSE client). */
     static List<Sse> parseSse(String body) throws IOException {
         List<Sse> out = new ArrayList<>();
-        String id = null;
-        StringBuilder data = new StringBuilder();
-        for (String line : (body + "\n\n").split("\r?\n", -1)) {
-            if (line.isEmpty()) {
-                if (data.length() > 0) {
-                    out.add(new Sse(id, JSON.readTree(data.toString())));
-                }
-                data.setLength(0);
-                id = null;
-            } else if (line.startsWith("data:")) {
-                if (data.length() > 0) {
-                    data.append('\n');
-                }
-                data.append(line.substring(line.startsWith("data: ") ? 6 : 5));
-            } else if (line.startsWith("id:")) {
-                id = line.substring(3).strip();
-            }
+        for (SseParser.Event e : SseClient.parse(body)) {
+            out.add(new Sse(e.id(), JSON.readTree(e.data())));
         }
         return out;
     }
@@ -179,7 +165,7 @@ final class Api {
     }
 
     static boolean isTerminal(JsonNode ev) {
-        return ev.path("type").asText().equals("state") && TERMINAL.contains(ev.path("data").path("status").asText());
+        return ev.path("type").asText().equals("state") && JobStatus.isTerminal(ev.path("data").path("status").asText());
     }
 
     /** The JSON events page after {@code after} (ascending). */

@@ -1,6 +1,7 @@
 package dev.vbank.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.vbank.common.job.JobStatus;
 import io.restassured.response.Response;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -326,7 +327,7 @@ class DashboardBrowserTest {
         long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
         while (true) {
             JsonNode e = Api.JSON.readTree(Api.as(key).get("/v1/evaluations/" + id).asString());
-            if (Api.TERMINAL.contains(e.path("status").asText())) {
+            if (JobStatus.isTerminal(e.path("status").asText())) {
                 assertThat(e.path("status").asText()).as("evaluation " + e).isEqualTo("succeeded");
                 return;
             }

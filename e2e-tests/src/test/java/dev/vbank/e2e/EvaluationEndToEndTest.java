@@ -2,6 +2,7 @@ package dev.vbank.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.vbank.common.job.JobStatus;
 import dev.vbank.text.data.PublicDatasets;
 import io.restassured.response.Response;
 import org.junit.jupiter.api.AfterAll;
@@ -232,7 +233,7 @@ class EvaluationEndToEndTest {
         long deadline = System.currentTimeMillis() + 8 * 60_000L;
         while (System.currentTimeMillis() < deadline) {
             JsonNode job = Api.job(t.key(), id);
-            if (Api.TERMINAL.contains(job.path("status").asText())) {
+            if (JobStatus.isTerminal(job.path("status").asText())) {
                 assertThat(job.path("status").asText()).as("job " + job + "\nworker log:\n"
                         + PlatformEndToEndTest.tail(platform.log("gpu-worker"), 60)).isEqualTo("succeeded");
                 return job;
@@ -254,7 +255,7 @@ class EvaluationEndToEndTest {
                 System.out.println("[e2e] " + id + ": " + progress);
                 last = progress;
             }
-            if (Api.TERMINAL.contains(e.path("status").asText())) {
+            if (JobStatus.isTerminal(e.path("status").asText())) {
                 return e;
             }
             Thread.sleep(1000);

@@ -1,6 +1,7 @@
 package dev.vbank.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.vbank.common.job.JobStatus;
 import io.restassured.response.Response;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -8,8 +9,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -379,7 +380,7 @@ class PlatformEndToEndTest {
         int unavailable = 0;
         for (String id : List.of(jobA, jobB, jobC)) {
             JsonNode job = Api.JSON.createObjectNode();
-            while (!Api.TERMINAL.contains(job.path("status").asText())) {
+            while (!JobStatus.isTerminal(job.path("status").asText())) {
                 assertThat(System.nanoTime() < end).as("job " + id + " did not finish: " + job + "\nscheduler log:\n"
                         + tail(platform.log("job-scheduler"), 60)).isTrue();
                 Thread.sleep(1000);

@@ -1,5 +1,6 @@
 package dev.vbank.worker;
 
+import dev.vbank.service.health.KafkaReadinessCheck;
 import dev.vbank.testkit.Await;
 import dev.vbank.testkit.VbankInfraResource;
 import io.quarkus.test.common.ResourceArg;

@@ -2,11 +2,11 @@ package dev.vbank.scheduler;
 
 import dev.vbank.common.job.JobStatus;
 import dev.vbank.common.job.JobTransitions;
-import dev.vbank.scheduler.db.Db;
 import dev.vbank.scheduler.jobs.JobRow;
 import dev.vbank.scheduler.jobs.JobStore;
 import dev.vbank.scheduler.support.ArtifactStub;
 import dev.vbank.scheduler.support.TestSupport;
+import dev.vbank.service.db.Db;
 import dev.vbank.testkit.VbankInfraResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;

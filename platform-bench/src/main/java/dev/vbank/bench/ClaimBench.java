@@ -1,7 +1,6 @@
 package dev.vbank.bench;
 
-import dev.vbank.scheduler.dispatch.ClaimQuery;
-import dev.vbank.scheduler.dispatch.Dispatcher;
+import dev.vbank.claim.ClaimQuery;
 import org.HdrHistogram.Histogram;
 import org.flywaydb.core.Flyway;
 
@@ -73,18 +72,18 @@ public final class ClaimBench {
             while (dispatched < s.dispatches()) {
                 rounds++;
                 int free;
-                List<ClaimQuery.Claimed> claimed;
+                List<ClaimQuery.Claimed<String>> claimed;
                 c.setAutoCommit(false);
                 try {
                     try (PreparedStatement ps = c.prepareStatement("select pg_advisory_xact_lock(?)")) {
-                        ps.setLong(1, Dispatcher.DISPATCH_LOCK);
+                        ps.setLong(1, ClaimQuery.DISPATCH_LOCK);
                         ps.execute();
                     }
                     free = s.maxRunning() - count(c, "select count(*) from scheduler.jobs"
                             + " where status in ('running', 'cancelling')");
                     int limit = (int) Math.min(free, s.dispatches() - dispatched);
                     long t0 = System.nanoTime();
-                    claimed = limit > 0 ? ClaimQuery.claim(c, s.tenantCap(), limit, 60_000) : List.of();
+                    claimed = limit > 0 ? ClaimQuery.claim(c, s.tenantCap(), limit, 60_000, rs -> rs.getString("tenant_id")) : List.of();
                     if (limit > 0) {
                         claim.recordValue((System.nanoTime() - t0) / 1000);
                     }
@@ -92,8 +91,8 @@ public final class ClaimBench {
                 } finally {
                     c.setAutoCommit(true);
                 }
-                for (ClaimQuery.Claimed job : claimed) {
-                    perTenant.merge(job.job().tenantId(), 1, Integer::sum);
+                for (ClaimQuery.Claimed<String> job : claimed) {
+                    perTenant.merge(job.job(), 1, Integer::sum);
                 }
                 dispatched += claimed.size();
                 maxRunningPerTenant = Math.max(maxRunningPerTenant, count(c, "select coalesce(max(n), 0) from"

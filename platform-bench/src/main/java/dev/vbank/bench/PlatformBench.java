@@ -7,17 +7,17 @@ import dev.vbank.common.command.WorkerEvent;
 import dev.vbank.common.event.EventLevel;
 import dev.vbank.common.event.EventType;
 import dev.vbank.common.event.JobEvent;
+import dev.vbank.common.job.JobStatus;
 import dev.vbank.common.json.Json;
 import dev.vbank.common.kafka.Topics;
+import dev.vbank.common.sse.SseClient;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -148,12 +148,12 @@ public final class PlatformBench {
         for (int i = 0; i < options.latencyJobs(); i++) {
             long t0 = System.nanoTime();
             String id = api.createJob(t, file).path("id").asText();
-            api.awaitStatus(t, id, Set.of("running"), Duration.ofMillis(5), Duration.ofSeconds(60));
+            api.awaitStatus(t, id, "running"::equals, Duration.ofMillis(5), Duration.ofSeconds(60));
             double ms = (System.nanoTime() - t0) / 1e6;
             latencies.add(ms);
             System.out.printf("submit -> running %2d: %7.1f ms%n", i + 1, ms);
             api.cancel(t, id);
-            api.awaitStatus(t, id, PlatformClient.TERMINAL, Duration.ofMillis(50), Duration.ofSeconds(120));
+            api.awaitStatus(t, id, JobStatus::isTerminal, Duration.ofMillis(50), Duration.ofSeconds(120));
         }
         ObjectNode r = result.putObject("submit_to_running");
         r.put("jobs", latencies.count()).put("p50_ms", latencies.percentile(50)).put("p99_ms", latencies.percentile(99))
@@ -173,7 +173,7 @@ public final class PlatformBench {
         PlatformClient.Tenant t = api.tenant("bench-events");
         String file = api.trainingFile(t);
         String jobId = api.createJob(t, file).path("id").asText();
-        api.awaitStatus(t, jobId, Set.of("running"), Duration.ofMillis(20), Duration.ofSeconds(60));
+        api.awaitStatus(t, jobId, "running"::equals, Duration.ofMillis(20), Duration.ofSeconds(60));
         int attempt;
         String lease;
         try (Connection c = DriverManager.getConnection(options.postgres() + "vbank", "postgres", "postgres");
@@ -196,20 +196,18 @@ public final class PlatformBench {
             try {
                 HttpResponse<InputStream> r = api.http().send(request, HttpResponse.BodyHandlers.ofInputStream());
                 stream.set(r.body());
-                BufferedReader lines = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8));
-                for (String line = lines.readLine(); line != null; line = lines.readLine()) {
-                    if (line.startsWith("data:")) {
-                        long now = System.nanoTime();
-                        JsonNode ev = PlatformClient.JSON.readTree(line.substring(5).strip());
-                        Matcher m = probe.matcher(ev.path("message").asText());
-                        if (m.matches()) {
-                            Long at = sent.get(Integer.parseInt(m.group(1)));
-                            if (at != null) {
-                                latencies.add((now - at) / 1e6);
-                            }
+                new SseClient().read(r.body(), e -> {
+                    long now = System.nanoTime();
+                    JsonNode ev = PlatformClient.JSON.readTree(e.data());
+                    Matcher m = probe.matcher(ev.path("message").asText());
+                    if (m.matches()) {
+                        Long at = sent.get(Integer.parseInt(m.group(1)));
+                        if (at != null) {
+                            latencies.add((now - at) / 1e6);
                         }
                     }
-                }
+                    return false;
+                });
             } catch (IOException | InterruptedException e) {
                 // the stream ends when the benchmark closes it
             }

@@ -3,6 +3,7 @@ package dev.vbank.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.vbank.common.job.JobStatus;
 
 import java.io.IOException;
 import java.net.URI;
@@ -13,13 +14,12 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
+import java.util.function.Predicate;
 
 /** The public API calls the benchmarks need (tenants through the admin API, files, jobs), with the JDK HTTP client. */
 final class PlatformClient {
 
     static final ObjectMapper JSON = new ObjectMapper();
-    static final Set<String> TERMINAL = Set.of("succeeded", "failed", "cancelled");
 
     record Tenant(String id, String key) {
     }
@@ -90,16 +90,16 @@ final class PlatformClient {
                 200);
     }
 
-    /** Polls the job every {@code every} until its status is one of {@code wanted}; returns that status. */
-    String awaitStatus(Tenant t, String id, Set<String> wanted, Duration every, Duration timeout) throws IOException {
+    /** Polls the job every {@code every} until its status is {@code wanted}; returns that status. */
+    String awaitStatus(Tenant t, String id, Predicate<String> wanted, Duration every, Duration timeout) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             String status = job(t, id).path("status").asText();
-            if (wanted.contains(status)) {
+            if (wanted.test(status)) {
                 return status;
             }
-            if (TERMINAL.contains(status) || System.nanoTime() > deadline) {
-                throw new IllegalStateException("job " + id + " is " + status + ", not " + wanted);
+            if (JobStatus.isTerminal(status) || System.nanoTime() > deadline) {
+                throw new IllegalStateException("job " + id + " is " + status + ", not the status awaited");
             }
             sleep(every);
         }

@@ -1,10 +1,11 @@
 package dev.vbank.gateway.api;
 
-import dev.vbank.gateway.downstream.ArtifactClient;
 import dev.vbank.gateway.downstream.ArtifactStreams;
 import dev.vbank.gateway.downstream.Downstream;
 import dev.vbank.gateway.downstream.EvaluationClient;
 import dev.vbank.gateway.tenants.CurrentTenant;
+import dev.vbank.service.artifacts.ArtifactServiceClient;
+import dev.vbank.service.error.Invalid;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -14,9 +15,9 @@ import jakarta.ws.rs.core.Response;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
-import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.eclipse.microprofile.rest.client.inject.RestClient;
@@ -35,11 +36,11 @@ public class AdaptersResource {
     private static final Set<String> FORMATS = Set.of("compact", "peft", "merged");
 
     private final CurrentTenant tenant;
-    private final ArtifactClient artifacts;
+    private final ArtifactServiceClient artifacts;
     private final ArtifactStreams streams;
     private final EvaluationClient evaluations;
 
-    public AdaptersResource(CurrentTenant tenant, @RestClient ArtifactClient artifacts, ArtifactStreams streams,
+    public AdaptersResource(CurrentTenant tenant, @RestClient ArtifactServiceClient artifacts, ArtifactStreams streams,
                             @RestClient EvaluationClient evaluations) {
         this.tenant = tenant;
         this.artifacts = artifacts;
@@ -86,7 +87,7 @@ public class AdaptersResource {
         Params.id("id", id);
         String f = format == null ? "compact" : format;
         if (!FORMATS.contains(f)) {
-            throw ApiException.invalid("format", "format must be compact, peft or merged");
+            throw Invalid.of("format", "format must be compact, peft or merged");
         }
         return streams.download("/internal/tenants/" + ArtifactStreams.enc(tenant.id()) + "/adapters/"
                 + ArtifactStreams.enc(id) + "/content", Map.of("format", f));

@@ -9,9 +9,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
-import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.type.LogicalType;
 import dev.vbank.common.json.Json;
+import dev.vbank.service.error.Invalid;
+import dev.vbank.service.rest.ApiException;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -34,7 +36,7 @@ public final class Bodies {
         try {
             T value = STRICT.readerFor(type).with(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).readValue(text);
             if (value == null) {
-                throw ApiException.invalid(null, "the body must be a JSON object");
+                throw Invalid.of(null, "the body must be a JSON object");
             }
             return value;
         } catch (IOException e) {
@@ -47,7 +49,7 @@ public final class Bodies {
         try {
             JsonNode node = STRICT.reader().with(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).readTree(text);
             if (node == null || !node.isObject()) {
-                throw ApiException.invalid(null, "the body must be a JSON object");
+                throw Invalid.of(null, "the body must be a JSON object");
             }
             return node;
         } catch (IOException e) {
@@ -80,13 +82,13 @@ public final class Bodies {
             return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(body)).toString();
         } catch (CharacterCodingException e) {
-            throw new ApiException(400, "invalid_encoding", "the body must be UTF-8 encoded JSON", null);
+            throw new Invalid("invalid_encoding", "the body must be UTF-8 encoded JSON", null);
         }
     }
 
     private static void check(byte[] body) {
         if (body == null || body.length == 0) {
-            throw new ApiException(400, "invalid_json", "the body must be a JSON object; it was empty", null);
+            throw new Invalid("invalid_json", "the body must be a JSON object; it was empty", null);
         }
         if (body.length > MAX_JSON_BYTES) {
             throw new ApiException(413, "request_too_large", "JSON bodies may be at most " + MAX_JSON_BYTES + " bytes",
@@ -94,19 +96,19 @@ public final class Bodies {
         }
     }
 
-    public static ApiException fromJackson(IOException e) {
+    public static Invalid fromJackson(IOException e) {
         if (e instanceof JsonMappingException m && !m.getPath().isEmpty()) {
             String param = path(m);
             String message = e instanceof UnrecognizedPropertyException
                     ? "unknown field '" + param + "'"
                     : param + ": " + firstLine(m.getOriginalMessage());
-            return ApiException.invalid(param, message);
+            return Invalid.of(param, message);
         }
         if (e instanceof JsonParseException || e instanceof JsonProcessingException) {
             String message = e instanceof JsonProcessingException p ? p.getOriginalMessage() : e.getMessage();
-            return new ApiException(400, "invalid_json", "the body is not valid JSON: " + firstLine(message), null);
+            return new Invalid("invalid_json", "the body is not valid JSON: " + firstLine(message), null);
         }
-        return new ApiException(400, "invalid_json", "the body could not be read: " + firstLine(e.getMessage()), null);
+        return new Invalid("invalid_json", "the body could not be read: " + firstLine(e.getMessage()), null);
     }
 
     static String path(JsonMappingException m) {

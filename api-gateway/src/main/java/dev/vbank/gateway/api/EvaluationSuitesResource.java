@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.vbank.gateway.downstream.Downstream;
 import dev.vbank.gateway.downstream.EvaluationClient;
 import dev.vbank.gateway.tenants.CurrentTenant;
+import dev.vbank.service.error.Invalid;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -76,7 +77,7 @@ public class EvaluationSuitesResource {
     public Response list(@Context UriInfo uri) {
         Map<String, String> query = Params.page(uri.getQueryParameters(), false, Set.of("name"));
         if (query.containsKey("name") && query.get("name").length() > 64) {
-            throw ApiException.invalid("name", "suite names are at most 64 characters");
+            throw Invalid.of("name", "suite names are at most 64 characters");
         }
         return Downstream.call(EvaluationsResource.SERVICE, () -> scheduler.suites(tenant.id(), query));
     }
@@ -93,15 +94,15 @@ public class EvaluationSuitesResource {
             String name = it.next();
             if (!FIELDS.contains(name)) {
                 String shown = name.length() > 64 ? name.substring(0, 64) : name;
-                throw ApiException.invalid(shown, "unknown field '" + shown + "'");
+                throw Invalid.of(shown, "unknown field '" + shown + "'");
             }
         }
         if (!tree.path("name").isTextual()) {
-            throw ApiException.invalid("name", "name is required and must be a string");
+            throw Invalid.of("name", "name is required and must be a string");
         }
         JsonNode tasks = tree.get("tasks");
         if (tasks == null || !tasks.isArray() || tasks.isEmpty() || tasks.size() > 20) {
-            throw ApiException.invalid("tasks", "tasks must be an array of 1 to 20 tasks");
+            throw Invalid.of("tasks", "tasks must be an array of 1 to 20 tasks");
         }
         return Downstream.call(EvaluationsResource.SERVICE, () -> scheduler.createSuite(tenant.id(), body));
     }

@@ -6,6 +6,7 @@ import dev.vbank.gateway.downstream.EvaluationClient;
 import dev.vbank.gateway.quota.QuotaGuard;
 import dev.vbank.gateway.tenants.CurrentTenant;
 import dev.vbank.gateway.tenants.Tenant;
+import dev.vbank.service.error.Invalid;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
@@ -159,7 +160,7 @@ public class EvaluationsResource {
         Params.id("id", id);
         Params.page(uri.getQueryParameters(), false, Set.of("format"));
         if (format != null && !format.equals("json") && !format.equals("csv")) {
-            throw ApiException.invalid("format", "format must be json or csv");
+            throw Invalid.of("format", "format must be json or csv");
         }
         boolean csv = "csv".equals(format) || format == null && accept != null && accept.contains(CSV)
                 && !accept.contains(MediaType.APPLICATION_JSON);
@@ -172,45 +173,45 @@ public class EvaluationsResource {
             String name = it.next();
             if (!FIELDS.contains(name)) {
                 String shown = name.length() > 64 ? name.substring(0, 64) : name;
-                throw ApiException.invalid(shown, "unknown field '" + shown + "'");
+                throw Invalid.of(shown, "unknown field '" + shown + "'");
             }
         }
         JsonNode suite = body.get("suite");
         if (suite == null || suite.isNull()) {
-            throw ApiException.invalid("suite", "suite is required: a suite name, name@version or suite id");
+            throw Invalid.of("suite", "suite is required: a suite name, name@version or suite id");
         }
         if (!suite.isTextual() || suite.asText().isEmpty() || suite.asText().length() > 128) {
-            throw ApiException.invalid("suite", "suite must be a suite name, name@version or suite id");
+            throw Invalid.of("suite", "suite must be a suite name, name@version or suite id");
         }
         int adapters = ids(body, "adapters");
         int jobs = ids(body, "jobs");
         JsonNode filter = body.get("adapter_filter");
         boolean filtered = filter != null && !filter.isNull();
         if (filtered && (!filter.isObject() || !filter.path("metadata").isObject())) {
-            throw ApiException.invalid("adapter_filter", "adapter_filter must be an object like {\"metadata\": {..}}");
+            throw Invalid.of("adapter_filter", "adapter_filter must be an object like {\"metadata\": {..}}");
         }
         if (adapters + jobs == 0 && !filtered) {
-            throw ApiException.invalid("adapters", "name at least one adapter: adapters, jobs or adapter_filter");
+            throw Invalid.of("adapters", "name at least one adapter: adapters, jobs or adapter_filter");
         }
         JsonNode baselines = body.get("baselines");
         int subjects = 1;
         if (baselines != null && !baselines.isNull()) {
             if (!baselines.isArray()) {
-                throw ApiException.invalid("baselines", "baselines must be [] or [\"head_only\"]");
+                throw Invalid.of("baselines", "baselines must be [] or [\"head_only\"]");
             }
             for (int i = 0; i < baselines.size(); i++) {
                 if (!"head_only".equals(baselines.get(i).asText(null)) || !baselines.get(i).isTextual()) {
-                    throw ApiException.invalid("baselines[" + i + "]", "the only baseline is head_only");
+                    throw Invalid.of("baselines[" + i + "]", "the only baseline is head_only");
                 }
             }
             subjects += Math.min(1, baselines.size());
         }
         if (adapters * subjects > MAX_ITEMS) {
-            throw ApiException.invalid("adapters", "at most " + MAX_ITEMS + " items (adapters x subjects) per evaluation");
+            throw Invalid.of("adapters", "at most " + MAX_ITEMS + " items (adapters x subjects) per evaluation");
         }
         JsonNode metadata = body.get("metadata");
         if (metadata != null && !metadata.isNull() && !metadata.isObject()) {
-            throw ApiException.invalid("metadata", "metadata must be an object of string values");
+            throw Invalid.of("metadata", "metadata must be an object of string values");
         }
     }
 
@@ -220,11 +221,11 @@ public class EvaluationsResource {
             return 0;
         }
         if (!v.isArray() || v.size() > MAX_ITEMS) {
-            throw ApiException.invalid(field, field + " must be an array of at most " + MAX_ITEMS + " ids");
+            throw Invalid.of(field, field + " must be an array of at most " + MAX_ITEMS + " ids");
         }
         for (int i = 0; i < v.size(); i++) {
             if (!v.get(i).isTextual()) {
-                throw ApiException.invalid(field + "[" + i + "]", "ids are strings");
+                throw Invalid.of(field + "[" + i + "]", "ids are strings");
             }
             Params.id(field + "[" + i + "]", v.get(i).asText());
         }

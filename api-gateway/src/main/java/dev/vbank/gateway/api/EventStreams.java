@@ -1,23 +1,25 @@
 package dev.vbank.gateway.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.vbank.common.job.JobStatus;
 import dev.vbank.gateway.GatewayConfig;
 import dev.vbank.gateway.downstream.Downstream;
 import dev.vbank.gateway.downstream.SchedulerClient;
-import jakarta.annotation.PreDestroy;
-import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.ws.rs.core.MediaType;
-import jakarta.ws.rs.sse.Sse;
-import jakarta.ws.rs.sse.OutboundSseEvent;
+import dev.vbank.service.error.DomainException;
+import dev.vbank.service.rest.ApiException;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.subscription.BackPressureStrategy;
 import io.smallrye.mutiny.subscription.MultiEmitter;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.sse.OutboundSseEvent;
+import jakarta.ws.rs.sse.Sse;
 import org.eclipse.microprofile.rest.client.inject.RestClient;
 import org.jboss.logging.Logger;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -33,7 +35,6 @@ public class EventStreams {
 
     private static final Logger LOG = Logger.getLogger(EventStreams.class);
     private static final String SERVICE = "job-scheduler";
-    static final Set<String> TERMINAL = Set.of("succeeded", "failed", "cancelled");
 
     private final SchedulerClient scheduler;
     private final long pollMillis;
@@ -123,7 +124,7 @@ public class EventStreams {
                     return;
                 }
                 deliver(f.json(SERVICE));
-            } catch (ApiException e) {
+            } catch (ApiException | DomainException e) {
                 schedule(statusMillis);
             } catch (RuntimeException e) {
                 LOG.warn("event stream failed", e);
@@ -144,7 +145,7 @@ public class EventStreams {
                 lastWrite = System.nanoTime();
                 after = id;
                 if (event.path("type").asText().equals("state")
-                        && TERMINAL.contains(event.path("data").path("status").asText())) {
+                        && JobStatus.isTerminal(event.path("data").path("status").asText())) {
                     close();
                     return;
                 }
@@ -164,7 +165,7 @@ public class EventStreams {
             if (n == 0 && System.nanoTime() - lastStatusCheck > statusMillis * 1_000_000L) {
                 lastStatusCheck = System.nanoTime();
                 Downstream.Fetched job = Downstream.fetch(SERVICE, () -> scheduler.get(tenant, jobId));
-                if (job.status() == 404 || job.ok() && TERMINAL.contains(job.json(SERVICE).path("status").asText())) {
+                if (job.status() == 404 || job.ok() && JobStatus.isTerminal(job.json(SERVICE).path("status").asText())) {
                     finishing = true; // one more page for events written before the job ended, then close
                     schedule(0);
                     return;

@@ -1,12 +1,14 @@
 package dev.vbank.gateway.api;
 
 import dev.vbank.gateway.GatewayConfig;
-import dev.vbank.gateway.downstream.ArtifactClient;
 import dev.vbank.gateway.downstream.ArtifactStreams;
 import dev.vbank.gateway.downstream.Downstream;
 import dev.vbank.gateway.quota.QuotaGuard;
 import dev.vbank.gateway.tenants.CurrentTenant;
 import dev.vbank.gateway.tenants.Tenant;
+import dev.vbank.service.artifacts.ArtifactServiceClient;
+import dev.vbank.service.error.Invalid;
+import dev.vbank.service.rest.ApiException;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -58,12 +60,12 @@ public class FilesResource {
     }
 
     private final CurrentTenant tenant;
-    private final ArtifactClient artifacts;
+    private final ArtifactServiceClient artifacts;
     private final ArtifactStreams streams;
     private final QuotaGuard quotas;
     private final long maxBytes;
 
-    public FilesResource(CurrentTenant tenant, @RestClient ArtifactClient artifacts, ArtifactStreams streams,
+    public FilesResource(CurrentTenant tenant, @RestClient ArtifactServiceClient artifacts, ArtifactStreams streams,
                          QuotaGuard quotas, GatewayConfig config) {
         this.tenant = tenant;
         this.artifacts = artifacts;
@@ -82,7 +84,7 @@ public class FilesResource {
     @APIResponse(responseCode = "429", description = "storage quota exceeded")
     public Response uploadForm(@RestForm("file") FileUpload file, @RestForm("purpose") String purpose) {
         if (file == null || file.uploadedFile() == null) {
-            throw ApiException.invalid("file", "the form needs a file part named 'file'");
+            throw Invalid.of("file", "the form needs a file part named 'file'");
         }
         String name = filename(file.fileName());
         String p = purpose(purpose);
@@ -94,7 +96,7 @@ public class FilesResource {
             try (InputStream in = Files.newInputStream(file.uploadedFile())) {
                 return streams.upload(t.id(), name, p, in, maxBytes);
             } catch (IOException e) {
-                throw ApiException.invalid("file", "the uploaded part could not be read");
+                throw Invalid.of("file", "the uploaded part could not be read");
             }
         });
     }
@@ -115,7 +117,7 @@ public class FilesResource {
             try {
                 length = Long.parseLong(contentLength.strip());
             } catch (NumberFormatException e) {
-                throw ApiException.invalid("Content-Length", "Content-Length must be a number");
+                throw Invalid.of("Content-Length", "Content-Length must be a number");
             }
         }
         if (length > maxBytes) {
@@ -161,14 +163,14 @@ public class FilesResource {
 
     static String filename(String name) {
         if (name == null || name.isBlank()) {
-            throw ApiException.invalid("filename", "a filename is required");
+            throw Invalid.of("filename", "a filename is required");
         }
         if (!FILENAME.matcher(name).matches() || name.equals(".") || name.contains("..") || name.startsWith(".")) {
-            throw ApiException.invalid("filename", "filename must be 1 to 255 characters, no path, no control characters");
+            throw Invalid.of("filename", "filename must be 1 to 255 characters, no path, no control characters");
         }
         String lower = name.toLowerCase(java.util.Locale.ROOT);
         if (!lower.endsWith(".jsonl") && !lower.endsWith(".csv")) {
-            throw ApiException.invalid("filename", "filename must end in .jsonl or .csv");
+            throw Invalid.of("filename", "filename must end in .jsonl or .csv");
         }
         return name;
     }
@@ -178,7 +180,7 @@ public class FilesResource {
             return "fine-tune";
         }
         if (!purpose.equals("fine-tune")) {
-            throw ApiException.invalid("purpose", "purpose must be 'fine-tune'");
+            throw Invalid.of("purpose", "purpose must be 'fine-tune'");
         }
         return purpose;
     }

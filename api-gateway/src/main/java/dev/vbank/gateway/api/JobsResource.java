@@ -9,7 +9,9 @@ import dev.vbank.gateway.downstream.SchedulerClient;
 import dev.vbank.gateway.quota.QuotaGuard;
 import dev.vbank.gateway.tenants.CurrentTenant;
 import dev.vbank.gateway.tenants.Tenant;
+import dev.vbank.service.error.Invalid;
 import io.smallrye.common.annotation.Blocking;
+import io.smallrye.mutiny.Multi;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
@@ -21,9 +23,8 @@ import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
-import jakarta.ws.rs.sse.Sse;
 import jakarta.ws.rs.sse.OutboundSseEvent;
-import io.smallrye.mutiny.Multi;
+import jakarta.ws.rs.sse.Sse;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
@@ -160,19 +161,19 @@ public class JobsResource {
         for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
             String name = it.next();
             if (!JobRequestFields.TOP.contains(name)) {
-                throw ApiException.invalid(name.length() > 64 ? name.substring(0, 64) : name, "unknown field '"
+                throw Invalid.of(name.length() > 64 ? name.substring(0, 64) : name, "unknown field '"
                         + (name.length() > 64 ? name.substring(0, 64) + "…" : name) + "'");
             }
         }
         for (String required : JobRequestFields.REQUIRED) {
             if (!body.hasNonNull(required)) {
-                throw ApiException.invalid(required, required + " is required");
+                throw Invalid.of(required, required + " is required");
             }
         }
         for (String text : new String[]{"model", "training_file", "validation_file", "suffix"}) {
             JsonNode v = body.get(text);
             if (v != null && !v.isNull() && (!v.isTextual() || v.asText().length() > 256)) {
-                throw ApiException.invalid(text, text + " must be a string of at most 256 characters");
+                throw Invalid.of(text, text + " must be a string of at most 256 characters");
             }
         }
         for (String file : new String[]{"training_file", "validation_file"}) {
@@ -181,19 +182,19 @@ public class JobsResource {
             }
         }
         if (!body.get("method").isObject()) {
-            throw ApiException.invalid("method", "method must be an object with type and hyperparameters");
+            throw Invalid.of("method", "method must be an object with type and hyperparameters");
         }
         JsonNode seed = body.get("seed");
         if (seed != null && !seed.isNull() && (!seed.isIntegralNumber() || !seed.canConvertToLong())) {
-            throw ApiException.invalid("seed", "seed must be an integer");
+            throw Invalid.of("seed", "seed must be an integer");
         }
         JsonNode metadata = body.get("metadata");
         if (metadata != null && !metadata.isNull() && !metadata.isObject()) {
-            throw ApiException.invalid("metadata", "metadata must be an object of string values");
+            throw Invalid.of("metadata", "metadata must be an object of string values");
         }
         JsonNode evaluation = body.get("evaluation");
         if (evaluation != null && !evaluation.isNull() && (!evaluation.isObject() || !evaluation.path("suite").isTextual())) {
-            throw ApiException.invalid("evaluation", "evaluation must be an object like {\"suite\": \"sentiment-en\"}");
+            throw Invalid.of("evaluation", "evaluation must be an object like {\"suite\": \"sentiment-en\"}");
         }
     }
 }

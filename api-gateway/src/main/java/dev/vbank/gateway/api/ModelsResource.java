@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vbank.common.json.Json;
-import dev.vbank.gateway.downstream.ArtifactClient;
 import dev.vbank.gateway.downstream.Downstream;
+import dev.vbank.service.artifacts.ArtifactServiceClient;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -25,9 +25,9 @@ import java.util.Map;
 @SecurityRequirement(name = "bearer")
 public class ModelsResource {
 
-    private final ArtifactClient artifacts;
+    private final ArtifactServiceClient artifacts;
 
-    public ModelsResource(@RestClient ArtifactClient artifacts) {
+    public ModelsResource(@RestClient ArtifactServiceClient artifacts) {
         this.artifacts = artifacts;
     }
 

@@ -1,5 +1,6 @@
 package dev.vbank.gateway.api;
 
+import dev.vbank.service.error.Invalid;
 import jakarta.ws.rs.core.MultivaluedMap;
 
 import java.util.LinkedHashMap;
@@ -19,7 +20,7 @@ public final class Params {
     /** An optional Idempotency-Key header: absent, or 1 to 255 printable ASCII characters. */
     public static void idempotencyKey(String key) {
         if (key != null && !IDEMPOTENCY_KEY.matcher(key).matches()) {
-            throw ApiException.invalid("Idempotency-Key", "Idempotency-Key must be 1 to 255 printable ASCII characters");
+            throw Invalid.of("Idempotency-Key", "Idempotency-Key must be 1 to 255 printable ASCII characters");
         }
     }
 
@@ -29,7 +30,7 @@ public final class Params {
     /** An object id: 1 to 128 characters of a-z, A-Z, 0-9, _, . and -, never path-like. */
     public static String id(String param, String value) {
         if (value == null || !ID.matcher(value).matches() || value.contains("..")) {
-            throw ApiException.invalid(param, param + " must be an id of 1 to 128 characters of a-z, A-Z, 0-9, _, . and -");
+            throw Invalid.of(param, param + " must be an id of 1 to 128 characters of a-z, A-Z, 0-9, _, . and -");
         }
         return value;
     }
@@ -46,7 +47,7 @@ public final class Params {
             Matcher m = METADATA.matcher(name);
             if (metadata && m.matches()) {
                 if (value.length() > 512 || value.chars().anyMatch(Character::isISOControl)) {
-                    throw ApiException.invalid(name, "metadata filter values are at most 512 characters");
+                    throw Invalid.of(name, "metadata filter values are at most 512 characters");
                 }
                 out.put(name, value);
             } else if (name.equals("after")) {
@@ -56,7 +57,7 @@ public final class Params {
             } else if (others.contains(name)) {
                 out.put(name, value);
             } else {
-                throw ApiException.invalid(name.length() > 64 ? name.substring(0, 64) : name,
+                throw Invalid.of(name.length() > 64 ? name.substring(0, 64) : name,
                         "unknown query parameter '" + (name.length() > 64 ? name.substring(0, 64) + "…" : name) + "'");
             }
         }
@@ -69,7 +70,7 @@ public final class Params {
             return null;
         }
         if (values.size() > 1) {
-            throw ApiException.invalid(name, "query parameter '" + name + "' given more than once");
+            throw Invalid.of(name, "query parameter '" + name + "' given more than once");
         }
         return values.get(0);
     }
@@ -83,6 +84,6 @@ public final class Params {
         } catch (NumberFormatException ignored) {
             // answered below
         }
-        throw ApiException.invalid("limit", "limit must be an integer from 1 to 100");
+        throw Invalid.of("limit", "limit must be an integer from 1 to 100");
     }
 }

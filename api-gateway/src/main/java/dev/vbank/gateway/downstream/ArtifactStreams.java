@@ -1,7 +1,8 @@
 package dev.vbank.gateway.downstream;
 
 import dev.vbank.gateway.GatewayConfig;
-import dev.vbank.gateway.api.ApiException;
+import dev.vbank.service.error.Invalid;
+import dev.vbank.service.rest.ApiException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.StreamingOutput;
@@ -66,13 +67,13 @@ public class ArtifactStreams {
                 throw tooLarge(maxBytes);
             }
             if (capped.readFailed) {
-                throw ApiException.invalid("file", "the upload was interrupted: " + e.getMessage());
+                throw Invalid.of("file", "the upload was interrupted: " + e.getMessage());
             }
             LOG.warnf("artifact-service upload failed: %s", e.toString());
-            throw ApiException.unavailable(SERVICE);
+            throw Downstream.unavailable(SERVICE);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw ApiException.unavailable(SERVICE);
+            throw Downstream.unavailable(SERVICE);
         }
     }
 
@@ -84,10 +85,10 @@ public class ArtifactStreams {
             r = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
         } catch (IOException e) {
             LOG.warnf("artifact-service download failed: %s", e.toString());
-            throw ApiException.unavailable(SERVICE);
+            throw Downstream.unavailable(SERVICE);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw ApiException.unavailable(SERVICE);
+            throw Downstream.unavailable(SERVICE);
         }
         Response.ResponseBuilder b = Response.status(r.statusCode());
         r.headers().firstValue("Content-Type").ifPresent(b::type);
@@ -98,7 +99,7 @@ public class ArtifactStreams {
             try (InputStream in = r.body()) {
                 return b.entity(in.readAllBytes()).build();
             } catch (IOException e) {
-                throw ApiException.unavailable(SERVICE);
+                throw Downstream.unavailable(SERVICE);
             }
         }
         r.headers().firstValue("Content-Length").ifPresent(v -> b.header("Content-Length", v));

@@ -2,10 +2,12 @@ package dev.vbank.gateway.downstream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vbank.common.json.Json;
-import dev.vbank.gateway.api.ApiException;
+import dev.vbank.service.error.Unavailable;
+import dev.vbank.service.rest.ApiException;
 import jakarta.ws.rs.ProcessingException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import org.eclipse.microprofile.faulttolerance.exceptions.FaultToleranceException;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
@@ -36,6 +38,10 @@ public final class Downstream {
     private Downstream() {
     }
 
+    public static Unavailable unavailable(String service) {
+        return new Unavailable("service_unavailable", "the " + service + " is not available; try again", null);
+    }
+
     /** The downstream answer, buffered, as the gateway's answer. */
     public static Response call(String service, Supplier<Response> call) {
         return relay(fetch(service, call));
@@ -55,9 +61,9 @@ public final class Downstream {
                 }
             }
             return new Fetched(r.getStatus(), body, copy);
-        } catch (ProcessingException e) {
+        } catch (ProcessingException | FaultToleranceException e) {
             LOG.warnf("%s unreachable: %s", service, e.getMessage());
-            throw ApiException.unavailable(service);
+            throw Downstream.unavailable(service);
         }
     }
 

@@ -2,11 +2,11 @@ package dev.vbank.gateway.quota;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vbank.gateway.GatewayConfig;
-import dev.vbank.gateway.api.ApiException;
-import dev.vbank.gateway.downstream.ArtifactClient;
 import dev.vbank.gateway.downstream.Downstream;
 import dev.vbank.gateway.downstream.SchedulerClient;
 import dev.vbank.gateway.tenants.Tenant;
+import dev.vbank.service.artifacts.ArtifactServiceClient;
+import dev.vbank.service.rest.ApiException;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.rest.client.inject.RestClient;
 
@@ -34,10 +34,10 @@ public class QuotaGuard {
 
     private final GatewayConfig.Quotas defaults;
     private final SchedulerClient scheduler;
-    private final ArtifactClient artifacts;
+    private final ArtifactServiceClient artifacts;
     private final DataSource dataSource;
 
-    public QuotaGuard(GatewayConfig config, @RestClient SchedulerClient scheduler, @RestClient ArtifactClient artifacts,
+    public QuotaGuard(GatewayConfig config, @RestClient SchedulerClient scheduler, @RestClient ArtifactServiceClient artifacts,
                       DataSource dataSource) {
         this.defaults = config.quotas();
         this.scheduler = scheduler;

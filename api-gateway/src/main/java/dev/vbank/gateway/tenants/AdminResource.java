@@ -1,7 +1,9 @@
 package dev.vbank.gateway.tenants;
 
-import dev.vbank.gateway.api.ApiException;
 import dev.vbank.gateway.api.Bodies;
+import dev.vbank.service.error.Invalid;
+import dev.vbank.service.error.NotFound;
+import dev.vbank.service.rest.ApiException;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -39,7 +41,7 @@ public class AdminResource {
             range("quotas.max_stored_bytes", maxStoredBytes, 0, 1L << 50);
             if (requestsPerSecond != null && (!Double.isFinite(requestsPerSecond) || requestsPerSecond <= 0
                     || requestsPerSecond > 100_000)) {
-                throw ApiException.invalid("quotas.requests_per_second", "requests_per_second must be in (0, 100000]");
+                throw Invalid.of("quotas.requests_per_second", "requests_per_second must be in (0, 100000]");
             }
             range("quotas.burst", burst, 1, 1_000_000);
             return new Tenant.Quotas(maxQueuedJobs, maxRunningJobs, maxStoredBytes, requestsPerSecond, burst);
@@ -47,7 +49,7 @@ public class AdminResource {
 
         private static void range(String param, Number v, long min, long max) {
             if (v != null && (v.longValue() < min || v.longValue() > max)) {
-                throw ApiException.invalid(param, param + " must be from " + min + " to " + max + ", was " + v);
+                throw Invalid.of(param, param + " must be from " + min + " to " + max + ", was " + v);
             }
         }
     }
@@ -90,10 +92,10 @@ public class AdminResource {
         CreateTenantRequest request = Bodies.read(body, CreateTenantRequest.class);
         String name = request.name();
         if (name == null) {
-            throw ApiException.invalid("name", "name is required");
+            throw Invalid.of("name", "name is required");
         }
         if (name.isBlank() || name.length() > 200 || name.chars().anyMatch(Character::isISOControl)) {
-            throw ApiException.invalid("name", "name must be 1 to 200 characters without control characters");
+            throw Invalid.of("name", "name must be 1 to 200 characters without control characters");
         }
         Tenant.Quotas quotas = request.quotas() == null ? Tenant.Quotas.NONE : request.quotas().validated();
         String key = ApiKeys.newKey();
@@ -139,19 +141,19 @@ public class AdminResource {
     public Response revoke(@PathParam("id") String id, @PathParam("keyId") String keyId) {
         checkId(id);
         if (!ID.matcher(keyId).matches() || !store.revokeKey(id, keyId)) {
-            throw new ApiException(404, "not_found", "no key " + keyId + " for tenant " + id, "key_id");
+            throw new NotFound("not_found", "no key " + keyId + " for tenant " + id, "key_id");
         }
         return Response.noContent().build();
     }
 
     private static String checkId(String id) {
         if (!ID.matcher(id).matches()) {
-            throw ApiException.invalid("id", "tenant ids are 1 to 64 characters of a-z, A-Z, 0-9, _ and -");
+            throw Invalid.of("id", "tenant ids are 1 to 64 characters of a-z, A-Z, 0-9, _ and -");
         }
         return id;
     }
 
-    private static ApiException notFound(String id) {
-        return new ApiException(404, "tenant_not_found", "no tenant " + id, "id");
+    private static NotFound notFound(String id) {
+        return new NotFound("tenant_not_found", "no tenant " + id, "id");
     }
 }

@@ -1,7 +1,7 @@
 package dev.vbank.gateway.tenants;
 
 import dev.vbank.gateway.GatewayConfig;
-import dev.vbank.gateway.api.ApiException;
+import dev.vbank.service.rest.ApiException;
 import jakarta.ws.rs.Priorities;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.HttpHeaders;

@@ -3,13 +3,15 @@ package dev.vbank.artifacts.adapters;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vbank.artifacts.ArtifactsConfig;
-import dev.vbank.artifacts.api.ApiException;
-import dev.vbank.artifacts.api.Names;
-import dev.vbank.artifacts.db.Db;
+import dev.vbank.artifacts.domain.Names;
 import dev.vbank.artifacts.models.BaseModelService;
 import dev.vbank.artifacts.store.ObjectStore;
 import dev.vbank.artifacts.store.Spool;
 import dev.vbank.common.job.MethodType;
+import dev.vbank.service.db.Db;
+import dev.vbank.service.error.Invalid;
+import dev.vbank.service.error.NotFound;
+import dev.vbank.service.error.TooLarge;
 import dev.vbank.text.model.BaseModel;
 import dev.vbank.text.model.BaseModels;
 import dev.vbank.text.model.FloatTensor;
@@ -76,10 +78,10 @@ public class AdapterService {
         Names.segment(tenant, "tenant");
         Names.segment(l.jobId(), "job_id");
         if (l.baseModel() == null || l.baseModel().isEmpty()) {
-            throw ApiException.invalid("base_model", "base_model is required");
+            throw Invalid.of("base_model", "base_model is required");
         }
         if (BaseModels.find(l.baseModel()).isEmpty()) {
-            throw ApiException.invalid("base_model", "unknown base model '" + l.baseModel() + "'; known: "
+            throw Invalid.of("base_model", "unknown base model '" + l.baseModel() + "'; known: "
                     + BaseModels.all().stream().map(BaseModel::id).toList());
         }
         if (l.trainingFile() != null && !l.trainingFile().isEmpty()) {
@@ -89,7 +91,7 @@ public class AdapterService {
             try {
                 MethodType.fromWireName(l.method());
             } catch (IllegalArgumentException e) {
-                throw ApiException.invalid("method", "method must be vblora, lora or head_only");
+                throw Invalid.of("method", "method must be vblora, lora or head_only");
             }
         }
         Optional<AdapterObject> existing = byJob(tenant, l.jobId());
@@ -97,7 +99,7 @@ public class AdapterService {
             return new Created(existing.get(), false);
         }
         if (contentLength > config.adapterMaxBytes()) {
-            throw ApiException.tooLarge("body", config.adapterMaxBytes());
+            throw TooLarge.of("body", config.adapterMaxBytes());
         }
         byte[] bytes = readCapped(body, config.adapterMaxBytes());
         AdapterWeights adapter;
@@ -106,15 +108,15 @@ public class AdapterService {
             manifest = CompactFormat.readManifest(bytes);
             adapter = CompactFormat.read(bytes);
         } catch (FormatException | IllegalArgumentException e) {
-            throw ApiException.invalid("body", "not a valid vbank compact adapter: " + e.getMessage());
+            throw Invalid.of("body", "not a valid vbank compact adapter: " + e.getMessage());
         }
         if (!adapter.baseModelId().equals(l.baseModel())) {
-            throw ApiException.invalid("base_model", "the adapter was trained on '" + adapter.baseModelId()
+            throw Invalid.of("base_model", "the adapter was trained on '" + adapter.baseModelId()
                     + "', not '" + l.baseModel() + "'");
         }
         String method = adapter.kind().id();
         if (l.method() != null && !l.method().isEmpty() && !l.method().equals(method)) {
-            throw ApiException.invalid("method", "the adapter is a " + method + " adapter, not " + l.method());
+            throw Invalid.of("method", "the adapter is a " + method + " adapter, not " + l.method());
         }
         Accounting acc = Accounting.of(adapter, CompactFormat.Options.FP32);
         JsonNode cfg = manifest.get("config");
@@ -193,7 +195,7 @@ public class AdapterService {
                 ps.setString(2, id);
                 try (ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) {
-                        throw ApiException.notFound("adapter", id);
+                        throw NotFound.of("adapter", id);
                     }
                     return new Stored(read(rs), rs.getString("object_key"));
                 }
@@ -222,7 +224,7 @@ public class AdapterService {
     public byte[] peftZip(Stored s) {
         AdapterWeights a = load(s);
         if (a.kind() == AdapterKind.HEAD_ONLY) {
-            throw ApiException.invalid("format", "a head_only adapter has no PEFT form; use format=compact or merged");
+            throw Invalid.of("format", "a head_only adapter has no PEFT form; use format=compact or merged");
         }
         PeftFormat.Files2 files = PeftFormat.toBytes(a, a.kind() == AdapterKind.VBLORA
                 ? PeftFormat.Options.topkOnly() : PeftFormat.Options.full());
@@ -287,11 +289,11 @@ public class AdapterService {
         try {
             byte[] b = in.readNBytes(Math.toIntExact(Math.min(cap + 1, Integer.MAX_VALUE - 8)));
             if (b.length > cap) {
-                throw ApiException.tooLarge("body", cap);
+                throw TooLarge.of("body", cap);
             }
             return b;
         } catch (IOException e) {
-            throw ApiException.invalid("body", "the upload broke off: " + e.getMessage());
+            throw Invalid.of("body", "the upload broke off: " + e.getMessage());
         }
     }
 

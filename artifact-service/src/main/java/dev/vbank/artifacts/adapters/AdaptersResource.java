@@ -1,8 +1,8 @@
 package dev.vbank.artifacts.adapters;
 
-import dev.vbank.artifacts.api.ApiException;
 import dev.vbank.artifacts.api.Downloads;
 import dev.vbank.artifacts.store.ObjectStore;
+import dev.vbank.service.error.Invalid;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
@@ -52,7 +52,7 @@ public class AdaptersResource {
     public Response content(@RestPath String tenant, @RestPath String id, @RestQuery String format) {
         String f = format == null || format.isEmpty() ? "compact" : format;
         if (!f.equals("compact") && !f.equals("peft") && !f.equals("merged")) {
-            throw ApiException.invalid("format", "format must be compact, peft or merged");
+            throw Invalid.of("format", "format must be compact, peft or merged");
         }
         AdapterService.Stored s = adapters.get(tenant, id);
         return switch (f) {

@@ -1,6 +1,6 @@
 package dev.vbank.artifacts.adapters;
 
-import dev.vbank.artifacts.api.ApiException;
+import dev.vbank.service.error.Conflict;
 import dev.vbank.text.model.FloatTensor;
 import dev.vbank.vblora.format.AdapterWeights;
 import dev.vbank.vblora.format.Tensor;
@@ -20,13 +20,13 @@ public final class Merger {
             String name = path + ".weight";
             FloatTensor w = base.get(name);
             if (w == null) {
-                throw new ApiException(409, "adapter_base_mismatch", "the base model has no weight " + name
+                throw new Conflict("adapter_base_mismatch", "the base model has no weight " + name
                         + " for the adapted module " + path, "format");
             }
             Tensor delta = adapter.deltaWeight(path);
             int[] shape = w.shape();
             if (shape.length != 2 || delta.dim(0) != shape[0] || delta.dim(1) != shape[1]) {
-                throw new ApiException(409, "adapter_base_mismatch", "module " + path + ": ΔW " + delta.shapeString()
+                throw new Conflict("adapter_base_mismatch", "module " + path + ": ΔW " + delta.shapeString()
                         + " does not fit the base weight " + Arrays.toString(shape), "format");
             }
             float[] sum = w.data().clone();

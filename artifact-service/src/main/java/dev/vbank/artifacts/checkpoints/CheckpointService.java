@@ -1,12 +1,13 @@
 package dev.vbank.artifacts.checkpoints;
 
 import dev.vbank.artifacts.ArtifactsConfig;
-import dev.vbank.artifacts.api.ApiException;
-import dev.vbank.artifacts.api.ListPage;
-import dev.vbank.artifacts.api.Names;
-import dev.vbank.artifacts.db.Db;
+import dev.vbank.artifacts.domain.ListPage;
+import dev.vbank.artifacts.domain.Names;
 import dev.vbank.artifacts.store.ObjectStore;
 import dev.vbank.artifacts.store.Spool;
+import dev.vbank.service.db.Db;
+import dev.vbank.service.error.Invalid;
+import dev.vbank.service.error.TooLarge;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.io.IOException;
@@ -46,18 +47,18 @@ public class CheckpointService {
         Names.segment(tenant, "tenant");
         Names.segment(jobId, "job_id");
         if (step < 0) {
-            throw ApiException.invalid("step", "step must be >= 0");
+            throw Invalid.of("step", "step must be >= 0");
         }
         if (contentLength > config.checkpointMaxBytes()) {
-            throw ApiException.tooLarge("body", config.checkpointMaxBytes());
+            throw TooLarge.of("body", config.checkpointMaxBytes());
         }
         Spool spool;
         try {
             spool = Spool.receive(body, config.checkpointMaxBytes(), store.tempDir());
         } catch (Spool.TooLarge e) {
-            throw ApiException.tooLarge("body", e.limit);
+            throw TooLarge.of("body", e.limit);
         } catch (IOException e) {
-            throw ApiException.invalid("body", "the upload broke off: " + e.getMessage());
+            throw Invalid.of("body", "the upload broke off: " + e.getMessage());
         }
         try (spool) {
             requireZip(spool);
@@ -111,7 +112,7 @@ public class CheckpointService {
         } catch (IOException e) {
             throw new ObjectStore.StorageException("cannot read the spooled upload", e);
         }
-        throw ApiException.invalid("body", "a checkpoint must be a zip archive");
+        throw Invalid.of("body", "a checkpoint must be a zip archive");
     }
 
     public ListPage<CheckpointObject> list(String tenant, String jobId) {

@@ -1,9 +1,10 @@
 package dev.vbank.artifacts.checkpoints;
 
-import dev.vbank.artifacts.api.ApiException;
 import dev.vbank.artifacts.api.Downloads;
-import dev.vbank.artifacts.api.ListPage;
+import dev.vbank.artifacts.domain.ListPage;
 import dev.vbank.artifacts.store.ObjectStore;
+import dev.vbank.service.error.Invalid;
+import dev.vbank.service.error.NotFound;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
@@ -59,7 +60,7 @@ public class CheckpointsResource {
 
     private CheckpointObject find(String tenant, String job, String step) {
         long s = step(step);
-        return checkpoints.find(tenant, job, s).orElseThrow(() -> new ApiException(404, "checkpoint_not_found",
+        return checkpoints.find(tenant, job, s).orElseThrow(() -> new NotFound("checkpoint_not_found",
                 "no checkpoint of job " + job + " at step " + s, "step"));
     }
 
@@ -72,6 +73,6 @@ public class CheckpointsResource {
         } catch (NumberFormatException ignored) {
             // answered below
         }
-        throw ApiException.invalid("step", "step must be a non-negative integer");
+        throw Invalid.of("step", "step must be a non-negative integer");
     }
 }

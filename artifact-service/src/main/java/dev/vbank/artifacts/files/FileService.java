@@ -4,12 +4,14 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vbank.artifacts.FilesConfig;
-import dev.vbank.artifacts.api.ApiException;
-import dev.vbank.artifacts.api.ListPage;
-import dev.vbank.artifacts.api.Names;
-import dev.vbank.artifacts.db.Db;
+import dev.vbank.artifacts.domain.ListPage;
+import dev.vbank.artifacts.domain.Names;
 import dev.vbank.artifacts.store.ObjectStore;
 import dev.vbank.artifacts.store.Spool;
+import dev.vbank.service.db.Db;
+import dev.vbank.service.error.Invalid;
+import dev.vbank.service.error.NotFound;
+import dev.vbank.service.error.TooLarge;
 import dev.vbank.text.data.DataFormat;
 import dev.vbank.text.data.DatasetException;
 import dev.vbank.text.data.DatasetLimits;
@@ -62,10 +64,10 @@ public class FileService {
         Names.segment(tenant, "tenant");
         Names.filename(filename);
         if (purpose != null && !purpose.equals(PURPOSE)) {
-            throw ApiException.invalid("purpose", "purpose must be '" + PURPOSE + "'");
+            throw Invalid.of("purpose", "purpose must be '" + PURPOSE + "'");
         }
         if (contentLength > config.maxBytes()) {
-            throw ApiException.tooLarge("body", config.maxBytes());
+            throw TooLarge.of("body", config.maxBytes());
         }
         try (Spool spool = receive(body)) {
             Validation v = validate(spool, filename);
@@ -105,9 +107,9 @@ public class FileService {
         try {
             return Spool.receive(body, config.maxBytes(), store.tempDir());
         } catch (Spool.TooLarge e) {
-            throw ApiException.tooLarge("body", e.limit);
+            throw TooLarge.of("body", e.limit);
         } catch (IOException e) {
-            throw ApiException.invalid("body", "the upload broke off: " + e.getMessage());
+            throw Invalid.of("body", "the upload broke off: " + e.getMessage());
         }
     }
 
@@ -151,7 +153,7 @@ public class FileService {
 
     public FileObject get(String tenant, String id) {
         Names.segment(tenant, "tenant");
-        return find(tenant, id).orElseThrow(() -> ApiException.notFound("file", id)).file();
+        return find(tenant, id).orElseThrow(() -> NotFound.of("file", id)).file();
     }
 
     public record Stored(FileObject file, String objectKey) {
@@ -177,7 +179,7 @@ public class FileService {
             String cursor = "";
             if (after != null && !after.isEmpty()) {
                 if (!exists(c, tenant, after)) {
-                    throw ApiException.invalid("after", "no file " + after + " to list after");
+                    throw Invalid.of("after", "no file " + after + " to list after");
                 }
                 cursor = " and (created_at, id) < (select created_at, id from artifacts.files where tenant = ? and id = ?)";
             }
@@ -222,7 +224,7 @@ public class FileService {
                 ps.setString(2, id);
                 try (ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) {
-                        throw ApiException.notFound("file", id);
+                        throw NotFound.of("file", id);
                     }
                     store.remove(rs.getString(1));
                     return null;

@@ -1,10 +1,10 @@
 package dev.vbank.artifacts.files;
 
-import dev.vbank.artifacts.api.ApiException;
 import dev.vbank.artifacts.api.Downloads;
-import dev.vbank.artifacts.api.ListPage;
-import dev.vbank.artifacts.api.Names;
+import dev.vbank.artifacts.domain.ListPage;
+import dev.vbank.artifacts.domain.Names;
 import dev.vbank.artifacts.store.ObjectStore;
+import dev.vbank.service.error.NotFound;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -75,6 +75,6 @@ public class FilesResource {
 
     private FileService.Stored stored(String tenant, String id) {
         Names.segment(tenant, "tenant");
-        return files.find(tenant, id).orElseThrow(() -> ApiException.notFound("file", id));
+        return files.find(tenant, id).orElseThrow(() -> NotFound.of("file", id));
     }
 }

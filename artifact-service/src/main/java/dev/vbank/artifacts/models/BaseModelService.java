@@ -1,10 +1,11 @@
 package dev.vbank.artifacts.models;
 
 import dev.vbank.artifacts.ArtifactsConfig;
-import dev.vbank.artifacts.api.ApiException;
-import dev.vbank.artifacts.db.Db;
 import dev.vbank.artifacts.store.ObjectStore;
 import dev.vbank.artifacts.store.Spool;
+import dev.vbank.service.db.Db;
+import dev.vbank.service.error.NotFound;
+import dev.vbank.service.error.Unavailable;
 import dev.vbank.text.model.BaseModel;
 import dev.vbank.text.model.BaseModelStore;
 import dev.vbank.text.model.BaseModels;
@@ -137,13 +138,13 @@ public class BaseModelService {
     }
 
     public BaseModel model(String id) {
-        return BaseModels.find(id).orElseThrow(() -> new ApiException(404, "base_model_not_found",
+        return BaseModels.find(id).orElseThrow(() -> new NotFound("base_model_not_found",
                 "no base model " + id + "; known: " + BaseModels.all().stream().map(BaseModel::id).toList(), "id"));
     }
 
     public Row ready(String id) {
         model(id);
-        return row(id).orElseThrow(() -> new ApiException(503, "base_model_not_ready",
+        return row(id).orElseThrow(() -> new Unavailable("base_model_not_ready",
                 "base model " + id + " is not in object storage yet"
                         + (failures.containsKey(id) ? " (" + failures.get(id) + ")" : "; try again shortly"), "id"));
     }

@@ -1,7 +1,7 @@
 package dev.vbank.artifacts.models;
 
 import dev.vbank.artifacts.api.Downloads;
-import dev.vbank.artifacts.api.ListPage;
+import dev.vbank.artifacts.domain.ListPage;
 import dev.vbank.artifacts.store.ObjectStore;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;

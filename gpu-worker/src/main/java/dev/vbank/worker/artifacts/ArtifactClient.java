@@ -2,8 +2,14 @@ package dev.vbank.worker.artifacts;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vbank.common.json.Json;
+import dev.vbank.service.artifacts.ArtifactServiceClient;
 import dev.vbank.worker.JobFailure;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.ws.rs.ProcessingException;
+import jakarta.ws.rs.core.Response;
+import org.eclipse.microprofile.faulttolerance.Retry;
+import org.eclipse.microprofile.faulttolerance.exceptions.FaultToleranceException;
+import org.eclipse.microprofile.rest.client.inject.RestClient;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
@@ -25,10 +31,14 @@ import java.util.HexFormat;
 
 /**
  * The artifact-service endpoints a worker uses (see "artifact-service internal contract" in docs/ARCHITECTURE.md):
- * file metadata and content, checkpoint upload and download, adapter upload. Downloads are hashed while they stream to
- * disk and must match the {@code X-Vbank-Sha256} header. I/O errors and 5xx answers are retried.
+ * file metadata (through service-support's {@link ArtifactServiceClient}) and content, checkpoint upload and download,
+ * adapter upload. Downloads are hashed while they stream to
+ * disk and must match the {@code X-Vbank-Sha256} header. Each call makes one request; an I/O error or a 5xx answer
+ * ({@link Transient}) is tried again by SmallRye Fault Tolerance (three attempts in all, about 200 ms apart). Bodies stream
+ * over the JDK client both ways (the REST client would buffer them whole).
  */
 @ApplicationScoped
+@Retry(maxRetries = 2, delay = 200, jitter = 100, retryOn = ArtifactClient.Transient.class)
 public class ArtifactClient {
 
     private static final Logger LOG = Logger.getLogger(ArtifactClient.class);
@@ -48,20 +58,40 @@ public class ArtifactClient {
     }
 
     private final ArtifactServiceConfig config;
+    private final ArtifactServiceClient metadata;
     private final HttpClient client;
 
-    public ArtifactClient(ArtifactServiceConfig config) {
+    public ArtifactClient(ArtifactServiceConfig config, @RestClient ArtifactServiceClient metadata) {
         this.config = config;
+        this.metadata = metadata;
         this.client = HttpClient.newBuilder().connectTimeout(config.connectTimeout()).build();
     }
 
     public FileInfo file(String tenant, String fileId) {
-        HttpResponse<String> r = send("GET", tenantPath(tenant) + "/files/" + enc(fileId), null,
-                HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() == 404) {
+        int status;
+        String body;
+        try (Response r = metadata.file(tenant, fileId)) {
+            status = r.getStatus();
+            body = r.readEntity(String.class);
+        } catch (ProcessingException | FaultToleranceException e) {
+            throw new ArtifactException("the artifact-service did not answer for file " + fileId + ": " + e, e);
+        }
+        if (status == 404) {
             throw new JobFailure("invalid_file", "file " + fileId + " does not exist", null);
         }
-        JsonNode n = json(expect(r, 200), r.uri());
+        if (status >= 500) {
+            throw new Transient("file " + fileId + " answered " + status + ": " + errorMessage(body), null);
+        }
+        if (status != 200) {
+            throw new ArtifactException("artifact-service answered " + status + " for file " + fileId + ": "
+                    + errorMessage(body));
+        }
+        JsonNode n;
+        try {
+            n = Json.mapper().readTree(body);
+        } catch (IOException e) {
+            throw new ArtifactException("artifact-service answered no JSON for file " + fileId + ": " + body, e);
+        }
         return new FileInfo(n.path("id").asText(fileId), n.path("filename").asText(""), n.path("sha256").asText(""),
                 n.path("bytes").asLong(-1), n.path("status").asText(""),
                 n.hasNonNull("status_details") ? n.get("status_details").asText() : null);
@@ -110,59 +140,54 @@ public class ArtifactClient {
     }
 
     private Download download(String path, Path target, long maxBytes) {
-        IOException last = null;
-        for (int attempt = 1; attempt <= config.attempts(); attempt++) {
-            Path tmp = null;
-            try {
-                Files.createDirectories(target.toAbsolutePath().getParent());
-                tmp = Files.createTempFile(target.toAbsolutePath().getParent(), target.getFileName().toString(), ".part");
-                HttpResponse<InputStream> r = client.send(request(path).GET().build(),
-                        HttpResponse.BodyHandlers.ofInputStream());
-                try (InputStream in = r.body()) {
-                    if (r.statusCode() == 404) {
-                        throw new JobFailure("not_found", "the artifact-service has no " + path, null);
-                    }
-                    if (r.statusCode() >= 500) {
-                        String error = errorMessage(new String(in.readNBytes(4096), StandardCharsets.UTF_8));
-                        if (error.startsWith("corrupted_object")) {
-                            // the service verified the stored object and refused it: retrying cannot help
-                            throw new JobFailure("file_corrupted", "the artifact-service reports " + path
-                                    + " as corrupted: " + error, null);
-                        }
-                        throw new IOException("artifact-service answered " + r.statusCode() + " for " + path + ": "
-                                + error);
-                    }
-                    if (r.statusCode() != 200) {
-                        throw new ArtifactException("artifact-service answered " + r.statusCode() + " for " + path
-                                + ": " + errorMessage(new String(in.readNBytes(4096), StandardCharsets.UTF_8)));
-                    }
-                    String expected = r.headers().firstValue(SHA_HEADER).orElseThrow(() ->
-                            new ArtifactException(path + " came without the " + SHA_HEADER + " header"));
-                    MessageDigest sha = sha256();
-                    long n;
-                    try (OutputStream out = new DigestOutputStream(Files.newOutputStream(tmp), sha)) {
-                        n = copy(in, out, maxBytes, path);
-                    }
-                    String actual = HexFormat.of().formatHex(sha.digest());
-                    if (!actual.equalsIgnoreCase(expected)) {
-                        throw new JobFailure("file_corrupted", "the content of " + path + " has sha256 " + actual
-                                + " but the artifact-service announced " + expected, null);
-                    }
-                    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-                    return new Download(target, actual, n);
+        Path tmp = null;
+        try {
+            Files.createDirectories(target.toAbsolutePath().getParent());
+            tmp = Files.createTempFile(target.toAbsolutePath().getParent(), target.getFileName().toString(), ".part");
+            HttpResponse<InputStream> r = client.send(request(path).GET().build(),
+                    HttpResponse.BodyHandlers.ofInputStream());
+            try (InputStream in = r.body()) {
+                if (r.statusCode() == 404) {
+                    throw new JobFailure("not_found", "the artifact-service has no " + path, null);
                 }
-            } catch (IOException e) {
-                last = e;
-                LOG.warnf("download of %s failed (attempt %d of %d): %s", path, attempt, config.attempts(), e);
-                backoff(attempt);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new ArtifactException("interrupted while downloading " + path, e);
-            } finally {
-                deleteQuietly(tmp);
+                if (r.statusCode() >= 500) {
+                    String error = errorMessage(new String(in.readNBytes(4096), StandardCharsets.UTF_8));
+                    if (error.startsWith("corrupted_object")) {
+                        // the service verified the stored object and refused it: retrying cannot help
+                        throw new JobFailure("file_corrupted", "the artifact-service reports " + path
+                                + " as corrupted: " + error, null);
+                    }
+                    throw new Transient("artifact-service answered " + r.statusCode() + " for " + path + ": " + error,
+                            null);
+                }
+                if (r.statusCode() != 200) {
+                    throw new ArtifactException("artifact-service answered " + r.statusCode() + " for " + path
+                            + ": " + errorMessage(new String(in.readNBytes(4096), StandardCharsets.UTF_8)));
+                }
+                String expected = r.headers().firstValue(SHA_HEADER).orElseThrow(() ->
+                        new ArtifactException(path + " came without the " + SHA_HEADER + " header"));
+                MessageDigest sha = sha256();
+                long n;
+                try (OutputStream out = new DigestOutputStream(Files.newOutputStream(tmp), sha)) {
+                    n = copy(in, out, maxBytes, path);
+                }
+                String actual = HexFormat.of().formatHex(sha.digest());
+                if (!actual.equalsIgnoreCase(expected)) {
+                    throw new JobFailure("file_corrupted", "the content of " + path + " has sha256 " + actual
+                            + " but the artifact-service announced " + expected, null);
+                }
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                return new Download(target, actual, n);
             }
+        } catch (IOException e) {
+            LOG.warnf("download of %s failed: %s", path, e);
+            throw new Transient("cannot download " + path + " from the artifact-service: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ArtifactException("interrupted while downloading " + path, e);
+        } finally {
+            deleteQuietly(tmp);
         }
-        throw new ArtifactException("cannot download " + path + " from the artifact-service: " + last, last);
     }
 
     private static long copy(InputStream in, OutputStream out, long maxBytes, String path) throws IOException {
@@ -180,31 +205,26 @@ public class ArtifactClient {
     }
 
     private <T> HttpResponse<T> send(String method, String path, Path body, HttpResponse.BodyHandler<T> handler) {
-        Exception last = null;
-        for (int attempt = 1; attempt <= config.attempts(); attempt++) {
-            try {
-                HttpRequest.Builder b = request(path);
-                if (body != null) {
-                    b.header("Content-Type", "application/octet-stream")
-                            .method(method, HttpRequest.BodyPublishers.ofFile(body));
-                } else {
-                    b.method(method, HttpRequest.BodyPublishers.noBody());
-                }
-                HttpResponse<T> r = client.send(b.build(), handler);
-                if (r.statusCode() < 500) {
-                    return r;
-                }
-                last = new IOException("answered " + r.statusCode() + ": " + r.body());
-            } catch (IOException e) {
-                last = e;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new ArtifactException("interrupted during " + method + " " + path, e);
+        try {
+            HttpRequest.Builder b = request(path);
+            if (body != null) {
+                b.header("Content-Type", "application/octet-stream")
+                        .method(method, HttpRequest.BodyPublishers.ofFile(body));
+            } else {
+                b.method(method, HttpRequest.BodyPublishers.noBody());
             }
-            LOG.warnf("%s %s failed (attempt %d of %d): %s", method, path, attempt, config.attempts(), last);
-            backoff(attempt);
+            HttpResponse<T> r = client.send(b.build(), handler);
+            if (r.statusCode() >= 500) {
+                throw new Transient(method + " " + path + " answered " + r.statusCode() + ": " + r.body(), null);
+            }
+            return r;
+        } catch (IOException e) {
+            LOG.warnf("%s %s failed: %s", method, path, e);
+            throw new Transient(method + " " + path + " failed: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ArtifactException("interrupted during " + method + " " + path, e);
         }
-        throw new ArtifactException(method + " " + path + " failed: " + last, last);
     }
 
     private HttpRequest.Builder request(String path) {
@@ -271,14 +291,6 @@ public class ArtifactClient {
         return HexFormat.of().formatHex(sha.digest());
     }
 
-    private static void backoff(int attempt) {
-        try {
-            Thread.sleep(200L * attempt * attempt);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     private static void deleteQuietly(Path p) {
         if (p != null) {
             try {
@@ -296,6 +308,13 @@ public class ArtifactClient {
         }
 
         public ArtifactException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /** No answer, or a 5xx one: the same call may work a moment later. */
+    public static class Transient extends ArtifactException {
+        public Transient(String message, Throwable cause) {
             super(message, cause);
         }
     }

@@ -17,8 +17,4 @@ public interface ArtifactServiceConfig {
     /** Per request; uploads and downloads of large files get this much time too. */
     @WithDefault("10m")
     Duration requestTimeout();
-
-    /** Attempts of a request that failed with an I/O error or a 5xx answer. */
-    @WithDefault("3")
-    int attempts();
 }

@@ -23,7 +23,7 @@ import dev.vbank.worker.JobFailure;
 import dev.vbank.worker.WorkerConfig;
 import dev.vbank.worker.artifacts.ArtifactClient;
 import dev.vbank.worker.artifacts.DatasetCache;
-import dev.vbank.worker.train.JobRunner;
+import dev.vbank.worker.train.TaskTypes;
 import dev.vbank.worker.train.SpecMapper;
 import dev.vbank.worker.train.TrainingEngine;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -150,7 +150,7 @@ public class EvaluationItems {
         RawDataset validation = job.validationFile() == null ? null
                 : datasets.read(datasets.get(job.tenantId(), job.validationFile(), "validation_file"),
                         "validation_file");
-        TaskType task = JobRunner.taskOf(train);
+        TaskType task = TaskTypes.of(train);
         DatasetSplits data;
         try {
             data = DatasetSplits.of(train, validation != null ? validation : train, task);

@@ -11,7 +11,6 @@ import dev.vbank.common.eval.TaskResult;
 import dev.vbank.common.json.Json;
 import dev.vbank.text.data.DatasetException;
 import dev.vbank.text.data.DatasetSplits;
-import dev.vbank.text.data.Example;
 import dev.vbank.text.data.RawDataset;
 import dev.vbank.text.data.TaskType;
 import dev.vbank.text.model.BaseModel;
@@ -36,7 +35,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
-import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -176,7 +174,7 @@ public class JobRunner {
                         "training_file");
                 RawDataset validation = job.validationFile() == null ? null
                         : read(datasets.get(job.tenantId(), job.validationFile(), "validation_file"), "validation_file");
-                TaskType task = taskOf(train);
+                TaskType task = TaskTypes.of(train);
                 DatasetSplits data;
                 try {
                     data = DatasetSplits.of(train, validation != null ? validation : train, task);
@@ -493,22 +491,6 @@ public class JobRunner {
                 LOG.warnf("cannot record the end of %s: %s", job.jobId(), e.getMessage());
             }
         }
-    }
-
-    /** Regression when every label is a number and some are fractions; otherwise classes. */
-    public static TaskType taskOf(RawDataset data) {
-        boolean allNumbers = true;
-        boolean fraction = false;
-        for (Example e : data.examples()) {
-            try {
-                BigDecimal d = new BigDecimal(e.label());
-                fraction |= d.stripTrailingZeros().scale() > 0;
-            } catch (NumberFormatException ex) {
-                allNumbers = false;
-                break;
-            }
-        }
-        return allNumbers && fraction ? TaskType.REGRESSION : TaskType.CLASSIFICATION;
     }
 
     static JsonNode readState(Path dir) throws IOException {

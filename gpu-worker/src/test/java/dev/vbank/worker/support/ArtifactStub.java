@@ -35,6 +35,7 @@ public class ArtifactStub implements QuarkusTestResourceLifecycleManager {
     private static final Map<String, byte[]> CHECKPOINTS = new ConcurrentHashMap<>();
     private static final Map<String, StoredAdapter> ADAPTERS = new ConcurrentHashMap<>();
     private static final Map<String, AtomicInteger> CALLS = new ConcurrentHashMap<>();
+    private static final Map<String, AtomicInteger> FAILURES = new ConcurrentHashMap<>();
     private static HttpServer server;
 
     /** Stores a processed file and returns its id. */
@@ -71,6 +72,11 @@ public class ArtifactStub implements QuarkusTestResourceLifecycleManager {
         return CHECKPOINTS.containsKey(tenant + "/" + jobId + "/" + step);
     }
 
+    /** The next {@code times} requests of {@code route} (as {@link #calls} names it) answer 503. */
+    public static void failNext(String route, int times) {
+        FAILURES.put(route, new AtomicInteger(times));
+    }
+
     /** Requests served per route: file_meta, file_content, checkpoint_put, checkpoint_get, adapter_post, adapter_get. */
     public static int calls(String route) {
         return CALLS.computeIfAbsent(route, k -> new AtomicInteger()).get();
@@ -86,7 +92,12 @@ public class ArtifactStub implements QuarkusTestResourceLifecycleManager {
             }
             server.createContext("/internal/tenants/", exchange -> {
                 try (exchange) {
-                    handle(exchange);
+                    try {
+                        handle(exchange);
+                    } catch (Unavailable e) {
+                        send(exchange, 503, error("storage_unavailable", "object storage is not available; try again"),
+                                null);
+                    }
                 } catch (RuntimeException e) {
                     send(exchange, 500, error("internal", e.toString()), null);
                 }
@@ -172,6 +183,14 @@ public class ArtifactStub implements QuarkusTestResourceLifecycleManager {
 
     private static void count(String route) {
         CALLS.computeIfAbsent(route, k -> new AtomicInteger()).incrementAndGet();
+        AtomicInteger failures = FAILURES.get(route);
+        if (failures != null && failures.getAndDecrement() > 0) {
+            throw new Unavailable();
+        }
+    }
+
+    /** Answered as a 503, the way an artifact-service that lost its object store answers. */
+    private static final class Unavailable extends RuntimeException {
     }
 
     private static Map<String, String> query(String raw) {

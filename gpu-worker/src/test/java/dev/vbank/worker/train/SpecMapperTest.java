@@ -86,11 +86,11 @@ class SpecMapperTest {
     void fractionalNumericLabelsMeanRegression() {
         var ex = List.of(new dev.vbank.text.data.Example("a", null, "0.5", 1),
                 new dev.vbank.text.data.Example("b", null, "2", 2));
-        assertThat(JobRunner.taskOf(new dev.vbank.text.data.RawDataset("f", false, ex)))
+        assertThat(TaskTypes.of(new dev.vbank.text.data.RawDataset("f", false, ex)))
                 .isEqualTo(TaskType.REGRESSION);
         var classes = List.of(new dev.vbank.text.data.Example("a", null, "0", 1),
                 new dev.vbank.text.data.Example("b", null, "positive", 2));
-        assertThat(JobRunner.taskOf(new dev.vbank.text.data.RawDataset("f", false, classes)))
+        assertThat(TaskTypes.of(new dev.vbank.text.data.RawDataset("f", false, classes)))
                 .isEqualTo(TaskType.CLASSIFICATION);
     }
 

@@ -1,10 +1,12 @@
 package dev.vbank.scheduler.api;
 
-import dev.vbank.scheduler.db.Db;
 import dev.vbank.scheduler.eval.EvaluationRequestParser;
 import dev.vbank.scheduler.eval.EvaluationService;
 import dev.vbank.scheduler.eval.EvaluationStore;
 import dev.vbank.scheduler.eval.EvaluationViews;
+import dev.vbank.service.db.Db;
+import dev.vbank.service.error.Invalid;
+import dev.vbank.service.error.NotFound;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -42,7 +44,7 @@ public class EvaluationSuitesResource {
         MultivaluedMap<String, String> query = uri.getQueryParameters();
         for (String name : query.keySet()) {
             if (!Set.of("name", "after", "limit").contains(name)) {
-                throw ApiException.invalid(name, "unknown query parameter '" + name + "'");
+                throw Invalid.of(name, "unknown query parameter '" + name + "'");
             }
         }
         String name = JobsResource.single(query, "name");
@@ -53,7 +55,7 @@ public class EvaluationSuitesResource {
         if (after != null) {
             from = indexOf(all, after) + 1;
             if (from == 0) {
-                throw ApiException.invalid("after", "no suite " + after + " in this list");
+                throw Invalid.of("after", "no suite " + after + " in this list");
             }
         }
         List<EvaluationStore.SuiteRow> page = all.subList(from, Math.min(all.size(), from + limit));
@@ -74,7 +76,7 @@ public class EvaluationSuitesResource {
     public EvaluationViews.SuiteObject get(@PathParam("tenant") String tenant, @PathParam("id") String id) {
         JobsResource.checkTenant(tenant);
         return EvaluationViews.SuiteObject.of(db.tx(c -> store.suite(c, tenant, id))
-                .orElseThrow(() -> new ApiException(404, "suite_not_found", "no evaluation suite " + id, "id")));
+                .orElseThrow(() -> new NotFound("suite_not_found", "no evaluation suite " + id, "id")));
     }
 
     private static int indexOf(List<EvaluationStore.SuiteRow> rows, String id) {

@@ -1,11 +1,13 @@
 package dev.vbank.scheduler.api;
 
-import dev.vbank.scheduler.db.Db;
+import dev.vbank.scheduler.eval.EvaluationErrors;
 import dev.vbank.scheduler.eval.EvaluationRequestParser;
 import dev.vbank.scheduler.eval.EvaluationService;
 import dev.vbank.scheduler.eval.EvaluationStore;
 import dev.vbank.scheduler.eval.EvaluationViews;
 import dev.vbank.scheduler.jobs.JobStore;
+import dev.vbank.service.db.Db;
+import dev.vbank.service.error.Invalid;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
@@ -49,7 +51,7 @@ public class EvaluationsResource {
                            String body) {
         JobsResource.checkTenant(tenant);
         if (idempotencyKey != null && !JobsResource.IDEMPOTENCY_KEY.matcher(idempotencyKey).matches()) {
-            throw ApiException.invalid("Idempotency-Key", "Idempotency-Key must be 1 to 255 printable ASCII characters");
+            throw Invalid.of("Idempotency-Key", "Idempotency-Key must be 1 to 255 printable ASCII characters");
         }
         EvaluationService.Created created = service.create(tenant, EvaluationRequestParser.parseEvaluation(body),
                 idempotencyKey);
@@ -66,14 +68,14 @@ public class EvaluationsResource {
         MultivaluedMap<String, String> query = uri.getQueryParameters();
         for (String name : query.keySet()) {
             if (!Set.of("after", "limit").contains(name)) {
-                throw ApiException.invalid(name, "unknown query parameter '" + name + "'");
+                throw Invalid.of(name, "unknown query parameter '" + name + "'");
             }
         }
         String after = JobsResource.single(query, "after");
         int limit = JobsResource.limit(query);
         return db.tx(c -> {
             if (after != null && store.evaluation(c, tenant, after).isEmpty()) {
-                throw ApiException.invalid("after", "no evaluation " + after);
+                throw Invalid.of("after", "no evaluation " + after);
             }
             JobStore.Page<EvaluationStore.EvaluationRow> page = store.evaluations(c, tenant, after, limit);
             List<EvaluationViews.EvaluationObject> data = new ArrayList<>();
@@ -117,12 +119,12 @@ public class EvaluationsResource {
         MultivaluedMap<String, String> query = uri.getQueryParameters();
         for (String name : query.keySet()) {
             if (!name.equals("format")) {
-                throw ApiException.invalid(name, "unknown query parameter '" + name + "'");
+                throw Invalid.of(name, "unknown query parameter '" + name + "'");
             }
         }
         String format = JobsResource.single(query, "format");
         if (format != null && !format.equals("json") && !format.equals("csv")) {
-            throw ApiException.invalid("format", "format must be json or csv");
+            throw Invalid.of("format", "format must be json or csv");
         }
         boolean csv = "csv".equals(format) || format == null && accept != null && accept.contains(CSV)
                 && !accept.contains(MediaType.APPLICATION_JSON);
@@ -144,6 +146,6 @@ public class EvaluationsResource {
 
     private EvaluationStore.EvaluationRow find(java.sql.Connection c, String tenant, String id)
             throws java.sql.SQLException {
-        return store.evaluation(c, tenant, id).orElseThrow(() -> EvaluationService.evaluationNotFound(id));
+        return store.evaluation(c, tenant, id).orElseThrow(() -> EvaluationErrors.evaluationNotFound(id));
     }
 }

@@ -1,10 +1,11 @@
 package dev.vbank.scheduler.api;
 
 import dev.vbank.common.job.FineTuningJob;
-import dev.vbank.scheduler.db.Db;
 import dev.vbank.scheduler.jobs.JobRow;
 import dev.vbank.scheduler.jobs.JobService;
 import dev.vbank.scheduler.jobs.JobStore;
+import dev.vbank.service.db.Db;
+import dev.vbank.service.error.Invalid;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
@@ -64,7 +65,7 @@ public class JobsResource {
                            String body) {
         checkTenant(tenant);
         if (idempotencyKey != null && !IDEMPOTENCY_KEY.matcher(idempotencyKey).matches()) {
-            throw ApiException.invalid("Idempotency-Key", "Idempotency-Key must be 1 to 255 printable ASCII characters");
+            throw Invalid.of("Idempotency-Key", "Idempotency-Key must be 1 to 255 printable ASCII characters");
         }
         JobService.Created created = service.create(tenant, JobRequestParser.parse(body), idempotencyKey);
         return Response.ok(created.job().toApi())
@@ -81,14 +82,14 @@ public class JobsResource {
             if (m.matches()) {
                 metadata.put(m.group(1), single(query, name));
             } else if (!Set.of("after", "limit").contains(name)) {
-                throw ApiException.invalid(name, "unknown query parameter '" + name + "'");
+                throw Invalid.of(name, "unknown query parameter '" + name + "'");
             }
         }
         String after = single(query, "after");
         int limit = limit(query);
         JobStore.Page<JobRow> page = db.tx(c -> {
             if (after != null && store.find(c, tenant, after).isEmpty()) {
-                throw ApiException.invalid("after", "no fine-tuning job " + after);
+                throw Invalid.of("after", "no fine-tuning job " + after);
             }
             return store.list(c, tenant, after, limit, metadata);
         });
@@ -107,7 +108,7 @@ public class JobsResource {
     @Path("{id}")
     public FineTuningJob get(@PathParam("tenant") String tenant, @PathParam("id") String id) {
         checkTenant(tenant);
-        return db.tx(c -> store.find(c, tenant, id)).orElseThrow(() -> ApiException.jobNotFound(id)).toApi();
+        return db.tx(c -> store.find(c, tenant, id)).orElseThrow(() -> JobService.jobNotFound(id)).toApi();
     }
 
     @POST
@@ -126,17 +127,17 @@ public class JobsResource {
         MultivaluedMap<String, String> query = uri.getQueryParameters();
         for (String name : query.keySet()) {
             if (!Set.of("after", "limit").contains(name)) {
-                throw ApiException.invalid(name, "unknown query parameter '" + name + "'");
+                throw Invalid.of(name, "unknown query parameter '" + name + "'");
             }
         }
         String after = single(query, "after");
         int limit = limit(query);
         JobStore.Page<JobStore.EventRow> page = db.tx(c -> {
-            JobRow job = store.find(c, tenant, id).orElseThrow(() -> ApiException.jobNotFound(id));
+            JobRow job = store.find(c, tenant, id).orElseThrow(() -> JobService.jobNotFound(id));
             long afterSeq = 0;
             if (after != null) {
                 afterSeq = store.eventSeq(c, job.id(), after)
-                        .orElseThrow(() -> ApiException.invalid("after", "no event " + after + " in job " + id));
+                        .orElseThrow(() -> Invalid.of("after", "no event " + after + " in job " + id));
             }
             return store.events(c, job.id(), afterSeq, limit);
         });
@@ -148,7 +149,7 @@ public class JobsResource {
     public ListPage<Checkpoint> checkpoints(@PathParam("tenant") String tenant, @PathParam("id") String id) {
         checkTenant(tenant);
         List<JobStore.CheckpointRow> rows = db.tx(c -> {
-            JobRow job = store.find(c, tenant, id).orElseThrow(() -> ApiException.jobNotFound(id));
+            JobRow job = store.find(c, tenant, id).orElseThrow(() -> JobService.jobNotFound(id));
             return store.checkpoints(c, job.id());
         });
         return ListPage.of(rows.stream().map(r -> new Checkpoint("ftckpt-" + r.jobId().substring(r.jobId().indexOf('-') + 1)
@@ -158,7 +159,7 @@ public class JobsResource {
 
     static void checkTenant(String tenant) {
         if (!TENANT.matcher(tenant).matches()) {
-            throw ApiException.invalid("tenant", "tenant ids are 1 to 64 characters of a-z, A-Z, 0-9, _ and -");
+            throw Invalid.of("tenant", "tenant ids are 1 to 64 characters of a-z, A-Z, 0-9, _ and -");
         }
     }
 
@@ -168,7 +169,7 @@ public class JobsResource {
             return null;
         }
         if (values.size() > 1) {
-            throw ApiException.invalid(name, "query parameter '" + name + "' given more than once");
+            throw Invalid.of(name, "query parameter '" + name + "' given more than once");
         }
         return values.get(0);
     }
@@ -186,6 +187,6 @@ public class JobsResource {
         } catch (NumberFormatException ignored) {
             // answered below
         }
-        throw ApiException.invalid("limit", "limit must be an integer from 1 to 100, was '" + raw + "'");
+        throw Invalid.of("limit", "limit must be an integer from 1 to 100, was '" + raw + "'");
     }
 }

@@ -5,13 +5,14 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
 import dev.vbank.common.json.Json;
+import dev.vbank.service.error.Invalid;
 
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
-/** The checks every create body shares; each throws a 400 {@link ApiException} naming the offending field. */
+/** The checks every create body shares; each throws a 400 {@link Invalid} naming the offending field. */
 public final class RequestBodies {
 
     private static final ObjectReader READER = Json.mapper().reader().with(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
@@ -25,10 +26,10 @@ public final class RequestBodies {
         try {
             root = READER.readTree(body == null ? "" : body);
         } catch (JsonProcessingException e) {
-            throw new ApiException(400, "invalid_json", "the body is not valid JSON: " + e.getOriginalMessage(), null);
+            throw new Invalid("invalid_json", "the body is not valid JSON: " + e.getOriginalMessage(), null);
         }
         if (root == null || !root.isObject()) {
-            throw ApiException.invalid(null, "the body must be a JSON object");
+            throw Invalid.of(null, "the body must be a JSON object");
         }
         return root;
     }
@@ -38,7 +39,7 @@ public final class RequestBodies {
             String name = it.next();
             if (!allowed.contains(name)) {
                 String shown = name.length() > 64 ? name.substring(0, 64) : name;
-                throw ApiException.invalid(prefix + shown, "unknown field '" + prefix + shown + "'");
+                throw Invalid.of(prefix + shown, "unknown field '" + prefix + shown + "'");
             }
         }
     }
@@ -49,19 +50,19 @@ public final class RequestBodies {
             return Map.of();
         }
         if (!m.isObject()) {
-            throw ApiException.invalid(param, param + " must be an object of string values");
+            throw Invalid.of(param, param + " must be an object of string values");
         }
         if (m.size() > 16) {
-            throw ApiException.invalid(param, param + " may hold at most 16 pairs, had " + m.size());
+            throw Invalid.of(param, param + " may hold at most 16 pairs, had " + m.size());
         }
         Map<String, String> out = new LinkedHashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = m.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             if (e.getKey().isEmpty() || e.getKey().length() > 64) {
-                throw ApiException.invalid(param, "metadata keys must be 1 to 64 characters");
+                throw Invalid.of(param, "metadata keys must be 1 to 64 characters");
             }
             if (!e.getValue().isTextual() || e.getValue().asText().length() > 512) {
-                throw ApiException.invalid(param + "." + e.getKey(), "metadata values must be strings of at most 512"
+                throw Invalid.of(param + "." + e.getKey(), "metadata values must be strings of at most 512"
                         + " characters");
             }
             out.put(e.getKey(), e.getValue().asText());

@@ -1,15 +1,16 @@
 package dev.vbank.scheduler.dispatch;
 
+import dev.vbank.claim.ClaimQuery;
 import dev.vbank.common.command.DispatchJob;
 import dev.vbank.common.eval.EvaluationWork;
 import dev.vbank.common.job.Method;
 import dev.vbank.common.kafka.Topics;
 import dev.vbank.scheduler.SchedulerConfig;
 import dev.vbank.scheduler.Wakeups;
-import dev.vbank.scheduler.db.Db;
 import dev.vbank.scheduler.eval.EvaluationStore;
 import dev.vbank.scheduler.jobs.JobRow;
 import dev.vbank.scheduler.jobs.JobStore;
+import dev.vbank.service.db.Db;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -35,8 +36,6 @@ import java.util.List;
 public class Dispatcher {
 
     private static final Logger LOG = Logger.getLogger(Dispatcher.class);
-    /** pg_advisory_xact_lock key of a dispatch round ("vbdisp"). */
-    public static final long DISPATCH_LOCK = 0x7662646973700L;
 
     private final Db db;
     private final JobStore store;
@@ -60,7 +59,7 @@ public class Dispatcher {
     public List<JobRow> dispatchOnce() {
         List<JobRow> claimed = db.tx(c -> {
             try (PreparedStatement ps = c.prepareStatement("select pg_advisory_xact_lock(?)")) {
-                ps.setLong(1, DISPATCH_LOCK);
+                ps.setLong(1, ClaimQuery.DISPATCH_LOCK);
                 ps.execute();
             }
             int free = config.maxRunning() - activeCount(c);
@@ -84,7 +83,7 @@ public class Dispatcher {
     }
 
     private List<JobRow> claim(Connection c, int limit) throws SQLException {
-        return ClaimQuery.claim(c, config.tenantMaxRunning(), limit, config.lease().toMillis()).stream()
+        return ClaimQuery.claim(c, config.tenantMaxRunning(), limit, config.lease().toMillis(), JobRow::read).stream()
                 .map(ClaimQuery.Claimed::job).toList();
     }
 

@@ -1,9 +1,9 @@
 package dev.vbank.scheduler.dispatch;
 
 import dev.vbank.common.job.JobStatus;
-import dev.vbank.scheduler.db.Db;
 import dev.vbank.scheduler.jobs.JobRow;
 import dev.vbank.scheduler.jobs.JobStore;
+import dev.vbank.service.db.Db;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;

@@ -1,7 +1,7 @@
 package dev.vbank.scheduler.dispatch;
 
 import dev.vbank.scheduler.SchedulerConfig;
-import dev.vbank.scheduler.db.Db;
+import dev.vbank.service.db.Db;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.annotation.PreDestroy;

@@ -2,25 +2,28 @@ package dev.vbank.scheduler.eval;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vbank.common.json.Json;
-import dev.vbank.scheduler.files.ArtifactServiceConfig;
+import dev.vbank.service.artifacts.ArtifactServiceClient;
+import dev.vbank.service.error.Unavailable;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.ws.rs.ProcessingException;
+import jakarta.ws.rs.core.Response;
+import org.eclipse.microprofile.faulttolerance.exceptions.FaultToleranceException;
+import org.eclipse.microprofile.rest.client.inject.RestClient;
+import org.jboss.logging.Logger;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Reads adapter and file metadata from the artifact-service internal API ({@code GET /internal/tenants/{t}/adapters/{id}},
- * {@code GET .../files/{id}}). Another tenant's object is a 404 there, hence empty here. An unreachable service throws
- * {@link Unavailable}.
+ * {@code GET .../files/{id}}). Another tenant's object is a 404 there, hence empty here. A service that does not answer
+ * (or answers anything else) is {@link Unavailable}.
  */
 @ApplicationScoped
 public class ArtifactLookup {
+
+    private static final Logger LOG = Logger.getLogger(ArtifactLookup.class);
 
     public record Adapter(String id, String jobId, String baseModel, String method, String sha256) {
     }
@@ -28,53 +31,39 @@ public class ArtifactLookup {
     public record File(String id, String status, String sha256) {
     }
 
-    public static final class Unavailable extends RuntimeException {
-        public Unavailable(String message, Throwable cause) {
-            super(message, cause);
-        }
-    }
+    private final ArtifactServiceClient artifacts;
 
-    private final ArtifactServiceConfig config;
-    private final HttpClient client;
-
-    public ArtifactLookup(ArtifactServiceConfig config) {
-        this.config = config;
-        this.client = HttpClient.newBuilder().connectTimeout(config.timeout()).build();
+    public ArtifactLookup(@RestClient ArtifactServiceClient artifacts) {
+        this.artifacts = artifacts;
     }
 
     public Optional<Adapter> adapter(String tenant, String adapterId) {
-        return get(tenant, "adapters", adapterId).map(b -> new Adapter(b.path("id").asText(adapterId),
+        return get(() -> artifacts.adapter(tenant, adapterId)).map(b -> new Adapter(b.path("id").asText(adapterId),
                 b.path("job_id").asText(null), b.path("base_model").asText(null), b.path("method").asText(null),
                 b.path("sha256").asText(null)));
     }
 
     public Optional<File> file(String tenant, String fileId) {
-        return get(tenant, "files", fileId).map(b -> new File(fileId, b.path("status").asText(""),
+        return get(() -> artifacts.file(tenant, fileId)).map(b -> new File(fileId, b.path("status").asText(""),
                 b.path("sha256").asText(null)));
     }
 
-    private Optional<JsonNode> get(String tenant, String kind, String id) {
-        URI uri = URI.create(config.url().replaceAll("/+$", "") + "/internal/tenants/" + encode(tenant) + "/" + kind + "/"
-                + encode(id));
-        try {
-            HttpResponse<String> response = client.send(HttpRequest.newBuilder(uri).timeout(config.timeout())
-                    .header("Accept", "application/json").GET().build(), HttpResponse.BodyHandlers.ofString());
-            if (response.statusCode() == 404) {
+    private static Optional<JsonNode> get(Supplier<Response> call) {
+        try (Response response = call.get()) {
+            if (response.getStatus() == 404) {
                 return Optional.empty();
             }
-            if (response.statusCode() != 200) {
-                throw new Unavailable("artifact-service answered " + response.statusCode() + " for " + uri, null);
+            if (response.getStatus() != 200) {
+                throw unavailable("answered " + response.getStatus());
             }
-            return Optional.of(Json.mapper().readTree(response.body()));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new Unavailable("interrupted", e);
-        } catch (IOException e) {
-            throw new Unavailable("artifact-service unreachable: " + e.getMessage(), e);
+            return Optional.of(Json.mapper().readTree(response.readEntity(String.class)));
+        } catch (ProcessingException | FaultToleranceException | IOException e) {
+            throw unavailable(e.toString());
         }
     }
 
-    private static String encode(String s) {
-        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    private static Unavailable unavailable(String why) {
+        LOG.warn("artifact-service unavailable: " + why);
+        return new Unavailable("unavailable", "the artifact-service is not available; try again", null);
     }
 }

@@ -10,12 +10,15 @@ import dev.vbank.common.json.Json;
 import dev.vbank.common.spec.Hyperparameter;
 import dev.vbank.common.spec.Hyperparameters;
 import dev.vbank.scheduler.SchedulerConfig;
-import dev.vbank.scheduler.api.ApiException;
-import dev.vbank.scheduler.db.Db;
 import dev.vbank.scheduler.jobs.Ids;
 import dev.vbank.scheduler.jobs.JobRow;
 import dev.vbank.scheduler.jobs.JobService;
 import dev.vbank.scheduler.jobs.JobStore;
+import dev.vbank.service.db.Db;
+import dev.vbank.service.error.Conflict;
+import dev.vbank.service.error.DomainException;
+import dev.vbank.service.error.Invalid;
+import dev.vbank.service.error.NotFound;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
@@ -61,20 +64,13 @@ public class EvaluationService {
         this.config = config;
     }
 
-    public static ApiException suiteNotFound(String ref, String param) {
-        return new ApiException(404, "suite_not_found", "no evaluation suite " + ref, param);
-    }
-
-    public static ApiException evaluationNotFound(String id) {
-        return new ApiException(404, "evaluation_not_found", "no evaluation " + id, "id");
-    }
 
     // ---- suites
 
     /** A tenant suite: the next version of its name. Task files must be the tenant's processed files; their sha256 is pinned. */
     public EvaluationStore.SuiteRow createSuite(String tenant, EvaluationRequestParser.NewSuite suite) {
         if (db.tx(c -> store.isBuiltInName(c, suite.name()))) {
-            throw ApiException.invalid("name", "'" + suite.name() + "' is the name of a built-in suite");
+            throw Invalid.of("name", "'" + suite.name() + "' is the name of a built-in suite");
         }
         List<SuiteTask> pinned = new ArrayList<>();
         for (int i = 0; i < suite.tasks().size(); i++) {
@@ -85,9 +81,9 @@ public class EvaluationService {
             }
             String param = "tasks[" + i + "].dataset";
             ArtifactLookup.File file = artifacts.file(tenant, t.dataset())
-                    .orElseThrow(() -> new ApiException(404, "file_not_found", "no file " + t.dataset(), param));
+                    .orElseThrow(() -> new NotFound("file_not_found", "no file " + t.dataset(), param));
             if (!"processed".equals(file.status()) || file.sha256() == null) {
-                throw ApiException.invalid(param, "file " + t.dataset() + " is " + file.status()
+                throw Invalid.of(param, "file " + t.dataset() + " is " + file.status()
                         + "; a suite may use only processed files");
             }
             pinned.add(new SuiteTask(t.name(), t.dataset(), file.sha256(), t.taskType(), t.metrics(), t.split()));
@@ -114,13 +110,13 @@ public class EvaluationService {
                 }
             }
             EvaluationStore.SuiteRow suite = store.resolve(c, tenant, request.suite())
-                    .orElseThrow(() -> suiteNotFound(request.suite(), "suite"));
+                    .orElseThrow(() -> EvaluationErrors.suiteNotFound(request.suite(), "suite"));
             LinkedHashSet<String> adapters = new LinkedHashSet<>(request.adapters());
             for (String jobId : request.jobs()) {
                 JobRow job = jobs.find(c, tenant, jobId)
-                        .orElseThrow(() -> new ApiException(404, "job_not_found", "no fine-tuning job " + jobId, "jobs"));
+                        .orElseThrow(() -> new NotFound("job_not_found", "no fine-tuning job " + jobId, "jobs"));
                 if (job.status() != JobStatus.SUCCEEDED || job.adapterId() == null) {
-                    throw ApiException.invalid("jobs", "fine-tuning job " + jobId + " is " + job.status().wireName()
+                    throw Invalid.of("jobs", "fine-tuning job " + jobId + " is " + job.status().wireName()
                             + "; only succeeded jobs have an adapter to evaluate");
                 }
                 adapters.add(job.adapterId());
@@ -129,12 +125,12 @@ public class EvaluationService {
                 adapters.addAll(filtered(c, tenant, request.adapterFilter()));
             }
             if (adapters.isEmpty()) {
-                throw ApiException.invalid("adapters", "no adapter to evaluate: the adapter_filter matched no succeeded"
+                throw Invalid.of("adapters", "no adapter to evaluate: the adapter_filter matched no succeeded"
                         + " fine-tuning job");
             }
             int items = adapters.size() * (1 + request.baselines().size());
             if (items > EvaluationRequest.MAX_ITEMS) {
-                throw ApiException.invalid("adapters", "the evaluation would have " + items + " items (adapters x"
+                throw Invalid.of("adapters", "the evaluation would have " + items + " items (adapters x"
                         + " subjects); at most " + EvaluationRequest.MAX_ITEMS + " are allowed");
             }
             return new Plan(suite, List.copyOf(adapters), null);
@@ -144,7 +140,7 @@ public class EvaluationService {
         }
         List<ArtifactLookup.Adapter> adapters = new ArrayList<>();
         for (String id : plan.adapterIds()) {
-            ArtifactLookup.Adapter a = artifacts.adapter(tenant, id).orElseThrow(() -> new ApiException(404,
+            ArtifactLookup.Adapter a = artifacts.adapter(tenant, id).orElseThrow(() -> new NotFound(
                     "adapter_not_found", "no adapter " + id, request.adapters().contains(id) ? "adapters" : "jobs"));
             adapters.add(a);
         }
@@ -191,14 +187,14 @@ public class EvaluationService {
         int position = 0;
         for (ArtifactLookup.Adapter a : adapters) {
             if (a.sha256() == null || a.jobId() == null || a.baseModel() == null) {
-                throw ApiException.invalid(param, "adapter " + a.id() + " has no sha256, job or base model");
+                throw Invalid.of(param, "adapter " + a.id() + " has no sha256, job or base model");
             }
             JobRow job = jobs.find(c, tenant, a.jobId()).orElse(null);
             items.add(new EvaluationStore.NewItem(Ids.random("evitem"), position++, a.id(), EvaluationSubject.ADAPTER,
                     a.sha256(), a.jobId(), a.method(), a.baseModel(), null, null, Map.of(), job == null ? 0 : job.seed()));
             if (baselines.contains(EvaluationRequest.HEAD_ONLY)) {
                 if (job == null) {
-                    throw ApiException.invalid(param, "adapter " + a.id() + " has no fine-tuning job to take the"
+                    throw Invalid.of(param, "adapter " + a.id() + " has no fine-tuning job to take the"
                             + " head_only baseline's training from");
                 }
                 Map<String, Object> hyperparameters = new LinkedHashMap<>(job.hyperparameters());
@@ -231,7 +227,7 @@ public class EvaluationService {
 
     private static Created replay(EvaluationStore.EvaluationRow existing, String hash) {
         if (!hash.equals(existing.requestHash())) {
-            throw new ApiException(409, "idempotency_key_reused",
+            throw new Conflict("idempotency_key_reused",
                     "this Idempotency-Key was already used with a different request body", "Idempotency-Key");
         }
         return new Created(existing, true);
@@ -278,7 +274,7 @@ public class EvaluationService {
                 ps.executeUpdate();
             }
             return Optional.of(evaluation.id());
-        } catch (ApiException e) {
+        } catch (DomainException e) {
             LOG.warnf("cannot create the evaluation job %s asked for: %s", job.id(), e.getMessage());
             return Optional.empty();
         }
@@ -362,7 +358,7 @@ public class EvaluationService {
     public EvaluationStore.EvaluationRow cancel(String tenant, String id) {
         return db.tx(c -> {
             EvaluationStore.EvaluationRow evaluation = store.evaluation(c, tenant, id)
-                    .orElseThrow(() -> evaluationNotFound(id));
+                    .orElseThrow(() -> EvaluationErrors.evaluationNotFound(id));
             try (PreparedStatement ps = c.prepareStatement(
                     "select id from scheduler.evaluations where id = ? for update")) {
                 ps.setString(1, id);
@@ -371,7 +367,7 @@ public class EvaluationService {
             List<EvaluationStore.ItemRow> items = store.items(c, id);
             boolean open = items.stream().anyMatch(i -> !i.status().isTerminal());
             if (!open && evaluation.cancelledAt() == null) {
-                throw new ApiException(409, "evaluation_not_cancellable", "evaluation " + id + " has finished", null);
+                throw new Conflict("evaluation_not_cancellable", "evaluation " + id + " has finished", null);
             }
             for (EvaluationStore.ItemRow item : items) {
                 JobRow row = jobs.lock(c, item.id()).orElseThrow();

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.vbank.common.eval.EvaluationSubject;
 import dev.vbank.common.eval.SuiteTask;
 import dev.vbank.common.job.JobStatus;
-import dev.vbank.scheduler.api.ApiException;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.sql.Connection;
@@ -242,7 +241,7 @@ public class EvaluationViews {
 
     private EvaluationStore.SuiteRow suite(Connection c, EvaluationStore.EvaluationRow e) throws SQLException {
         return store.suite(c, e.tenantId(), e.suiteId())
-                .orElseThrow(() -> new ApiException(500, "internal_error", "suite of " + e.id() + " is missing", null));
+                .orElseThrow(() -> new IllegalStateException("suite of " + e.id() + " is missing"));
     }
 
     private static SuiteRef ref(EvaluationStore.SuiteRow s) {

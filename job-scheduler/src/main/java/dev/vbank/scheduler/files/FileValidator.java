@@ -3,9 +3,9 @@ package dev.vbank.scheduler.files;
 import dev.vbank.common.job.JobStatus;
 import dev.vbank.scheduler.SchedulerConfig;
 import dev.vbank.scheduler.Wakeups;
-import dev.vbank.scheduler.db.Db;
 import dev.vbank.scheduler.jobs.JobRow;
 import dev.vbank.scheduler.jobs.JobStore;
+import dev.vbank.service.db.Db;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 

@@ -5,12 +5,12 @@ import dev.vbank.common.job.JobStatus;
 import dev.vbank.common.kafka.Topics;
 import dev.vbank.scheduler.SchedulerConfig;
 import dev.vbank.scheduler.Wakeups;
-import dev.vbank.scheduler.api.ApiException;
-import dev.vbank.scheduler.db.Db;
-import jakarta.enterprise.context.ApplicationScoped;
-
-import dev.vbank.scheduler.eval.EvaluationService;
+import dev.vbank.scheduler.eval.EvaluationErrors;
 import dev.vbank.scheduler.eval.EvaluationStore;
+import dev.vbank.service.db.Db;
+import dev.vbank.service.error.Conflict;
+import dev.vbank.service.error.NotFound;
+import jakarta.enterprise.context.ApplicationScoped;
 
 import java.security.SecureRandom;
 import java.util.Map;
@@ -24,6 +24,10 @@ public class JobService {
     }
 
     private static final SecureRandom SEEDS = new SecureRandom();
+
+    public static NotFound jobNotFound(String id) {
+        return new NotFound("job_not_found", "no fine-tuning job " + id, "id");
+    }
 
     private final Db db;
     private final JobStore store;
@@ -57,7 +61,7 @@ public class JobService {
             if (request.evaluation() != null) {
                 // pinned now: a later version of the suite does not change what this job asked for
                 EvaluationStore.SuiteRow suite = evaluations.resolve(c, tenant, request.evaluation().suite())
-                        .orElseThrow(() -> EvaluationService.suiteNotFound(request.evaluation().suite(), "evaluation.suite"));
+                        .orElseThrow(() -> EvaluationErrors.suiteNotFound(request.evaluation().suite(), "evaluation.suite"));
                 evaluation = Map.of("suite_id", suite.id(), "baselines", request.evaluation().baselines(),
                         "metadata", request.evaluation().metadata());
             }
@@ -79,7 +83,7 @@ public class JobService {
 
     private static Created replay(JobRow existing, String hash) {
         if (!hash.equals(existing.requestHash())) {
-            throw new ApiException(409, "idempotency_key_reused",
+            throw new Conflict("idempotency_key_reused",
                     "this Idempotency-Key was already used with a different request body", "Idempotency-Key");
         }
         return new Created(existing, true);
@@ -91,10 +95,10 @@ public class JobService {
      */
     public JobRow cancel(String tenant, String jobId) {
         JobRow result = db.tx(c -> {
-            JobRow job = store.find(c, tenant, jobId).orElseThrow(() -> ApiException.jobNotFound(jobId));
+            JobRow job = store.find(c, tenant, jobId).orElseThrow(() -> JobService.jobNotFound(jobId));
             job = store.lock(c, job.id()).orElseThrow();
             if (job.status().isTerminal()) {
-                throw new ApiException(409, "job_not_cancellable",
+                throw new Conflict("job_not_cancellable",
                         "job " + job.id() + " is already " + job.status().wireName(), null);
             }
             return cancelLocked(c, job);

@@ -3,9 +3,11 @@ package dev.vbank.scheduler.api;
 import dev.vbank.common.job.MethodType;
 import dev.vbank.common.json.Json;
 import dev.vbank.scheduler.jobs.NewJob;
+import dev.vbank.service.error.DomainException;
+import dev.vbank.service.error.Invalid;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 import java.util.List;
 import java.util.Map;
@@ -113,8 +115,8 @@ class JobRequestParserTest {
     })
     void rejectsWithTheOffendingField(String what, String body, String param) {
         assertThatThrownBy(() -> JobRequestParser.parse(body.replace('\'', '"')))
-                .isInstanceOfSatisfying(ApiException.class, e -> {
-                    assertThat(e.status()).isEqualTo(400);
+                .isInstanceOfSatisfying(Invalid.class, e -> {
+                    assertThat(e.code()).isIn("invalid_request", "invalid_json");
                     assertThat(e.param()).as(what).isEqualTo(param);
                     assertThat(e.getMessage()).isNotBlank();
                 });
@@ -129,11 +131,11 @@ class JobRequestParserTest {
         many.append("}");
         String base = "{\"model\":\"e5-small-v2\",\"training_file\":\"f\",\"method\":{\"type\":\"lora\"},\"metadata\":";
         assertThatThrownBy(() -> JobRequestParser.parse(base + many + "}"))
-                .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.param()).isEqualTo("metadata"));
+                .isInstanceOfSatisfying(DomainException.class, e -> assertThat(e.param()).isEqualTo("metadata"));
         assertThatThrownBy(() -> JobRequestParser.parse(base + "{\"" + "k".repeat(65) + "\":\"v\"}}"))
-                .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.param()).isEqualTo("metadata"));
+                .isInstanceOfSatisfying(DomainException.class, e -> assertThat(e.param()).isEqualTo("metadata"));
         assertThatThrownBy(() -> JobRequestParser.parse(base + "{\"k\":\"" + "v".repeat(513) + "\"}}"))
-                .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.param()).isEqualTo("metadata.k"));
+                .isInstanceOfSatisfying(DomainException.class, e -> assertThat(e.param()).isEqualTo("metadata.k"));
         assertThat(JobRequestParser.parse(base + "{\"" + "k".repeat(64) + "\":\"" + "v".repeat(512) + "\"}}").metadata())
                 .hasSize(1);
     }

@@ -1,5 +1,6 @@
 package dev.vbank.scheduler.dispatch;
 
+import dev.vbank.claim.ClaimQuery;
 import dev.vbank.common.command.DispatchJob;
 import dev.vbank.common.job.JobStatus;
 import dev.vbank.common.json.Json;
@@ -141,7 +142,7 @@ class DispatchTest {
             // another replica's round, in flight: it holds the dispatch lock and has claimed every slot, uncommitted
             other.setAutoCommit(false);
             try (var st = other.prepareStatement("select pg_advisory_xact_lock(?)")) {
-                st.setLong(1, Dispatcher.DISPATCH_LOCK);
+                st.setLong(1, ClaimQuery.DISPATCH_LOCK);
                 st.execute();
             }
             for (int i = 0; i < config.maxRunning(); i++) {

@@ -1,75 +1,35 @@
 package dev.vbank.scheduler.files;
 
-import com.sun.net.httpserver.HttpServer;
-import dev.vbank.testkit.Ports;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import dev.vbank.scheduler.support.ArtifactStub;
+import dev.vbank.testkit.VbankInfraResource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+/** The file check through the artifact-service REST client, against a real (tiny) HTTP server standing in for it. */
+@QuarkusTest
+@WithTestResource(value = VbankInfraResource.class, initArgs = @ResourceArg(name = "needs", value = "postgres,kafka"))
+@WithTestResource(ArtifactStub.class)
 class HttpFileCheckerTest {
 
-    HttpServer server;
-    final List<String> paths = new ArrayList<>();
-
-    @BeforeEach
-    void start() throws IOException {
-        server = HttpServer.create(new InetSocketAddress("localhost", 0), 0);
-        server.createContext("/", exchange -> {
-            String path = exchange.getRequestURI().getRawPath();
-            paths.add(path);
-            String id = path.substring(path.lastIndexOf('/') + 1);
-            int status = switch (id) {
-                case "missing" -> 404;
-                case "boom" -> 500;
-                default -> 200;
-            };
-            String body = switch (id) {
-                case "garbage" -> "<html>";
-                case "no-status" -> "{\"id\":\"no-status\"}";
-                default -> "{\"id\":\"" + id + "\",\"status\":\"" + id + "\",\"status_details\":\"bad row 3\"}";
-            };
-            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-            exchange.sendResponseHeaders(status, bytes.length);
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(bytes);
-            }
-        });
-        server.start();
-    }
-
-    @AfterEach
-    void stop() {
-        server.stop(0);
-    }
-
-    static HttpFileChecker checker(String url) {
-        return new HttpFileChecker(new ArtifactServiceConfig() {
-            @Override
-            public String url() {
-                return url;
-            }
-
-            @Override
-            public Duration timeout() {
-                return Duration.ofSeconds(2);
-            }
-        });
-    }
+    @Inject
+    HttpFileChecker checker;
 
     @Test
     void mapsTheArtifactServiceAnswers() throws IOException {
-        HttpFileChecker checker = checker("http://localhost:" + server.getAddress().getPort() + "/");
+        ArtifactStub.put("t1", "processed", "processed");
+        ArtifactStub.put("t1", "uploaded", "uploaded");
+        ArtifactStub.answer("t1", "no-status", 200, "{\"id\":\"no-status\"}");
+        ArtifactStub.answer("t1", "error", 200, "{\"id\":\"error\",\"status\":\"error\",\"status_details\":\"bad row 3\"}");
+        ArtifactStub.answer("t1", "boom", 500, "{\"error\":{\"code\":\"internal_error\"}}");
+        ArtifactStub.answer("t1", "garbage", 200, "<html>");
         assertThat(checker.check("t1", "processed").state()).isEqualTo(FileChecker.State.READY);
         assertThat(checker.check("t1", "uploaded").state()).isEqualTo(FileChecker.State.PENDING);
         assertThat(checker.check("t1", "no-status").state()).isEqualTo(FileChecker.State.PENDING);
@@ -79,18 +39,30 @@ class HttpFileCheckerTest {
         assertThat(checker.check("t1", "missing").state()).isEqualTo(FileChecker.State.INVALID);
         assertThatThrownBy(() -> checker.check("t1", "boom")).isInstanceOf(IOException.class).hasMessageContaining("500");
         assertThatThrownBy(() -> checker.check("t1", "garbage")).isInstanceOf(IOException.class);
-        assertThat(paths.get(0)).isEqualTo("/internal/tenants/t1/files/processed");
+        assertThat(ArtifactStub.paths()).contains("/internal/tenants/t1/files/processed");
     }
 
     @Test
     void escapesPathSegments() throws IOException {
-        checker("http://localhost:" + server.getAddress().getPort()).check("t 1", "a/b");
-        assertThat(paths).containsExactly("/internal/tenants/t%201/files/a%2Fb");
+        checker.check("t 1", "a b");
+        assertThat(ArtifactStub.paths()).contains("/internal/tenants/t%201/files/a%20b");
     }
 
     @Test
-    void anUnreachableServiceIsAnIoErrorSoTheJobWaits() {
-        assertThatThrownBy(() -> checker("http://localhost:" + Ports.free()).check("t1", "f"))
-                .isInstanceOf(IOException.class);
+    void aDroppedConnectionIsTriedAgainUntilTheServiceAnswers() throws IOException {
+        ArtifactStub.put("t2", "flaky", "processed");
+        ArtifactStub.dropNext("t2", "flaky", 2);
+        int before = ArtifactStub.requests();
+        assertThat(checker.check("t2", "flaky").state()).isEqualTo(FileChecker.State.READY);
+        assertThat(ArtifactStub.requests() - before).isEqualTo(3);
+    }
+
+    @Test
+    void aServiceThatNeverAnswersIsAnIoErrorSoTheJobWaits() {
+        ArtifactStub.put("t3", "dead", "processed");
+        ArtifactStub.dropNext("t3", "dead", 100);
+        int before = ArtifactStub.requests();
+        assertThatThrownBy(() -> checker.check("t3", "dead")).isInstanceOf(IOException.class);
+        assertThat(ArtifactStub.requests() - before).isEqualTo(3);
     }
 }

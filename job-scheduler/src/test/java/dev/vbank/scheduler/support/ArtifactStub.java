@@ -7,8 +7,10 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -21,6 +23,9 @@ public class ArtifactStub implements QuarkusTestResourceLifecycleManager {
     private static final Map<String, String> FILES = new ConcurrentHashMap<>();
     private static final Map<String, String> ADAPTERS = new ConcurrentHashMap<>();
     private static final AtomicInteger REQUESTS = new AtomicInteger();
+    private static final Map<String, String[]> RAW = new ConcurrentHashMap<>();
+    private static final Map<String, AtomicInteger> DROPS = new ConcurrentHashMap<>();
+    private static final List<String> PATHS = new CopyOnWriteArrayList<>();
     private static HttpServer server;
 
     public static void put(String tenant, String fileId, String status) {
@@ -39,6 +44,21 @@ public class ArtifactStub implements QuarkusTestResourceLifecycleManager {
         return REQUESTS.get();
     }
 
+    /** {@code GET .../files/{id}} answers {@code status} with {@code body} as it is. */
+    public static void answer(String tenant, String fileId, int status, String body) {
+        RAW.put(tenant + "/" + fileId, new String[] {Integer.toString(status), body});
+    }
+
+    /** The next {@code times} requests for the file end their connection without an answer. */
+    public static void dropNext(String tenant, String fileId, int times) {
+        DROPS.put(tenant + "/" + fileId, new AtomicInteger(times));
+    }
+
+    /** The raw (still encoded) paths requested, oldest first. */
+    public static List<String> paths() {
+        return List.copyOf(PATHS);
+    }
+
     @Override
     public synchronized Map<String, String> start() {
         if (server == null) {
@@ -49,7 +69,23 @@ public class ArtifactStub implements QuarkusTestResourceLifecycleManager {
             }
             server.createContext("/internal/tenants/", exchange -> {
                 REQUESTS.incrementAndGet();
+                PATHS.add(exchange.getRequestURI().getRawPath());
                 String[] parts = exchange.getRequestURI().getPath().split("/");
+                String key = parts.length == 6 ? parts[3] + "/" + parts[5] : "";
+                AtomicInteger drops = DROPS.get(key);
+                if (drops != null && drops.getAndDecrement() > 0) {
+                    exchange.getResponseBody().close(); // no status line: the connection just ends
+                    return;
+                }
+                String[] raw = RAW.get(key);
+                if (raw != null) {
+                    byte[] bytes = raw[1].getBytes(StandardCharsets.UTF_8);
+                    exchange.sendResponseHeaders(Integer.parseInt(raw[0]), bytes.length);
+                    try (OutputStream out = exchange.getResponseBody()) {
+                        out.write(bytes);
+                    }
+                    return;
+                }
                 // ["", "internal", "tenants", tenant, "files", id]
                 String status = parts.length == 6 && parts[4].equals("files") ? FILES.get(parts[3] + "/" + parts[5]) : null;
                 String adapter = parts.length == 6 && parts[4].equals("adapters")

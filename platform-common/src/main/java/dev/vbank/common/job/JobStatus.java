@@ -30,6 +30,14 @@ public enum JobStatus {
         return this == SUCCEEDED || this == FAILED || this == CANCELLED;
     }
 
+    /**
+     * Whether a status read off the wire is terminal; an unknown name is not. Evaluations end in the same three states
+     * ({@code succeeded}, {@code failed}, {@code cancelled}), so this answers for them too.
+     */
+    public static boolean isTerminal(String wireName) {
+        return Arrays.stream(values()).anyMatch(s -> s.isTerminal() && s.wireName.equals(wireName));
+    }
+
     @JsonCreator
     public static JobStatus fromWireName(String name) {
         return Arrays.stream(values())

@@ -50,7 +50,10 @@ class JobTransitionsTest {
     void terminalStatesHaveNoWayOut() {
         for (JobStatus s : JobStatus.values()) {
             assertThat(s.isTerminal()).isEqualTo(JobTransitions.allowedTargets(s).isEmpty());
+            assertThat(JobStatus.isTerminal(s.wireName())).isEqualTo(s.isTerminal());
         }
+        assertThat(JobStatus.isTerminal("SUCCEEDED")).isFalse();
+        assertThat(JobStatus.isTerminal((String) null)).isFalse();
     }
 
     @Test
