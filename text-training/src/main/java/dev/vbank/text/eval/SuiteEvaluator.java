@@ -84,7 +84,7 @@ public final class SuiteEvaluator implements AutoCloseable {
         }
         this.tuner = tuner;
         this.batchSize = batchSize;
-        this.root = Engine.getEngine("PyTorch").newBaseManager();
+        this.root = Engine.getEngine("PyTorch").newBaseManager(tuner.device());
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.vbank.text.train;
 
+import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
@@ -70,12 +71,25 @@ public final class FineTuner implements AutoCloseable {
     public static final String MAX_SEQ_LENGTH = "max_seq_length";
 
     private final BaseModelStore store;
+    private final Device device;
     private final NDManager root;
     private final Map<String, EncoderWeights> bases = new HashMap<>();
 
+    /** A tuner on the CPU. */
     public FineTuner(BaseModelStore store) {
+        this(store, Device.cpu());
+    }
+
+    /** A tuner whose weights, batches and optimizer state live on {@code device} (see vblora-core's {@code Devices}). */
+    public FineTuner(BaseModelStore store, Device device) {
         this.store = store;
-        this.root = Engine.getEngine("PyTorch").newBaseManager();
+        this.device = device;
+        this.root = Engine.getEngine("PyTorch").newBaseManager(device);
+    }
+
+    /** The device this tuner trains on. */
+    public Device device() {
+        return device;
     }
 
     public static EncoderShape shapeOf(BaseModel m) {
