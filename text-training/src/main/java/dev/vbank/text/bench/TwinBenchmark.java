@@ -1,0 +1,380 @@
+package dev.vbank.text.bench;
+
+import ai.djl.engine.Engine;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.vbank.text.data.Dataset;
+import dev.vbank.text.data.DatasetReader;
+import dev.vbank.text.data.DatasetSplits;
+import dev.vbank.text.data.PublicDatasets;
+import dev.vbank.text.data.RawDataset;
+import dev.vbank.text.data.TaskType;
+import dev.vbank.text.model.BaseModel;
+import dev.vbank.text.model.BaseModelStore;
+import dev.vbank.text.model.BaseModels;
+import dev.vbank.text.tokenize.Padding;
+import dev.vbank.text.tokenize.TextTokenizer;
+import dev.vbank.text.train.Batches;
+import dev.vbank.text.train.FineTuneResult;
+import dev.vbank.text.train.FineTuner;
+import dev.vbank.text.train.Method;
+import dev.vbank.text.train.Progress;
+import dev.vbank.text.train.ProgressListener;
+import dev.vbank.text.train.TrainingSpec;
+import dev.vbank.vblora.config.LoraConfig;
+import dev.vbank.vblora.config.TargetModules;
+import dev.vbank.vblora.format.Safetensors;
+import dev.vbank.vblora.format.Tensor;
+import dev.vbank.vblora.method.AdapterMethod;
+import dev.vbank.vblora.model.AdaptedEncoder;
+import dev.vbank.vblora.model.EncoderShape;
+import dev.vbank.vblora.model.ParamGroup;
+import dev.vbank.vblora.optim.GroupSettings;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Side by side: trains the same job (same data, hyper-parameters, seed, initial adapter) through the engine's training
+ * loop ({@link FineTuner#run}) and through a PyTorch-eager twin ({@code vbank_twin.py} under Debian's python3-torch),
+ * alternating the two in every round, for VB-LoRA and LoRA r=8 on the same modules; prints examples/s of each, the
+ * engine ÷ twin ratio and VB-LoRA ÷ LoRA step ratios, and compares the two sides' losses step by step.
+ * <p>
+ * Options: {@code --rounds 3 --steps 12 --warmup 2 --threads 2 --batch 16 --seq 128 --targets qv --methods vblora,lora
+ * --twin <path to vbank_twin.py> --python /usr/bin/python3 --work <dir>}.
+ */
+public final class TwinBenchmark {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long DATA_SEED = 7;
+    private static final long SEED = 42;
+
+    /** Examples/s of the timed steps (after warm-up), and every step's loss. */
+    record Run(String side, String method, int round, double examplesPerSecond, double medianStepMs, float[] losses) {
+    }
+
+    private TwinBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> o = parse(args);
+        int rounds = Integer.parseInt(o.getOrDefault("rounds", "3"));
+        int steps = Integer.parseInt(o.getOrDefault("steps", "12"));
+        int warmup = Integer.parseInt(o.getOrDefault("warmup", "2"));
+        int threads = Integer.parseInt(o.getOrDefault("threads", "2"));
+        int batch = Integer.parseInt(o.getOrDefault("batch", "16"));
+        int seq = Integer.parseInt(o.getOrDefault("seq", "128"));
+        String targets = o.getOrDefault("targets", "qv");
+        List<String> methods = List.of(o.getOrDefault("methods", "vblora,lora").split(","));
+        Path twin = Path.of(o.getOrDefault("twin", "text-training/src/main/python/vbank_twin.py"));
+        String python = o.getOrDefault("python", "/usr/bin/python3");
+        Path work = Path.of(o.getOrDefault("work", "text-training/target/twin-bench"));
+        if (warmup >= steps) {
+            throw new IllegalArgumentException("--warmup must be below --steps");
+        }
+        // read by the engine when it starts: set before anything touches libtorch
+        System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
+        System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+        Files.createDirectories(work);
+
+        BaseModel bm = BaseModels.get("all-minilm-l6-v2");
+        Dataset train = imdbRows(steps * batch);
+        Map<String, TrainingSpec> specs = new LinkedHashMap<>();
+        for (String m : methods) {
+            specs.put(m, spec(bm, m.strip(), targets, steps, batch, seq));
+        }
+        BaseModelStore store = new BaseModelStore(BaseModelStore.defaultDirectory());
+        List<Run> runs = new ArrayList<>();
+        try (FineTuner tuner = new FineTuner(store)) {
+            Path job = writeJob(tuner, store, bm, train, specs, work, threads, steps);
+            System.out.printf(Locale.ROOT, "engine: libtorch %s, %s threads; twin: %s; %d rows of imdb-50k, batch %d x"
+                            + " <=%d tokens, %d steps (%d warm-up), %d rounds; load average %s%n",
+                    Engine.getEngine("PyTorch").getVersion(), threads, python, train.size(), batch, seq, steps, warmup,
+                    rounds, loadAverage());
+            for (int round = 0; round < rounds; round++) {
+                for (int i = 0; i < methods.size(); i++) {
+                    String m = methods.get((i + round) % methods.size()).strip();
+                    boolean engineFirst = (round + i) % 2 == 0;
+                    for (int side = 0; side < 2; side++) {
+                        Run r = (side == 0) == engineFirst
+                                ? engine(tuner, specs.get(m), train, work, m, round, warmup)
+                                : twin(python, twin, job, m, round, warmup, threads);
+                        runs.add(r);
+                        System.err.printf(Locale.ROOT, "round %d %-6s %-6s %7.2f examples/s (median step %5.0f ms),"
+                                        + " load %s%n", round + 1, m, r.side(), r.examplesPerSecond(), r.medianStepMs(),
+                                loadAverage());
+                    }
+                }
+            }
+        }
+        report(runs, methods, rounds);
+    }
+
+    static TrainingSpec spec(BaseModel bm, String method, String targets, int steps, int batch, int seq) {
+        TrainingSpec.Builder b = TrainingSpec.builder(bm.id()).maxSteps(steps).batchSize(batch).maxSeqLength(seq)
+                .seed(SEED).warmupRatio(0.1);
+        return switch (method) {
+            case "vblora" -> b.method(Method.VBLORA).vblora(TrainingSpec.defaultVblora(targets)).build();
+            case "lora" -> b.method(Method.LORA).lora(LoraConfig.defaults().withR(8).withDropout(0)
+                    .withTargetModules(TargetModules.parse(targets))).build();
+            default -> throw new IllegalArgumentException("--methods: vblora or lora, was '" + method + "'");
+        };
+    }
+
+    private static Dataset imdbRows(int n) throws IOException, InterruptedException {
+        PublicDatasets.Result r = PublicDatasets.fetch(PublicDatasets.IMDB_50K, PublicDatasets.defaultDirectory(),
+                DATA_SEED);
+        RawDataset raw = DatasetReader.read(r.jsonl());
+        List<Dataset.Row> rows = new ArrayList<>(DatasetSplits.of(raw, raw, TaskType.CLASSIFICATION).train().rows());
+        Collections.shuffle(rows, new Random(DATA_SEED));
+        return new Dataset(TaskType.CLASSIFICATION, DatasetSplits.discoverLabels(raw), false, rows.subList(0, n));
+    }
+
+    /** The twin's job: weights, the engine's batches in its order, each method's initial state and optimizer groups. */
+    private static Path writeJob(FineTuner tuner, BaseModelStore store, BaseModel bm, Dataset train,
+                                 Map<String, TrainingSpec> specs, Path work, int threads, int steps) throws IOException {
+        TrainingSpec any = specs.values().iterator().next();
+        ObjectNode job = JSON.createObjectNode();
+        job.put("weights", store.ensureConverted(bm).toAbsolutePath().toString());
+        job.put("threads", threads);
+        job.put("steps", steps);
+        job.put("max_grad_norm", any.maxGradNorm());
+        job.putArray("betas").add(0.9).add(0.999);
+        job.put("eps", 1e-8);
+        ObjectNode schedule = job.putObject("schedule");
+        schedule.put("kind", any.schedule().name().toLowerCase(Locale.ROOT));
+        schedule.put("warmup", (int) Math.ceil(any.warmupRatio() * steps));
+        schedule.put("total", steps);
+        EncoderShape shape = FineTuner.shapeOf(bm);
+        ObjectNode enc = job.putObject("encoder");
+        enc.put("layers", shape.numLayers());
+        enc.put("heads", shape.numHeads());
+        enc.put("hidden", shape.hiddenSize());
+        enc.put("layer_norm_eps", shape.layerNormEps());
+        enc.put("pooling", FineTuner.poolingOf(bm).name().toLowerCase(Locale.ROOT));
+        job.put("batches", writeBatches(bm, train, any, work).toAbsolutePath().toString());
+        ObjectNode methods = job.putObject("methods");
+        for (Map.Entry<String, TrainingSpec> e : specs.entrySet()) {
+            methods.set(e.getKey(), methodJob(tuner, bm, train, e.getKey(), e.getValue(), work));
+        }
+        Path file = work.resolve("job.json");
+        JSON.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), job);
+        return file;
+    }
+
+    private static Path writeBatches(BaseModel bm, Dataset train, TrainingSpec spec, Path work) {
+        List<Safetensors.Entry> entries = new ArrayList<>();
+        try (TextTokenizer tok = TextTokenizer.forModel(bm, spec.maxSeqLength())) {
+            Batches batches = new Batches(FineTuner.withPrefix(train, bm.textPrefix()), tok, spec.batchSize(),
+                    Padding.LONGEST);
+            int i = 0;
+            for (Batches.LabeledBatch lb : batches.epoch(spec.seed(), 0)) {
+                var t = lb.batch();
+                long[] shape = {t.size(), t.length()};
+                entries.add(Safetensors.Entry.ints("input_ids." + i, Safetensors.DType.I32, shape, t.inputIdsInt()));
+                entries.add(Safetensors.Entry.ints("attention_mask." + i, Safetensors.DType.I32, shape,
+                        toInt(t.attentionMask())));
+                entries.add(Safetensors.Entry.ints("token_type_ids." + i, Safetensors.DType.I32, shape,
+                        toInt(t.tokenTypeIds())));
+                entries.add(Safetensors.Entry.ints("labels." + i, Safetensors.DType.I32, new long[] {t.size()},
+                        toInt(lb.labels())));
+                i++;
+            }
+        }
+        Path file = work.resolve("batches.safetensors");
+        try {
+            Safetensors.write(file, Map.of(), entries);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return file;
+    }
+
+    private static ObjectNode methodJob(FineTuner tuner, BaseModel bm, Dataset train, String name, TrainingSpec spec,
+                                        Path work) throws IOException {
+        AdapterMethod method = spec.adapterMethod();
+        ObjectNode m = JSON.createObjectNode();
+        // the engine draws its adapter and head from the spec's seed inside run(): the same call here gives the twin
+        // the identical start
+        try (var scratch = ai.djl.engine.Engine.getEngine("PyTorch").newBaseManager();
+             AdaptedEncoder model = method.create(scratch, tuner.baseWeights(bm), train.numClasses(),
+                     FineTuner.poolingOf(bm), spec.seed())) {
+            List<Safetensors.Entry> entries = new ArrayList<>();
+            for (Map.Entry<String, Tensor> e : model.exportState().entrySet()) {
+                entries.add(Safetensors.Entry.f32(e.getKey(), e.getValue()));
+            }
+            Path init = work.resolve("init-" + name + ".safetensors");
+            Safetensors.write(init, Map.of(), entries);
+            m.put("init", init.toAbsolutePath().toString());
+            ArrayNode modules = m.putArray("modules");
+            model.adapter().modulePaths().forEach(modules::add);
+        }
+        m.put("kind", spec.method() == Method.VBLORA ? "vblora" : "lora");
+        if (spec.method() == Method.VBLORA) {
+            m.put("topk", spec.vblora().topk());
+        } else {
+            m.put("scaling", spec.lora().alpha() / spec.lora().r());
+        }
+        ObjectNode groups = m.putObject("groups");
+        for (Map.Entry<ParamGroup, GroupSettings> g : method.optimizerGroups().entrySet()) {
+            ObjectNode s = groups.putObject(g.getKey().name().toLowerCase(Locale.ROOT));
+            s.put("lr", g.getValue().learningRate());
+            s.put("weight_decay", g.getValue().weightDecay());
+        }
+        return m;
+    }
+
+    private static Run engine(FineTuner tuner, TrainingSpec spec, Dataset train, Path work, String method, int round,
+                              int warmup) throws IOException {
+        List<Long> stamps = new ArrayList<>();
+        long start = System.nanoTime();
+        stamps.add(start);
+        ProgressListener timer = new ProgressListener() {
+            @Override
+            public void onStep(Progress p) {
+                stamps.add(System.nanoTime());
+            }
+        };
+        Path out = work.resolve("engine-" + method + "-" + round);
+        FineTuneResult r = tuner.run(spec, train, null, out, FineTuner.RunOptions.defaults().withListener(timer));
+        float[] losses = new float[r.losses().size()];
+        for (int i = 0; i < losses.length; i++) {
+            losses[i] = r.losses().get(i);
+        }
+        double[] stepSeconds = new double[stamps.size() - 1];
+        for (int i = 1; i < stamps.size(); i++) {
+            stepSeconds[i - 1] = (stamps.get(i) - stamps.get(i - 1)) / 1e9;
+        }
+        return timed("engine", method, round, warmup, stepSeconds, spec.batchSize(), losses);
+    }
+
+    private static Run twin(String python, Path script, Path job, String method, int round, int warmup, int threads)
+            throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(python, script.toString(), "--job", job.toString(), "--method", method);
+        pb.environment().put("OMP_NUM_THREADS", Integer.toString(threads));
+        pb.redirectError(ProcessBuilder.Redirect.INHERIT);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException("the twin failed (exit " + p.exitValue() + "): " + out);
+        }
+        var node = JSON.readTree(out.lines().reduce((a, b) -> b).orElseThrow());
+        double[] seconds = new double[node.get("step_seconds").size()];
+        float[] losses = new float[seconds.length];
+        int rows = node.get("rows").get(0).asInt();
+        for (int i = 0; i < seconds.length; i++) {
+            seconds[i] = node.get("step_seconds").get(i).asDouble();
+            losses[i] = (float) node.get("losses").get(i).asDouble();
+        }
+        return timed("twin", method, round, warmup, seconds, rows, losses);
+    }
+
+    static Run timed(String side, String method, int round, int warmup, double[] stepSeconds, int rowsPerStep,
+                     float[] losses) {
+        double[] timedSteps = Arrays.copyOfRange(stepSeconds, warmup, stepSeconds.length);
+        double total = Arrays.stream(timedSteps).sum();
+        return new Run(side, method, round, timedSteps.length * rowsPerStep / total, median(timedSteps) * 1e3, losses);
+    }
+
+    private static void report(List<Run> runs, List<String> methods, int rounds) {
+        System.out.println();
+        System.out.println("| method | engine examples/s (median of rounds) | twin examples/s | engine ÷ twin (median of"
+                + " per-round ratios) | max |loss diff| over the steps |");
+        System.out.println("|---|---:|---:|---:|---:|");
+        Map<String, double[]> engineRate = new LinkedHashMap<>();
+        Map<String, double[]> twinRate = new LinkedHashMap<>();
+        for (String raw : methods) {
+            String m = raw.strip();
+            double[] e = new double[rounds];
+            double[] t = new double[rounds];
+            double[] ratio = new double[rounds];
+            double maxDiff = 0;
+            for (int round = 0; round < rounds; round++) {
+                Run er = find(runs, "engine", m, round);
+                Run tr = find(runs, "twin", m, round);
+                e[round] = er.examplesPerSecond();
+                t[round] = tr.examplesPerSecond();
+                ratio[round] = e[round] / t[round];
+                for (int i = 0; i < Math.min(er.losses().length, tr.losses().length); i++) {
+                    maxDiff = Math.max(maxDiff, Math.abs(er.losses()[i] - tr.losses()[i]));
+                }
+            }
+            engineRate.put(m, e);
+            twinRate.put(m, t);
+            System.out.printf(Locale.ROOT, "| %s | %.2f | %.2f | %.3f (rounds: %s) | %.2e |%n", m, median(e), median(t),
+                    median(ratio), format(ratio), maxDiff);
+        }
+        if (engineRate.containsKey("vblora") && engineRate.containsKey("lora")) {
+            System.out.printf(Locale.ROOT, "%nVB-LoRA step ÷ LoRA r=8 step (same modules): engine %.3f, twin %.3f"
+                            + " (ratio of median examples/s)%n", median(engineRate.get("lora")) / median(engineRate.get("vblora")),
+                    median(twinRate.get("lora")) / median(twinRate.get("vblora")));
+        }
+        System.out.printf(Locale.ROOT, "load average at the end: %s%n", loadAverage());
+    }
+
+    private static Run find(List<Run> runs, String side, String method, int round) {
+        return runs.stream().filter(r -> r.side().equals(side) && r.method().equals(method) && r.round() == round)
+                .findFirst().orElseThrow();
+    }
+
+    static double median(double[] xs) {
+        double[] a = xs.clone();
+        Arrays.sort(a);
+        return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+    }
+
+    private static String format(double[] xs) {
+        StringBuilder sb = new StringBuilder();
+        for (double x : xs) {
+            sb.append(sb.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.2f", x));
+        }
+        return sb.toString();
+    }
+
+    private static int[] toInt(long[] xs) {
+        int[] out = new int[xs.length];
+        for (int i = 0; i < xs.length; i++) {
+            out[i] = Math.toIntExact(xs[i]);
+        }
+        return out;
+    }
+
+    private static int[] toInt(float[] xs) {
+        int[] out = new int[xs.length];
+        for (int i = 0; i < xs.length; i++) {
+            out[i] = (int) xs[i];
+        }
+        return out;
+    }
+
+    static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException e) {
+            return "n/a";
+        }
+    }
+
+    private static Map<String, String> parse(String[] args) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            if (!args[i].startsWith("--") || i + 1 >= args.length) {
+                throw new IllegalArgumentException("usage: --name value pairs, got " + Arrays.toString(args));
+            }
+            out.put(args[i].substring(2), args[++i]);
+        }
+        return out;
+    }
+}
