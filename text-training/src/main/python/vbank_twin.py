@@ -125,11 +125,46 @@ def forward(w, enc, factors, head_w, head_b, ids, mask, types):
     return F.linear(pooled, head_w, head_b)
 
 
+def summarize(path, top=25):
+    """Self time per op name in a chrome trace: an op's duration minus that of the ops nested in it on its thread."""
+    trace = json.load(open(path))
+    events = trace["traceEvents"] if isinstance(trace, dict) else trace
+    spans = sorted((e for e in events if e.get("ph") == "X" and "dur" in e),
+                   key=lambda e: (e.get("tid"), float(e["ts"]), -float(e["dur"])))
+    total, count, self_time = {}, {}, {}
+    stack = []
+    for e in spans:
+        ts, dur = float(e["ts"]), float(e["dur"])
+        while stack and (stack[-1][0] != e.get("tid") or stack[-1][1] + stack[-1][2] <= ts):
+            stack.pop()
+        if stack:
+            parent = stack[-1][3]
+            self_time[parent] = self_time.get(parent, 0.0) - dur
+        name = e["name"]
+        count[name] = count.get(name, 0) + 1
+        total[name] = total.get(name, 0.0) + dur
+        self_time[name] = self_time.get(name, 0.0) + dur
+        stack.append((e.get("tid"), ts, dur, name))
+    all_self = sum(v for v in self_time.values())
+    print("%s: %d ops, %.1f ms self time in all" % (path, len(spans), all_self / 1e3))
+    print("| op | calls | self ms | share |")
+    print("|---|---:|---:|---:|")
+    for name, t in sorted(self_time.items(), key=lambda kv: -kv[1])[:top]:
+        print("| %s | %d | %.1f | %.1f%% |" % (name, count[name], t / 1e3, 100.0 * t / all_self))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--job", required=True)
-    ap.add_argument("--method", required=True)
+    ap.add_argument("--method")
+    ap.add_argument("--profile-step", type=int, default=-1, help="record this step with PyTorch's profiler")
+    ap.add_argument("--profile-out", help="chrome trace of the profiled step")
+    ap.add_argument("--summarize", nargs="+", help="print the top ops of chrome traces (the engine's or the twin's)")
     args = ap.parse_args()
+    if args.summarize:
+        for path in args.summarize:
+            summarize(path)
+        return
     job = json.load(open(args.job))
     spec = job["methods"][args.method]
     torch.set_num_threads(job["threads"])
@@ -162,6 +197,10 @@ def main():
     params = [p for g in groups.values() for p in g]
     times, losses, rows = [], [], []
     for step in range(job["steps"]):
+        profiler = None
+        if step == args.profile_step:
+            profiler = torch.autograd.profiler.profile(record_shapes=True)
+            profiler.__enter__()
         t0 = time.perf_counter()
         ids = batches["input_ids.%d" % step].long()
         mask = batches["attention_mask.%d" % step].long()
@@ -178,6 +217,9 @@ def main():
         opt.zero_grad(set_to_none=True)
         losses.append(loss.item())
         times.append(time.perf_counter() - t0)
+        if profiler is not None:
+            profiler.__exit__(None, None, None)
+            profiler.export_chrome_trace(args.profile_out)
         rows.append(int(ids.shape[0]))
     print(json.dumps({"method": args.method, "torch": torch.__version__, "threads": torch.get_num_threads(),
                       "step_seconds": times, "losses": losses, "rows": rows}))

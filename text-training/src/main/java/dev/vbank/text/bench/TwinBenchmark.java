@@ -1,6 +1,7 @@
 package dev.vbank.text.bench;
 
 import ai.djl.engine.Engine;
+import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -52,7 +53,10 @@ import java.util.Random;
  * engine ÷ twin ratio and VB-LoRA ÷ LoRA step ratios, and compares the two sides' losses step by step.
  * <p>
  * Options: {@code --rounds 3 --steps 12 --warmup 2 --threads 2 --batch 16 --seq 128 --targets qv --methods vblora,lora
- * --twin <path to vbank_twin.py> --python /usr/bin/python3 --work <dir>}.
+ * --twin <path to vbank_twin.py> --python /usr/bin/python3 --work <dir> --profile false}. With {@code --profile true} the
+ * first round records one step after the warm-up with libtorch's profiler on each side (chrome traces in the work
+ * directory; {@code vbank_twin.py --summarize <trace>...} prints self time per op); that round's figures include the
+ * profiler's overhead.
  */
 public final class TwinBenchmark {
 
@@ -80,6 +84,7 @@ public final class TwinBenchmark {
         Path twin = Path.of(o.getOrDefault("twin", "text-training/src/main/python/vbank_twin.py"));
         String python = o.getOrDefault("python", "/usr/bin/python3");
         Path work = Path.of(o.getOrDefault("work", "text-training/target/twin-bench"));
+        boolean profile = Boolean.parseBoolean(o.getOrDefault("profile", "false"));
         if (warmup >= steps) {
             throw new IllegalArgumentException("--warmup must be below --steps");
         }
@@ -108,8 +113,8 @@ public final class TwinBenchmark {
                     boolean engineFirst = (round + i) % 2 == 0;
                     for (int side = 0; side < 2; side++) {
                         Run r = (side == 0) == engineFirst
-                                ? engine(tuner, specs.get(m), train, work, m, round, warmup)
-                                : twin(python, twin, job, m, round, warmup, threads);
+                                ? engine(tuner, specs.get(m), train, work, m, round, warmup, profile && round == 0)
+                                : twin(python, twin, job, m, round, warmup, threads, profile && round == 0);
                         runs.add(r);
                         System.err.printf(Locale.ROOT, "round %d %-6s %-6s %7.2f examples/s (median step %5.0f ms),"
                                         + " load %s%n", round + 1, m, r.side(), r.examplesPerSecond(), r.medianStepMs(),
@@ -236,14 +241,22 @@ public final class TwinBenchmark {
     }
 
     private static Run engine(FineTuner tuner, TrainingSpec spec, Dataset train, Path work, String method, int round,
-                              int warmup) throws IOException {
+                              int warmup, boolean profile) throws IOException {
         List<Long> stamps = new ArrayList<>();
         long start = System.nanoTime();
         stamps.add(start);
+        Path trace = work.resolve("profile-engine-" + method + ".json").toAbsolutePath();
         ProgressListener timer = new ProgressListener() {
             @Override
             public void onStep(Progress p) {
                 stamps.add(System.nanoTime());
+                // libtorch's profiler over the one step after the warm-up (its overhead is outside the timed steps'
+                // figures only for that step, so a profiled round is reported but not meant for the ratios)
+                if (profile && p.step() == warmup) {
+                    JniUtils.startProfile(false, true, false);
+                } else if (profile && p.step() == warmup + 1) {
+                    JniUtils.stopProfile(trace.toString());
+                }
             }
         };
         Path out = work.resolve("engine-" + method + "-" + round);
@@ -259,9 +272,15 @@ public final class TwinBenchmark {
         return timed("engine", method, round, warmup, stepSeconds, spec.batchSize(), losses);
     }
 
-    private static Run twin(String python, Path script, Path job, String method, int round, int warmup, int threads)
-            throws IOException, InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder(python, script.toString(), "--job", job.toString(), "--method", method);
+    private static Run twin(String python, Path script, Path job, String method, int round, int warmup, int threads,
+                            boolean profile) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(python, script.toString(), "--job", job.toString(), "--method",
+                method));
+        if (profile) {
+            command.addAll(List.of("--profile-step", Integer.toString(warmup), "--profile-out",
+                    job.resolveSibling("profile-twin-" + method + ".json").toAbsolutePath().toString()));
+        }
+        ProcessBuilder pb = new ProcessBuilder(command);
         pb.environment().put("OMP_NUM_THREADS", Integer.toString(threads));
         pb.redirectError(ProcessBuilder.Redirect.INHERIT);
         Process p = pb.start();
