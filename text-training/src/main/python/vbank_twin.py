@@ -155,7 +155,7 @@ def summarize(path, top=25):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--job", required=True)
+    ap.add_argument("--job")
     ap.add_argument("--method")
     ap.add_argument("--profile-step", type=int, default=-1, help="record this step with PyTorch's profiler")
     ap.add_argument("--profile-out", help="chrome trace of the profiled step")
