@@ -23,6 +23,7 @@ import dev.vbank.text.train.Method;
 import dev.vbank.text.train.Progress;
 import dev.vbank.text.train.ProgressListener;
 import dev.vbank.text.train.TrainingSpec;
+import dev.vbank.vblora.bench.BenchArgs;
 import dev.vbank.vblora.config.LoraConfig;
 import dev.vbank.vblora.config.TargetModules;
 import dev.vbank.vblora.format.Safetensors;
@@ -53,10 +54,10 @@ import java.util.Random;
  * engine ÷ twin ratio and VB-LoRA ÷ LoRA step ratios, and compares the two sides' losses step by step.
  * <p>
  * Options: {@code --rounds 3 --steps 12 --warmup 2 --threads 2 --batch 16 --seq 128 --targets qv --methods vblora,lora
- * --twin <path to vbank_twin.py> --python /usr/bin/python3 --work <dir> --profile false}. With {@code --profile true} the
- * first round records one step after the warm-up with libtorch's profiler on each side (chrome traces in the work
- * directory; {@code vbank_twin.py --summarize <trace>...} prints self time per op); that round's figures include the
- * profiler's overhead.
+ * --twin <path to vbank_twin.py> --python /usr/bin/python3 --work <dir> --profile false}. With
+ * {@code --profile true} the first round records one step after the warm-up with libtorch's profiler on each side
+ * (chrome traces in the work directory; {@code vbank_twin.py --summarize <trace>...} prints self time per op); that
+ * round's figures include the profiler's overhead.
  */
 public final class TwinBenchmark {
 
@@ -72,19 +73,19 @@ public final class TwinBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> o = parse(args);
-        int rounds = Integer.parseInt(o.getOrDefault("rounds", "3"));
-        int steps = Integer.parseInt(o.getOrDefault("steps", "12"));
-        int warmup = Integer.parseInt(o.getOrDefault("warmup", "2"));
-        int threads = Integer.parseInt(o.getOrDefault("threads", "2"));
-        int batch = Integer.parseInt(o.getOrDefault("batch", "16"));
-        int seq = Integer.parseInt(o.getOrDefault("seq", "128"));
-        String targets = o.getOrDefault("targets", "qv");
-        List<String> methods = List.of(o.getOrDefault("methods", "vblora,lora").split(","));
-        Path twin = Path.of(o.getOrDefault("twin", "text-training/src/main/python/vbank_twin.py"));
-        String python = o.getOrDefault("python", "/usr/bin/python3");
-        Path work = Path.of(o.getOrDefault("work", "text-training/target/twin-bench"));
-        boolean profile = Boolean.parseBoolean(o.getOrDefault("profile", "false"));
+        BenchArgs o = BenchArgs.parse(args);
+        int rounds = o.integer("rounds", 3);
+        int steps = o.integer("steps", 12);
+        int warmup = o.integer("warmup", 2);
+        int threads = o.integer("threads", 2);
+        int batch = o.integer("batch", 16);
+        int seq = o.integer("seq", 128);
+        String targets = o.string("targets", "qv");
+        List<String> methods = o.list("methods", "vblora,lora");
+        Path twin = Path.of(o.string("twin", "text-training/src/main/python/vbank_twin.py"));
+        String python = o.string("python", "/usr/bin/python3");
+        Path work = Path.of(o.string("work", "text-training/target/twin-bench"));
+        boolean profile = Boolean.parseBoolean(o.string("profile", "false"));
         if (warmup >= steps) {
             throw new IllegalArgumentException("--warmup must be below --steps");
         }
@@ -106,7 +107,7 @@ public final class TwinBenchmark {
             System.out.printf(Locale.ROOT, "engine: libtorch %s, %s threads; twin: %s; %d rows of imdb-50k, batch %d x"
                             + " <=%d tokens, %d steps (%d warm-up), %d rounds; load average %s%n",
                     Engine.getEngine("PyTorch").getVersion(), threads, python, train.size(), batch, seq, steps, warmup,
-                    rounds, loadAverage());
+                    rounds, BenchArgs.loadAverage());
             for (int round = 0; round < rounds; round++) {
                 for (int i = 0; i < methods.size(); i++) {
                     String m = methods.get((i + round) % methods.size()).strip();
@@ -118,7 +119,7 @@ public final class TwinBenchmark {
                         runs.add(r);
                         System.err.printf(Locale.ROOT, "round %d %-6s %-6s %7.2f examples/s (median step %5.0f ms),"
                                         + " load %s%n", round + 1, m, r.side(), r.examplesPerSecond(), r.medianStepMs(),
-                                loadAverage());
+                                BenchArgs.loadAverage());
                     }
                 }
             }
@@ -148,7 +149,8 @@ public final class TwinBenchmark {
 
     /** The twin's job: weights, the engine's batches in its order, each method's initial state and optimizer groups. */
     private static Path writeJob(FineTuner tuner, BaseModelStore store, BaseModel bm, Dataset train,
-                                 Map<String, TrainingSpec> specs, Path work, int threads, int steps) throws IOException {
+                                 Map<String, TrainingSpec> specs, Path work, int threads, int steps)
+            throws IOException {
         TrainingSpec any = specs.values().iterator().next();
         ObjectNode job = JSON.createObjectNode();
         job.put("weights", store.ensureConverted(bm).toAbsolutePath().toString());
@@ -303,13 +305,14 @@ public final class TwinBenchmark {
                      float[] losses) {
         double[] timedSteps = Arrays.copyOfRange(stepSeconds, warmup, stepSeconds.length);
         double total = Arrays.stream(timedSteps).sum();
-        return new Run(side, method, round, timedSteps.length * rowsPerStep / total, median(timedSteps) * 1e3, losses);
+        return new Run(side, method, round, timedSteps.length * rowsPerStep / total,
+                BenchArgs.median(timedSteps) * 1e3, losses);
     }
 
     private static void report(List<Run> runs, List<String> methods, int rounds) {
         System.out.println();
-        System.out.println("| method | engine examples/s (median of rounds) | twin examples/s | engine ÷ twin (median of"
-                + " per-round ratios) | max |loss diff| over the steps |");
+        System.out.println("| method | engine examples/s (median of rounds) | twin examples/s"
+                + " | engine ÷ twin (median of per-round ratios) | max |loss diff| over the steps |");
         System.out.println("|---|---:|---:|---:|---:|");
         Map<String, double[]> engineRate = new LinkedHashMap<>();
         Map<String, double[]> twinRate = new LinkedHashMap<>();
@@ -331,26 +334,21 @@ public final class TwinBenchmark {
             }
             engineRate.put(m, e);
             twinRate.put(m, t);
-            System.out.printf(Locale.ROOT, "| %s | %.2f | %.2f | %.3f (rounds: %s) | %.2e |%n", m, median(e), median(t),
-                    median(ratio), format(ratio), maxDiff);
+            System.out.printf(Locale.ROOT, "| %s | %.2f | %.2f | %.3f (rounds: %s) | %.2e |%n", m,
+                    BenchArgs.median(e), BenchArgs.median(t), BenchArgs.median(ratio), format(ratio), maxDiff);
         }
         if (engineRate.containsKey("vblora") && engineRate.containsKey("lora")) {
             System.out.printf(Locale.ROOT, "%nVB-LoRA step ÷ LoRA r=8 step (same modules): engine %.3f, twin %.3f"
-                            + " (ratio of median examples/s)%n", median(engineRate.get("lora")) / median(engineRate.get("vblora")),
-                    median(twinRate.get("lora")) / median(twinRate.get("vblora")));
+                            + " (ratio of median examples/s)%n",
+                    BenchArgs.median(engineRate.get("lora")) / BenchArgs.median(engineRate.get("vblora")),
+                    BenchArgs.median(twinRate.get("lora")) / BenchArgs.median(twinRate.get("vblora")));
         }
-        System.out.printf(Locale.ROOT, "load average at the end: %s%n", loadAverage());
+        System.out.printf(Locale.ROOT, "load average at the end: %s%n", BenchArgs.loadAverage());
     }
 
     private static Run find(List<Run> runs, String side, String method, int round) {
         return runs.stream().filter(r -> r.side().equals(side) && r.method().equals(method) && r.round() == round)
                 .findFirst().orElseThrow();
-    }
-
-    static double median(double[] xs) {
-        double[] a = xs.clone();
-        Arrays.sort(a);
-        return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
     }
 
     private static String format(double[] xs) {
@@ -373,26 +371,6 @@ public final class TwinBenchmark {
         int[] out = new int[xs.length];
         for (int i = 0; i < xs.length; i++) {
             out[i] = (int) xs[i];
-        }
-        return out;
-    }
-
-    static String loadAverage() {
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
-            return f[0] + " " + f[1] + " " + f[2];
-        } catch (IOException e) {
-            return "n/a";
-        }
-    }
-
-    private static Map<String, String> parse(String[] args) {
-        Map<String, String> out = new LinkedHashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            if (!args[i].startsWith("--") || i + 1 >= args.length) {
-                throw new IllegalArgumentException("usage: --name value pairs, got " + Arrays.toString(args));
-            }
-            out.put(args[i].substring(2), args[++i]);
         }
         return out;
     }

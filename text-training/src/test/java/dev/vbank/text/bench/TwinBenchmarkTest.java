@@ -39,7 +39,7 @@ class TwinBenchmarkTest {
 
     @Test
     void medianOfAnEvenCountIsTheMeanOfTheMiddlePair() {
-        assertThat(TwinBenchmark.median(new double[] {4, 1, 3, 2})).isEqualTo(2.5);
-        assertThat(TwinBenchmark.median(new double[] {5, 1, 3})).isEqualTo(3.0);
+        assertThat(dev.vbank.vblora.bench.BenchArgs.median(new double[] {4, 1, 3, 2})).isEqualTo(2.5);
+        assertThat(dev.vbank.vblora.bench.BenchArgs.median(new double[] {5, 1, 3})).isEqualTo(3.0);
     }
 }

@@ -21,11 +21,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Random;
 
 /**
@@ -39,13 +36,13 @@ public final class EngineBenchmark {
     }
 
     public static void main(String[] args) throws IOException {
-        Map<String, String> opts = parse(args);
-        int steps = Integer.parseInt(opts.getOrDefault("steps", "10"));
-        int warmup = Integer.parseInt(opts.getOrDefault("warmup", "3"));
-        int batchSize = Integer.parseInt(opts.getOrDefault("batch", "16"));
-        int seqLen = Integer.parseInt(opts.getOrDefault("seq", "128"));
-        String threads = opts.getOrDefault("threads", "2");
-        List<String> configs = List.of(opts.getOrDefault("configs", "vblora-qv,vblora-all,lora-qv,head-only").split(","));
+        BenchArgs opts = BenchArgs.parse(args);
+        int steps = opts.integer("steps", 10);
+        int warmup = opts.integer("warmup", 3);
+        int batchSize = opts.integer("batch", 16);
+        int seqLen = opts.integer("seq", 128);
+        String threads = opts.string("threads", "2");
+        List<String> configs = opts.list("configs", "vblora-qv,vblora-all,lora-qv,head-only");
         // must be set before the engine starts
         System.setProperty("ai.djl.pytorch.num_threads", threads);
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
@@ -154,8 +151,7 @@ public final class EngineBenchmark {
     }
 
     private static double median(List<Double> xs) {
-        double[] a = xs.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+        return BenchArgs.median(xs.stream().mapToDouble(Double::doubleValue).toArray());
     }
 
     private static double min(List<Double> xs) {
@@ -169,16 +165,5 @@ public final class EngineBenchmark {
         }
         return Files.readAllLines(status).stream().filter(l -> l.startsWith("VmHWM:"))
                 .map(l -> l.substring("VmHWM:".length()).strip()).findFirst().orElse("n/a");
-    }
-
-    private static Map<String, String> parse(String[] args) {
-        Map<String, String> out = new LinkedHashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            if (!args[i].startsWith("--") || i + 1 >= args.length) {
-                throw new IllegalArgumentException("usage: --name value pairs, got " + Arrays.toString(args));
-            }
-            out.put(args[i].substring(2), args[++i]);
-        }
-        return out;
     }
 }

@@ -13,9 +13,9 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * Times DJL's linear layer with bias on a rank-3 input (libtorch runs matmul, then a separate bias {@code add_}) against
- * the same input flattened to a matrix (one fused {@code addmm}), interleaved, at the FFN shape of a MiniLM step
- * (16 × 128 × 384 → 1536). Args: {@code [rounds] [threads]} (12, 2). BENCHMARKS.md says what it showed.
+ * Times DJL's linear layer with bias on a rank-3 input (libtorch runs matmul, then a separate bias {@code add_})
+ * against the same input flattened to a matrix (one fused {@code addmm}), interleaved, at the FFN shape of a MiniLM
+ * step (16 × 128 × 384 → 1536). Args: {@code [rounds] [threads]} (12, 2). BENCHMARKS.md says what it showed.
  */
 public final class LinearLayoutProbe {
 
