@@ -44,6 +44,13 @@ public interface WorkerConfig {
     @WithDefault("200")
     int checkpointEvery();
 
+    /**
+     * Also checkpoint once this much training time has passed since the last checkpoint, so a crash loses at most
+     * about this much work however slow the steps are; 0 checkpoints by steps only.
+     */
+    @WithDefault("60s")
+    Duration checkpointInterval();
+
     /** Largest dataset file the worker downloads. */
     @WithDefault("536870912")
     long maxDatasetBytes();

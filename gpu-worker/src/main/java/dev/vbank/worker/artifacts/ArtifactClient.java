@@ -7,6 +7,7 @@ import dev.vbank.worker.JobFailure;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.ws.rs.ProcessingException;
 import jakarta.ws.rs.core.Response;
+import io.smallrye.faulttolerance.api.ExponentialBackoff;
 import org.eclipse.microprofile.faulttolerance.Retry;
 import org.eclipse.microprofile.faulttolerance.exceptions.FaultToleranceException;
 import org.eclipse.microprofile.rest.client.inject.RestClient;
@@ -27,6 +28,7 @@ import java.nio.file.StandardCopyOption;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.temporal.ChronoUnit;
 import java.util.HexFormat;
 
 /**
@@ -120,7 +122,14 @@ public class ArtifactClient {
                 n.path("bytes").asLong(), n.path("sha256").asText());
     }
 
-    /** Idempotent per job: a second upload for the same job answers the adapter stored first. */
+    /**
+     * Idempotent per job: a second upload for the same job answers the adapter stored first. A finished adapter is worth
+     * waiting for: while the artifact-service or its object store is down it is tried again for up to 5 minutes
+     * (backoff from 0.5 s to 10 s; heartbeats keep the job's lease meanwhile), instead of the class's three attempts.
+     */
+    @Retry(maxRetries = -1, maxDuration = 5, durationUnit = ChronoUnit.MINUTES, delay = 500, jitter = 100,
+            retryOn = ArtifactClient.Transient.class)
+    @ExponentialBackoff(maxDelay = 10, maxDelayUnit = ChronoUnit.SECONDS)
     public StoredAdapter postAdapter(String tenant, String jobId, String baseModel, String trainingFile, String method,
                                      Path adapter) {
         String query = "?job_id=" + enc(jobId) + "&base_model=" + enc(baseModel) + "&training_file="

@@ -149,6 +149,7 @@ public class JobRunner {
         String errorCode;
         String errorMessage;
         boolean ended;
+        volatile PendingCheckpoint pendingCheckpoint;
 
         Attempt(DispatchJob job, Lease lease) {
             this.job = job;
@@ -202,7 +203,7 @@ public class JobRunner {
                         ? ", resuming from step " + resumedFrom : ""), Map.of("step", step.get()));
                 FineTuneResult result = tuner.run(spec, data.train(), validation != null ? data.validation() : null,
                         work.resolve("out"), new FineTuner.RunOptions(this,
-                                () -> shuttingDown || userCancelled(), resumeDir));
+                                () -> shuttingDown || userCancelled(), resumeDir, config.checkpointInterval()));
                 step.set(result.steps());
                 if (result.status() == FineTuneResult.Status.CANCELLED) {
                     return userCancelled() ? cancelled() : abandoned("the worker is shutting down");
@@ -307,6 +308,7 @@ public class JobRunner {
         @Override
         public void onStep(Progress p) {
             step.set(p.step());
+            uploadPendingCheckpoint();
             totalSteps = p.totalSteps();
             long now = System.nanoTime();
             boolean last = p.step() >= p.totalSteps();
@@ -360,23 +362,48 @@ public class JobRunner {
             if (userCancelled()) {
                 return; // the job ends for good: nobody will resume it
             }
+            // a newer checkpoint supersedes one still waiting for the artifact-service
+            pendingCheckpoint = new PendingCheckpoint(s, dir);
+            uploadPendingCheckpoint();
+        }
+
+        /**
+         * Uploads the checkpoint waiting for the artifact-service. A failure keeps it waiting and training goes on; it is
+         * tried again after a growing pause (checked after every step) until it is uploaded or a newer one replaces it.
+         */
+        void uploadPendingCheckpoint() {
+            PendingCheckpoint p = pendingCheckpoint;
+            if (p == null || System.nanoTime() < p.retryAtNanos) {
+                return;
+            }
             try {
-                Path zip = work.resolve("checkpoint-" + s + ".zip");
-                CheckpointArchive.zip(dir, zip);
-                ArtifactClient.StoredCheckpoint c = artifacts.putCheckpoint(job.tenantId(), job.jobId(), s, zip);
+                Path zip = work.resolve("checkpoint-" + p.step + ".zip");
+                CheckpointArchive.zip(p.dir, zip);
+                ArtifactClient.StoredCheckpoint c = artifacts.putCheckpoint(job.tenantId(), job.jobId(), p.step, zip);
                 Files.deleteIfExists(zip);
+                pendingCheckpoint = null;
                 Map<String, Object> data = new LinkedHashMap<>();
-                data.put("step", s);
+                data.put("step", p.step);
                 data.put("object_key", c.objectKey());
                 data.put("bytes", c.bytes());
                 data.put("sha256", c.sha256());
-                events.publishAndWait(events.event(lease, WorkerEvent.Kind.CHECKPOINT_UPLOADED, Long.toString(s),
-                        EventLevel.INFO, EventType.MESSAGE, "Checkpoint at step " + s + " uploaded", data));
+                events.publishAndWait(events.event(lease, WorkerEvent.Kind.CHECKPOINT_UPLOADED, Long.toString(p.step),
+                        EventLevel.INFO, EventType.MESSAGE, "Checkpoint at step " + p.step + " uploaded"
+                                + (p.failures > 0 ? " (after " + p.failures + " failed attempts)" : ""), data));
+            } catch (JobFailure e) {
+                pendingCheckpoint = null; // refused, not unavailable: a retry cannot help
+                message(EventLevel.WARN, "checkpoint-refused-" + p.step, "Checkpoint at step " + p.step
+                        + " was refused: " + e.getMessage(), Map.of("step", p.step));
             } catch (RuntimeException | IOException e) {
-                // a lost checkpoint only makes a later resume start earlier; training goes on
-                LOG.warnf("checkpoint of %s at step %d not uploaded: %s", job.jobId(), s, e.toString());
-                message(EventLevel.WARN, "checkpoint-failed-" + s, "Checkpoint at step " + s + " could not be"
-                        + " uploaded: " + e.getMessage(), Map.of("step", s));
+                p.failures++;
+                p.retryAtNanos = System.nanoTime() + Math.min(30_000L, 500L << Math.min(p.failures, 6)) * 1_000_000L;
+                LOG.warnf("checkpoint of %s at step %d not uploaded (attempt %d), retried later: %s", job.jobId(),
+                        p.step, p.failures, e.toString());
+                if (p.failures == 1) {
+                    message(EventLevel.WARN, "checkpoint-failed-" + p.step, "Checkpoint at step " + p.step
+                            + " could not be uploaded yet; retrying while training goes on: " + e.getMessage(),
+                            Map.of("step", p.step));
+                }
             }
         }
 
@@ -490,6 +517,19 @@ public class JobRunner {
             } catch (java.sql.SQLException e) {
                 LOG.warnf("cannot record the end of %s: %s", job.jobId(), e.getMessage());
             }
+        }
+    }
+
+    /** A checkpoint written on disk that the artifact-service has not stored yet. */
+    private static final class PendingCheckpoint {
+        final long step;
+        final Path dir;
+        int failures;
+        long retryAtNanos;
+
+        PendingCheckpoint(long step, Path dir) {
+            this.step = step;
+            this.dir = dir;
         }
     }
 

@@ -53,6 +53,7 @@ final class TrainingRun {
     private Checkpoint.StepEvaluation best;
     private Map<String, Tensor> bestState;
     private Path lastCheckpoint;
+    private long lastCheckpointNanos = System.nanoTime();
     private int openEpoch = -1;
     private Iterator<Batches.LabeledBatch> epochRows;
 
@@ -119,7 +120,8 @@ final class TrainingRun {
                 evaluate();
                 lastEvalStep = step;
             }
-            if (spec.checkpointEvery() > 0 && step % spec.checkpointEvery() == 0) {
+            if ((spec.checkpointEvery() > 0 && step % spec.checkpointEvery() == 0)
+                    || (step < total && options.checkpointDue(lastCheckpointNanos))) {
                 lastCheckpoint = checkpoint();
             }
         }
@@ -191,6 +193,7 @@ final class TrainingRun {
     }
 
     private Path checkpoint() throws IOException {
+        lastCheckpointNanos = System.nanoTime();
         Path dir = outDir.resolve(FineTuner.CHECKPOINTS).resolve(String.format("step-%08d", step));
         new Checkpoint(step, micro, (int) (micro / microPerEpoch), (int) (micro % microPerEpoch), spec.seed(),
                 List.copyOf(losses), List.copyOf(evaluations), best, specJson, model.exportState(),

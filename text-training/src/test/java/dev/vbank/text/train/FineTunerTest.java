@@ -110,6 +110,38 @@ class FineTunerTest {
     }
 
     @Test
+    void aWallTimeIntervalCheckpointsBetweenStepCheckpoints(@TempDir Path dir) throws Exception {
+        TrainingSpec spec = TrainingSpec.builder(MODEL).method(Method.HEAD_ONLY).headLr(1e-2).maxSteps(4).batchSize(4)
+                .maxSeqLength(24).checkpointEvery(0).seed(3).build();
+        Dataset train = TrainData.head(amazon.train(), 16);
+        List<Long> everyStep = checkpointSteps(spec, train, dir.resolve("due"), java.time.Duration.ofNanos(1));
+        // due after every step; the last step ends in the adapter instead
+        assertThat(everyStep).containsExactly(1L, 2L, 3L);
+        assertThat(checkpointSteps(spec, train, dir.resolve("never"), java.time.Duration.ofHours(1))).isEmpty();
+        assertThat(checkpointSteps(spec, train, dir.resolve("off"), null)).isEmpty();
+        List<Long> both = checkpointSteps(spec.toBuilder().checkpointEvery(4).build(), train, dir.resolve("both"),
+                java.time.Duration.ofHours(1));
+        assertThat(both).containsExactly(4L);
+    }
+
+    private static List<Long> checkpointSteps(TrainingSpec spec, Dataset train, Path dir, java.time.Duration interval)
+            throws Exception {
+        List<Long> steps = new ArrayList<>();
+        FineTuneResult r = tuner.run(spec, train, null, dir, FineTuner.RunOptions.defaults()
+                .withCheckpointInterval(interval)
+                .withListener(new ProgressListener() {
+                    @Override
+                    public void onCheckpoint(long step, Path checkpoint) {
+                        steps.add(step);
+                        assertThat(checkpoint).isDirectoryContaining(p -> p.getFileName().toString()
+                                .equals(Checkpoint.OPTIMIZER));
+                    }
+                }));
+        assertThat(r.status()).isEqualTo(FineTuneResult.Status.COMPLETED);
+        return steps;
+    }
+
+    @Test
     void headOnlyLearnsSentimentAndReportsProgressWithoutLeakingArrays(@TempDir Path dir) throws Exception {
         TrainingSpec spec = TrainingSpec.builder(MODEL).method(Method.HEAD_ONLY).headLr(2e-2).epochs(3).batchSize(16)
                 .maxSeqLength(48).warmupRatio(0.1).evalEvery(10).checkpointEvery(13).seed(3).build();
