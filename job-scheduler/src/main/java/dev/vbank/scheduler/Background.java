@@ -3,6 +3,7 @@ package dev.vbank.scheduler;
 import dev.vbank.scheduler.dispatch.Dispatcher;
 import dev.vbank.scheduler.dispatch.LeaseReaper;
 import dev.vbank.scheduler.dispatch.OutboxPublisher;
+import dev.vbank.scheduler.events.EventIntake;
 import dev.vbank.scheduler.events.WorkerEventConsumer;
 import dev.vbank.scheduler.events.WorkerEventHandler;
 import dev.vbank.scheduler.files.FileValidator;
@@ -33,6 +34,7 @@ public class Background {
     private final LeaseReaper reaper;
     private final WorkerEventHandler eventHandler;
     private final Wakeups wakeups;
+    private final EventIntake intake;
     private final String bootstrapServers;
     private final List<Thread> wakeableLoops = new ArrayList<>();
     private volatile boolean stopping;
@@ -41,7 +43,7 @@ public class Background {
     private Thread consumerThread;
 
     public Background(SchedulerConfig config, FileValidator validator, Dispatcher dispatcher, OutboxPublisher publisher,
-                      LeaseReaper reaper, WorkerEventHandler eventHandler, Wakeups wakeups,
+                      LeaseReaper reaper, WorkerEventHandler eventHandler, Wakeups wakeups, EventIntake intake,
                       @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers) {
         this.config = config;
         this.validator = validator;
@@ -50,6 +52,7 @@ public class Background {
         this.reaper = reaper;
         this.eventHandler = eventHandler;
         this.wakeups = wakeups;
+        this.intake = intake;
         this.bootstrapServers = bootstrapServers;
     }
 
@@ -65,6 +68,14 @@ public class Background {
                 return t;
             });
             every(config.reapInterval(), "reap", () -> {
+                if (config.consumeEvents()) {
+                    if (!intake.hearing()) {
+                        return; // heartbeats may be waiting in Kafka: a lease judged now would be judged blind
+                    }
+                    if (intake.takeRecovery()) {
+                        reaper.extendRunningLeases(config.lease());
+                    }
+                }
                 if (!reaper.reapOnce().isEmpty()) {
                     wakeups.wake(Wakeups.Loop.DISPATCH);
                     wakeups.wake(Wakeups.Loop.PUBLISH);
@@ -72,7 +83,7 @@ public class Background {
             });
         }
         if (config.consumeEvents()) {
-            consumer = new WorkerEventConsumer(bootstrapServers, config, eventHandler);
+            consumer = new WorkerEventConsumer(bootstrapServers, config, eventHandler, intake);
             consumerThread = new Thread(consumer, "worker-events-consumer");
             consumerThread.setDaemon(true);
             consumerThread.start();

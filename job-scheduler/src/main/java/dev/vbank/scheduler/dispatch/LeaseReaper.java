@@ -34,6 +34,27 @@ public class LeaseReaper {
         this.registry = registry;
     }
 
+    /**
+     * Gives every running or cancelling attempt at least one more lease period from now; called when the scheduler
+     * hears worker events again after it could not (a broker, database or scheduler outage), so that heartbeats sent
+     * meanwhile can arrive before any lease is judged. Returns how many leases it extended.
+     */
+    public int extendRunningLeases(java.time.Duration lease) {
+        int n = db.tx(c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    update scheduler.jobs set lease_expires_at = greatest(lease_expires_at,
+                        clock_timestamp() + ? * interval '1 millisecond')
+                    where status in ('running', 'cancelling')""")) {
+                ps.setLong(1, lease.toMillis());
+                return ps.executeUpdate();
+            }
+        });
+        if (n > 0) {
+            LOG.infof("worker events are heard again: %d running lease(s) extended by %s", n, lease);
+        }
+        return n;
+    }
+
     /** One round; returns the jobs it changed, as they are now. */
     public List<JobRow> reapOnce() {
         return db.tx(c -> {

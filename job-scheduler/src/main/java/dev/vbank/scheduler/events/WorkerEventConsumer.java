@@ -26,11 +26,17 @@ public final class WorkerEventConsumer implements Runnable {
     private static final Logger LOG = Logger.getLogger(WorkerEventConsumer.class);
 
     private final KafkaConsumer<String, String> consumer;
+    /** Group heartbeats go every 3 s (Kafka's default): two missed in a row mean the broker is away. */
+    private static final double BROKER_SILENCE_SECONDS = 7;
+
     private final WorkerEventHandler handler;
+    private final EventIntake intake;
     private volatile boolean running = true;
 
-    public WorkerEventConsumer(String bootstrapServers, SchedulerConfig config, WorkerEventHandler handler) {
+    public WorkerEventConsumer(String bootstrapServers, SchedulerConfig config, WorkerEventHandler handler,
+                               EventIntake intake) {
         this.handler = handler;
+        this.intake = intake;
         this.consumer = new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ConsumerConfig.GROUP_ID_CONFIG, config.kafka().groupId(),
@@ -46,24 +52,59 @@ public final class WorkerEventConsumer implements Runnable {
         try {
             consumer.subscribe(List.of(Topics.JOB_EVENTS));
             while (running) {
-                ConsumerRecords<String, String> records = consumer.poll(Duration.ofMillis(500));
-                for (TopicPartition partition : records.partitions()) {
-                    if (!process(partition, records.records(partition))) {
-                        rewindRest(records, partition);
-                        sleep(1000);
-                        break;
-                    }
+                try {
+                    pollOnce();
+                } catch (WakeupException e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    // a commit that timed out while the broker was away, a rebalance mid-commit: the records are
+                    // applied again later (the handler is idempotent); the loop must not die with them
+                    intake.deaf(e.toString());
+                    LOG.warnf("worker event round failed, going on: %s", e.toString());
+                    sleep(1000);
                 }
             }
         } catch (WakeupException e) {
             if (running) {
-                throw e;
+                LOG.error("worker event consumer woken while running", e);
             }
-        } catch (RuntimeException e) {
-            LOG.error("worker event consumer stopped", e);
         } finally {
+            intake.deaf("the event consumer stopped");
             consumer.close(Duration.ofSeconds(2));
         }
+    }
+
+    private void pollOnce() {
+        ConsumerRecords<String, String> records = consumer.poll(Duration.ofMillis(500));
+        for (TopicPartition partition : records.partitions()) {
+            if (!process(partition, records.records(partition))) {
+                intake.deaf("applying worker events to the database fails");
+                rewindRest(records, partition);
+                sleep(1000);
+                return;
+            }
+        }
+        String deaf = deafness();
+        if (deaf == null) {
+            intake.hears();
+        } else {
+            intake.deaf(deaf);
+        }
+    }
+
+    /** Why the consumer cannot be hearing the workers now, or null. */
+    private String deafness() {
+        if (consumer.assignment().isEmpty()) {
+            return "no partition of " + Topics.JOB_EVENTS + " is assigned";
+        }
+        for (var e : consumer.metrics().entrySet()) {
+            if (e.getKey().name().equals("last-heartbeat-seconds-ago")
+                    && e.getKey().group().equals("consumer-coordinator-metrics")
+                    && e.getValue().metricValue() instanceof Number n && n.doubleValue() > BROKER_SILENCE_SECONDS) {
+                return "no group heartbeat answered by the broker for " + n.longValue() + " s";
+            }
+        }
+        return null;
     }
 
     private boolean process(TopicPartition partition, List<ConsumerRecord<String, String>> records) {

@@ -160,4 +160,21 @@ class LeaseTest {
         assertThat(TestSupport.scalar(dataSource, "select status from scheduler.jobs where id = ?", fresh))
                 .isEqualTo("running");
     }
+
+    /** After the scheduler could not hear workers, an expired lease gets one more period before it is judged. */
+    @Test
+    void leasesExtendedAfterDeafnessAreJudgedOnlyAfterOneMorePeriod() throws Exception {
+        String tenant = TestSupport.tenant("lease");
+        String expired = TestSupport.insertJob(dataSource, tenant, JobStatus.RUNNING, 0);
+        String queued = TestSupport.insertJob(dataSource, tenant, JobStatus.QUEUED, 0);
+        TestSupport.update(dataSource,
+                "update scheduler.jobs set lease_expires_at = clock_timestamp() - interval '1 second' where id = ?",
+                expired);
+        assertThat(reaper.extendRunningLeases(config.lease())).isEqualTo(1);
+        assertThat(reaper.reapOnce()).as("extended by one lease period").isEmpty();
+        assertThat(TestSupport.scalar(dataSource, "select status from scheduler.jobs where id = ?", queued))
+                .isEqualTo("queued");
+        leaseRunsOut();
+        assertThat(reaper.reapOnce()).extracting(JobRow::id).containsExactly(expired);
+    }
 }
