@@ -16,8 +16,6 @@ import dev.vbank.worker.support.KafkaTestClient.Received;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
-import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.AfterAll;
@@ -54,16 +52,7 @@ import static org.assertj.core.api.Assertions.assertThat;
         @ResourceArg(name = "topics", value = "vbank.jobs.dispatch,vbank.jobs.events,vbank.jobs.control")})
 @WithTestResource(ArtifactStub.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-@TestProfile(WorkerEndToEndTest.OwnApplication.class)
 class WorkerEndToEndTest {
-
-    /**
-     * The last test stops the application's JobRunner for good, as a shutdown does. Without a profile of its own,
-     * Quarkus hands the same application (same test resources) to the next test class, whose jobs would then all be
-     * abandoned at their first step without an outcome event.
-     */
-    public static class OwnApplication implements QuarkusTestProfile {
-    }
 
     static final Duration TRAINING = Duration.ofMinutes(6);
     static final String MODEL = "all-minilm-l6-v2";
