@@ -163,7 +163,14 @@ final class ManifestChecker {
                 String service = im.group(1);
                 deployedServices.add(service);
                 checkContainer(d, service, c, configMaps, secrets);
+                Map<String, Object> requests = map(map(c, "resources"), "requests");
+                if (!requests.containsKey("cpu") || !requests.containsKey("memory")) {
+                    problem(d + ": container " + c.get("name") + " requests no cpu and memory " + requests);
+                }
                 boolean wantsGpu = gpuLimit(c) > 0;
+                if (wantsGpu && map(map(template, "spec"), "nodeSelector").isEmpty()) {
+                    problem(d + ": requests " + GPU + " without a nodeSelector for GPU nodes");
+                }
                 if (wantsGpu) {
                     if (!service.equals("gpu-worker")) {
                         problem(d + ": only gpu-worker should request " + GPU + ", " + service + " does");
@@ -273,24 +280,83 @@ final class ManifestChecker {
                 }
             }
         }
+        checkIngressIsClosed(deployments, byService, policies);
         for (var call : CALLS.entrySet()) {
             for (String callee : call.getValue()) {
                 int port = m.servicePorts.get(callee);
                 for (K8sDoc target : byService.getOrDefault(callee, List.of())) {
-                    for (K8sDoc np : policies) {
-                        Map<String, Object> spec = map(np.doc(), "spec");
-                        if (!selects(map(map(spec, "podSelector"), "matchLabels"), podLabels(target))) {
-                            continue;
+                    // policies add up: a call gets through when any policy selecting the callee's pods admits it
+                    List<K8sDoc> selecting = policies.stream().filter(np -> selects(map(map(map(np.doc(), "spec"),
+                            "podSelector"), "matchLabels"), podLabels(target))).toList();
+                    for (K8sDoc caller : byService.getOrDefault(call.getKey(), List.of())) {
+                        if (!selecting.isEmpty() && selecting.stream().noneMatch(np -> admits(map(np.doc(), "spec"),
+                                podLabels(caller), port))) {
+                            problem(selecting.get(selecting.size() - 1) + ": blocks " + caller.name() + " -> " + callee
+                                    + ":" + port + ", a call the platform makes");
                         }
-                        for (K8sDoc caller : byService.getOrDefault(call.getKey(), List.of())) {
-                            if (!admits(spec, podLabels(caller), port)) {
-                                problem(np + ": blocks " + caller.name() + " -> " + callee + ":" + port
-                                        + ", a call the platform makes");
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Ingress is denied unless allowed: a policy selecting every pod with no ingress rule; the api-gateway open to all;
+     * every other service open only to the services that call it ({@link #CALLS}), never to everyone.
+     */
+    private void checkIngressIsClosed(List<K8sDoc> deployments, Map<String, List<K8sDoc>> byService,
+                                      List<K8sDoc> policies) {
+        boolean defaultDeny = policies.stream().map(np -> map(np.doc(), "spec")).anyMatch(spec ->
+                map(map(spec, "podSelector"), "matchLabels").isEmpty() && maps(spec.get("ingress")).isEmpty()
+                        && String.valueOf(spec.get("policyTypes")).contains("Ingress"));
+        if (!defaultDeny) {
+            problem("no NetworkPolicy denies ingress by default (podSelector {}, policyTypes [Ingress], no rules)");
+        }
+        for (var entry : byService.entrySet()) {
+            String service = entry.getKey();
+            int port = m.servicePorts.get(service);
+            Set<String> callers = new TreeSet<>();
+            CALLS.forEach((caller, callees) -> {
+                if (callees.contains(service)) {
+                    callers.add(caller);
+                }
+            });
+            for (K8sDoc target : entry.getValue()) {
+                for (K8sDoc np : policies) {
+                    Map<String, Object> spec = map(np.doc(), "spec");
+                    Map<String, Object> selector = map(map(spec, "podSelector"), "matchLabels");
+                    if (selector.isEmpty() || !selects(selector, podLabels(target))) {
+                        continue;
+                    }
+                    for (Map<String, Object> rule : maps(spec.get("ingress"))) {
+                        List<Map<String, Object>> froms = maps(rule.get("from"));
+                        if (froms.isEmpty() && !service.equals("api-gateway")) {
+                            problem(np + ": opens " + service + " to everyone; only " + callers + " call it");
+                        }
+                        for (Map<String, Object> from : froms) {
+                            Map<String, Object> fromSelector = map(map(from, "podSelector"), "matchLabels");
+                            for (var caller : byService.entrySet()) {
+                                boolean admitted = !from.containsKey("podSelector") || caller.getValue().stream()
+                                        .anyMatch(d -> selects(fromSelector, podLabels(d)));
+                                if (admitted && !callers.contains(caller.getKey())
+                                        && !service.equals("api-gateway")) {
+                                    problem(np + ": admits " + caller.getKey() + " to " + service + ":" + port
+                                            + ", which never calls it (callers: " + callers + ")");
+                                }
                             }
                         }
                     }
                 }
             }
+        }
+        boolean gatewayOpen = byService.getOrDefault("api-gateway", List.of()).stream().allMatch(gw -> policies
+                .stream().map(np -> map(np.doc(), "spec"))
+                .filter(spec -> selects(map(map(spec, "podSelector"), "matchLabels"), podLabels(gw)))
+                .anyMatch(spec -> maps(spec.get("ingress")).stream().anyMatch(rule -> maps(rule.get("from")).isEmpty()
+                        && maps(rule.get("ports")).stream().anyMatch(pt -> intValue(pt.get("port"))
+                        == m.servicePorts.get("api-gateway")))));
+        if (!gatewayOpen) {
+            problem("no NetworkPolicy lets clients reach the api-gateway on " + m.servicePorts.get("api-gateway"));
         }
     }
 
@@ -393,6 +459,11 @@ final class ManifestChecker {
         String path = String.valueOf(http.get("path"));
         if (expectedPath != null ? !expectedPath.equals(path) : !path.startsWith("/q/health")) {
             problem(d + ": " + which + " checks path " + path + ", expected " + (expectedPath != null ? expectedPath : "/q/health/*"));
+        }
+        Object timeout = probe.get("timeoutSeconds");
+        if (timeout == null || intValue(timeout) < 3) {
+            // the readiness checks wait up to 3 s for Kafka and S3; Kubernetes' default timeout is 1 s
+            problem(d + ": " + which + " timeoutSeconds is " + timeout + ", needs at least 3");
         }
         Integer probePort = resolvePort(http.get("port"), namedPorts);
         if (!Objects.equals(probePort, port)) {

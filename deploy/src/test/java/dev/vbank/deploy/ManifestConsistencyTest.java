@@ -179,13 +179,53 @@ class ManifestConsistencyTest {
     @Test
     void aNetworkPolicyThatBlocksACallThePlatformMakesIsReported() {
         K8sDoc policy = doc("NetworkPolicy", "artifact-service-internal");
-        Map<String, Object> from = maps(maps(map(policy.doc(), "spec").get("ingress")).get(0).get("from")).get(0);
-        map(from, "podSelector").put("matchLabels", new java.util.LinkedHashMap<>(Map.of("app.kubernetes.io/name", "api-gateway")));
+        Map<String, Object> rule = maps(map(policy.doc(), "spec").get("ingress")).get(0);
+        rule.put("from", new java.util.ArrayList<>(List.of(new java.util.LinkedHashMap<>(Map.of("podSelector",
+                new java.util.LinkedHashMap<>(Map.of("matchLabels", new java.util.LinkedHashMap<>(Map.of(
+                        "app.kubernetes.io/name", "api-gateway")))))))));
 
         assertThat(new ManifestChecker(manifests).check())
                 .anyMatch(p -> p.contains("NetworkPolicy artifact-service-internal") && p.contains("blocks gpu-worker-cuda -> artifact-service:8083"))
                 .anyMatch(p -> p.contains("NetworkPolicy artifact-service-internal") && p.contains("blocks job-scheduler -> artifact-service:8083"))
                 .noneMatch(p -> p.contains("blocks api-gateway"));
+    }
+
+    @Test
+    void anInternalServiceOpenToAServiceThatNeverCallsItOrToEveryoneIsReported() {
+        Map<String, Object> rule = maps(map(doc("NetworkPolicy", "job-scheduler-internal").doc(), "spec").get("ingress"))
+                .get(0);
+        maps(rule.get("from")).get(0).put("podSelector", new java.util.LinkedHashMap<>(Map.of("matchLabels",
+                new java.util.LinkedHashMap<>(Map.of("app.kubernetes.io/part-of", "vbank")))));
+        maps(map(doc("NetworkPolicy", "artifact-service-internal").doc(), "spec").get("ingress")).get(0)
+                .remove("from");
+
+        assertThat(new ManifestChecker(manifests).check())
+                .anyMatch(p -> p.contains("NetworkPolicy job-scheduler-internal") && p.contains("admits gpu-worker to"
+                        + " job-scheduler:8081, which never calls it"))
+                .anyMatch(p -> p.contains("NetworkPolicy artifact-service-internal") && p.contains("opens"
+                        + " artifact-service to everyone"));
+    }
+
+    @Test
+    void noDefaultDenyOrAClosedGatewayIsReported() {
+        manifests.k8s.removeIf(d -> d.kind().equals("NetworkPolicy") && (d.name().equals("default-deny-ingress")
+                || d.name().equals("api-gateway-public")));
+
+        assertThat(new ManifestChecker(manifests).check())
+                .anyMatch(p -> p.contains("no NetworkPolicy denies ingress by default"))
+                .anyMatch(p -> p.contains("no NetworkPolicy lets clients reach the api-gateway on 8080"));
+    }
+
+    @Test
+    void aProbeWithoutATimeoutARequestlessContainerAndAGpuPodWithoutANodeSelectorAreReported() {
+        map(container("job-scheduler"), "livenessProbe").remove("timeoutSeconds");
+        map(container("artifact-service"), "resources").remove("requests");
+        map(map(map(doc("Deployment", "gpu-worker-cuda").doc(), "spec"), "template"), "spec").remove("nodeSelector");
+
+        assertThat(new ManifestChecker(manifests).check())
+                .anyMatch(p -> p.contains("Deployment job-scheduler") && p.contains("livenessProbe timeoutSeconds is null"))
+                .anyMatch(p -> p.contains("Deployment artifact-service") && p.contains("requests no cpu and memory"))
+                .anyMatch(p -> p.contains("Deployment gpu-worker-cuda") && p.contains("without a nodeSelector"));
     }
 
     @Test

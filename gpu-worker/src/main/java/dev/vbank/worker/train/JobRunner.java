@@ -362,8 +362,15 @@ public class JobRunner {
             if (userCancelled()) {
                 return; // the job ends for good: nobody will resume it
             }
-            // a newer checkpoint supersedes one still waiting for the artifact-service
-            pendingCheckpoint = new PendingCheckpoint(s, dir);
+            // a newer checkpoint supersedes one still waiting for the artifact-service, and keeps its retry schedule:
+            // while the store is down, training is not held up by an upload attempt at every checkpoint
+            PendingCheckpoint waiting = pendingCheckpoint;
+            PendingCheckpoint next = new PendingCheckpoint(s, dir);
+            if (waiting != null) {
+                next.failures = waiting.failures;
+                next.retryAtNanos = waiting.retryAtNanos;
+            }
+            pendingCheckpoint = next;
             uploadPendingCheckpoint();
         }
 
@@ -401,8 +408,8 @@ public class JobRunner {
                         p.step, p.failures, e.toString());
                 if (p.failures == 1) {
                     message(EventLevel.WARN, "checkpoint-failed-" + p.step, "Checkpoint at step " + p.step
-                            + " could not be uploaded yet; retrying while training goes on: " + e.getMessage(),
-                            Map.of("step", p.step));
+                            + " could not be uploaded yet; retrying (the newest checkpoint) while training goes on: "
+                            + e.getMessage(), Map.of("step", p.step));
                 }
             }
         }
