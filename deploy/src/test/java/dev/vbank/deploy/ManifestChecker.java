@@ -625,6 +625,12 @@ final class ManifestChecker {
 
     private void checkImagesAgree() {
         String expectedTag = m.projectVersion.replace("-SNAPSHOT", "");
+        // the images the build makes (root pom, profile images) are the ones the descriptors run
+        if (!"vbank".equals(m.imageBuild.get("quarkus.container-image.group"))
+                || !expectedTag.equals(m.imageBuild.get("quarkus.container-image.tag"))) {
+            problem("the build's images profile names vbank images " + m.imageBuild + ", expected group vbank and tag "
+                    + expectedTag);
+        }
         Map<String, String> composeTags = new LinkedHashMap<>();
         for (var entry : map(m.compose, "services").entrySet()) {
             Matcher im = IMAGE.matcher(String.valueOf(Manifests.cast(entry.getValue()).get("image")));

@@ -229,6 +229,16 @@ class ManifestConsistencyTest {
     }
 
     @Test
+    void imagesTheBuildDoesNotMakeAreReported() {
+        assertThat(manifests.imageBuild).containsEntry("quarkus.container-image.group", "vbank")
+                .containsEntry("quarkus.container-image.tag", "0.1.0");
+        manifests.imageBuild.put("quarkus.container-image.tag", "latest");
+
+        assertThat(new ManifestChecker(manifests).check())
+                .anyMatch(p -> p.contains("the build's images profile names vbank images") && p.contains("tag 0.1.0"));
+    }
+
+    @Test
     void aMissingApplicationPropertiesFileOrPortFailsWithAClearMessage(@TempDir Path dir) throws IOException {
         assertThatThrownBy(() -> Manifests.readProperties(dir.resolve("application.properties")))
                 .hasMessageContaining("missing").hasMessageContaining("quarkus.http.port");

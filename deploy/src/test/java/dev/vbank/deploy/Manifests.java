@@ -59,6 +59,8 @@ final class Manifests {
     /** PostgreSQL, Kafka, S3 -> host port of the local platform. */
     Map<String, Integer> launcherInfraPorts = new LinkedHashMap<>();
     String projectVersion;
+    /** What the build's {@code images} profile names the service images: group and tag (see the root pom). */
+    Map<String, String> imageBuild = new LinkedHashMap<>();
 
     private static final Pattern ENV_WITHOUT_DEFAULT = Pattern.compile("\\$\\{([A-Z][A-Z0-9_]*)}");
     private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{[^:}]+:([^}]*)}");
@@ -154,6 +156,7 @@ final class Manifests {
             m.launcherInfraPorts.put(im.group(1), Integer.parseInt(im.group(2)));
         }
         m.projectVersion = projectVersion(root.resolve("pom.xml"));
+        m.imageBuild = imageBuild(root.resolve("pom.xml"));
         return m;
     }
 
@@ -188,6 +191,23 @@ final class Manifests {
         } catch (NumberFormatException e) {
             throw new IllegalStateException(file + ": quarkus.http.port is '" + raw + "', not a port number", e);
         }
+    }
+
+    private static Map<String, String> imageBuild(Path pom) throws IOException {
+        String text = Files.readString(pom, StandardCharsets.UTF_8);
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String name : List.of("quarkus.container-image.group", "quarkus.container-image.tag", "vbank.image.tag")) {
+            java.util.regex.Matcher mm = java.util.regex.Pattern.compile("<" + java.util.regex.Pattern.quote(name)
+                    + ">([^<]*)</").matcher(text);
+            if (mm.find()) {
+                out.put(name, mm.group(1).trim());
+            }
+        }
+        String tag = out.getOrDefault("quarkus.container-image.tag", "");
+        if (tag.equals("${vbank.image.tag}") && out.containsKey("vbank.image.tag")) {
+            out.put("quarkus.container-image.tag", out.get("vbank.image.tag"));
+        }
+        return out;
     }
 
     private static String projectVersion(Path pom) throws IOException {

@@ -72,7 +72,18 @@ final class Cluster implements AutoCloseable {
         env.put("VBANK_SCHEDULER_REAP_INTERVAL", "2s");
     }
 
+    /** Overrides from {@code -Dvbank.faults.env=KEY=VALUE,...} (e.g. to run a scenario with a fix switched off). */
+    void applyOverrides() {
+        for (String kv : System.getProperty("vbank.faults.env", "").split(",")) {
+            int eq = kv.indexOf('=');
+            if (eq > 0) {
+                env.put(kv.substring(0, eq).strip(), kv.substring(eq + 1).strip());
+            }
+        }
+    }
+
     void startInfrastructure() throws Exception {
+        applyOverrides();
         startPostgres();
         startKafka();
         kafka.createTopics(3, TOPICS.toArray(String[]::new));
