@@ -76,7 +76,7 @@ public class Background {
                         reaper.extendRunningLeases(config.lease());
                     }
                 }
-                if (!reaper.reapOnce().isEmpty()) {
+                if (!(config.consumeEvents() ? reaper.reapOnce(intake::hears) : reaper.reapOnce()).isEmpty()) {
                     wakeups.wake(Wakeups.Loop.DISPATCH);
                     wakeups.wake(Wakeups.Loop.PUBLISH);
                 }

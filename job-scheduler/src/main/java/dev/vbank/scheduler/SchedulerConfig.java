@@ -58,5 +58,9 @@ public interface SchedulerConfig {
 
         @WithDefault("10s")
         Duration sendTimeout();
+
+        /** Kafka session timeout of the event consumer: how soon a dead scheduler's partitions pass to another. */
+        @WithDefault("15s")
+        Duration sessionTimeout();
     }
 }

@@ -55,17 +55,28 @@ public class LeaseReaper {
         return n;
     }
 
-    /** One round; returns the jobs it changed, as they are now. */
+    /** One round over every expired lease; returns the jobs it changed, as they are now. */
     public List<JobRow> reapOnce() {
+        return reapOnce(id -> true);
+    }
+
+    /**
+     * One round over the expired leases of the jobs {@code judged} accepts (those whose worker events this scheduler
+     * hears); returns the jobs it changed, as they are now.
+     */
+    public List<JobRow> reapOnce(java.util.function.Predicate<String> judged) {
         return db.tx(c -> {
             List<JobRow> expired = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("""
                     select * from scheduler.jobs where status in ('running', 'cancelling')
-                    and lease_expires_at < clock_timestamp() order by lease_expires_at limit 100
+                    and lease_expires_at < clock_timestamp() order by lease_expires_at limit 1000
                     for update skip locked""");
                  ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    expired.add(JobRow.read(rs));
+                    JobRow row = JobRow.read(rs);
+                    if (judged.test(row.id())) {
+                        expired.add(row);
+                    }
                 }
             }
             List<JobRow> changed = new ArrayList<>();

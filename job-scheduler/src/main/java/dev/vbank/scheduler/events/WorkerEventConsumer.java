@@ -3,6 +3,7 @@ package dev.vbank.scheduler.events;
 import dev.vbank.common.kafka.Topics;
 import dev.vbank.scheduler.SchedulerConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -13,7 +14,10 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
+import java.util.Collection;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.Map;
 
 /**
@@ -43,14 +47,26 @@ public final class WorkerEventConsumer implements Runnable {
                 ConsumerConfig.CLIENT_ID_CONFIG, "job-scheduler-events",
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 200),
+                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 200,
+                // a scheduler that dies hands its partitions on after this long; until then nobody judges their leases
+                ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, (int) config.kafka().sessionTimeout().toMillis()),
                 new StringDeserializer(), new StringDeserializer());
     }
 
     @Override
     public void run() {
         try {
-            consumer.subscribe(List.of(Topics.JOB_EVENTS));
+            consumer.subscribe(List.of(Topics.JOB_EVENTS), new ConsumerRebalanceListener() {
+                @Override
+                public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                    intake.assigned(numbers(consumer.assignment(), partitions), partitionCount());
+                }
+
+                @Override
+                public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                    intake.assigned(numbers(consumer.assignment(), List.of()), partitionCount());
+                }
+            });
             while (running) {
                 try {
                     pollOnce();
@@ -89,6 +105,24 @@ public final class WorkerEventConsumer implements Runnable {
             intake.hears();
         } else {
             intake.deaf(deaf);
+        }
+    }
+
+    private static Set<Integer> numbers(Set<TopicPartition> assignment, Collection<TopicPartition> leaving) {
+        Set<Integer> out = new TreeSet<>();
+        for (TopicPartition p : assignment) {
+            if (!leaving.contains(p)) {
+                out.add(p.partition());
+            }
+        }
+        return out;
+    }
+
+    private int partitionCount() {
+        try {
+            return consumer.partitionsFor(Topics.JOB_EVENTS, Duration.ofSeconds(5)).size();
+        } catch (RuntimeException e) {
+            return 0; // no judging until the topic's size is known again
         }
     }
 
