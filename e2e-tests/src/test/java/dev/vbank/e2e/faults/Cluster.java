@@ -200,6 +200,23 @@ final class Cluster implements AutoCloseable {
         awaitAllReady(Duration.ofMinutes(3));
     }
 
+    /** No quota or rate limit gets in the way of a test's load. */
+    void withoutQuotas() {
+        env.put("VBANK_QUOTAS_MAX_QUEUED_JOBS", "100000");
+        env.put("VBANK_QUOTAS_MAX_RUNNING_JOBS", "100000");
+        env.put("VBANK_RATE_LIMIT_PER_SECOND", "100000");
+        env.put("VBANK_RATE_LIMIT_BURST", "100000");
+    }
+
+    /** Infrastructure and services up, the time it took reported; returns a client spread over the live gateways. */
+    Client up(Report report, int gateways, int schedulers, int workers) throws Exception {
+        long t0 = System.nanoTime();
+        startInfrastructure();
+        startServices(gateways, schedulers, workers);
+        report.line(String.format("platform up in %d s: %s", (System.nanoTime() - t0) / 1_000_000_000L, services));
+        return new Client(() -> of("api-gateway").stream().map(Service::url).toList());
+    }
+
     void awaitAllReady(Duration timeout) throws Exception {
         for (Service s : services) {
             if (s.alive()) {

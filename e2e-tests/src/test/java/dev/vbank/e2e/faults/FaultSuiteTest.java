@@ -61,17 +61,9 @@ class FaultSuiteTest {
         cluster.env.put("VBANK_WORKER_CHECKPOINT_EVERY", "100000");
         cluster.env.put("VBANK_WORKER_CHECKPOINT_INTERVAL", CHECKPOINT_INTERVAL.toSeconds() + "s");
         cluster.env.put("VBANK_SCHEDULER_LEASE", "12s");
-        cluster.env.put("VBANK_QUOTAS_MAX_QUEUED_JOBS", "100000");
-        cluster.env.put("VBANK_QUOTAS_MAX_RUNNING_JOBS", "100000");
-        cluster.env.put("VBANK_RATE_LIMIT_PER_SECOND", "100000");
-        cluster.env.put("VBANK_RATE_LIMIT_BURST", "100000");
         cluster.env.put("VBANK_SCHEDULER_TENANT_MAX_RUNNING", "100");
-        long t0 = System.nanoTime();
-        cluster.startInfrastructure();
-        cluster.startServices(1, 1, 1);
-        report.line(String.format("platform up in %d s: %s", (System.nanoTime() - t0) / 1_000_000_000L,
-                cluster.services));
-        client = new Client(() -> cluster.of("api-gateway").stream().map(Cluster.Service::url).toList());
+        cluster.withoutQuotas();
+        client = cluster.up(report, 1, 1, 1);
         tenant = client.createTenant(cluster.adminToken, "faults");
         rows = Client.amazonRows(cluster.repo);
     }
@@ -98,8 +90,7 @@ class FaultSuiteTest {
         double worstLost = 0;
         for (int i = 0; i < jobs; i++) {
             String point = points[i % points.length];
-            String id = client.createJob(tenant.key(), Client.jobBody(file, 8, 8), Duration.ofMinutes(1)).job()
-                    .path("id").asText();
+            String id = newJob(Client.jobBody(file, 8, 8));
             // watch the job's events, timing each step as this test sees it
             Map<Long, Long> seenAt = new TreeMap<>();
             long checkpoint = -1;
@@ -227,8 +218,7 @@ class FaultSuiteTest {
     @Order(3)
     void postgresRestartUnderLoadCostsNoErrorAfterTheFirstRetry() throws Exception {
         String file = upload(50, 16);
-        String running = client.createJob(tenant.key(), Client.jobBody(file, 8, 8), Duration.ofMinutes(1)).job()
-                .path("id").asText();
+        String running = newJob(Client.jobBody(file, 8, 8));
         AtomicLong pgBackAt = new AtomicLong(Long.MAX_VALUE);
         AtomicInteger requests = new AtomicInteger();
         AtomicInteger firstFailures = new AtomicInteger();
@@ -321,8 +311,7 @@ class FaultSuiteTest {
     @Order(4)
     void s3OutageDuringTrainingIsRiddenOut() throws Exception {
         String file = upload(70, 32);
-        String id = client.createJob(tenant.key(), Client.jobBody(file, 12, 8), Duration.ofMinutes(1)).job()
-                .path("id").asText();
+        String id = newJob(Client.jobBody(file, 12, 8));
         String after = null;
         long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos();
         long checkpoint = -1;
@@ -362,8 +351,7 @@ class FaultSuiteTest {
         String file = upload(110, 16);
         cluster.stopKafka(); // the outbox cannot publish: the claim commits, the record waits
         Cluster.Service first = cluster.first("job-scheduler");
-        String id = client.createJob(tenant.key(), Client.jobBody(file, 2, 8), Duration.ofMinutes(1)).job()
-                .path("id").asText();
+        String id = newJob(Client.jobBody(file, 2, 8));
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         long pending = 0;
         while (pending == 0) {
@@ -397,8 +385,7 @@ class FaultSuiteTest {
     void corruptedObjectsAreDetectedOnEveryReadPath() throws Exception {
         String file = upload(130, 16);
         // long enough for a wall-time checkpoint
-        String id = client.createJob(tenant.key(), Client.jobBody(file, 16, 8), Duration.ofMinutes(1)).job()
-                .path("id").asText();
+        String id = newJob(Client.jobBody(file, 16, 8));
         JsonNode job = client.awaitTerminal(tenant.key(), id, Duration.ofMinutes(4));
         assertThat(job.path("status").asText()).isEqualTo("succeeded");
         String adapter = job.path("adapter_id").asText();
@@ -443,8 +430,7 @@ class FaultSuiteTest {
         // no job used yet: the worker keeps verified downloads by sha256 and would not read the object again)
         String fresh = upload(150, 8);
         flipAByte(cluster.objectFile("tenants/" + tenant.id() + "/files/" + fresh));
-        String bad = client.createJob(tenant.key(), Client.jobBody(fresh, 1, 8), Duration.ofMinutes(1)).job()
-                .path("id").asText();
+        String bad = newJob(Client.jobBody(fresh, 1, 8));
         JsonNode failed = client.awaitTerminal(tenant.key(), bad, Duration.ofMinutes(3));
         assertThat(failed.path("status").asText()).isEqualTo("failed");
         assertThat(failed.path("error").path("code").asText()).isEqualTo("file_corrupted");
@@ -468,6 +454,10 @@ class FaultSuiteTest {
     }
 
     // ---- helpers
+
+    String newJob(byte[] body) throws Exception {
+        return client.createJob(tenant.key(), body, Duration.ofMinutes(1)).job().path("id").asText();
+    }
 
     List<JsonNode> page(String id, String after) {
         try {

@@ -53,6 +53,11 @@ class LeaseTest {
         TestSupport.update(dataSource, "update scheduler.jobs set lease_owner = 'worker-1' where id = ?", id);
     }
 
+    void expireLease(String id) throws Exception {
+        TestSupport.update(dataSource,
+                "update scheduler.jobs set lease_expires_at = clock_timestamp() - interval '1 second' where id = ?", id);
+    }
+
     /** Waits out the (test-sized) lease for real. */
     void leaseRunsOut() throws InterruptedException {
         Thread.sleep(config.lease().toMillis() + 200);
@@ -142,8 +147,7 @@ class LeaseTest {
     void aCancellingJobWhoseLeaseExpiresIsCancelled() throws Exception {
         String tenant = TestSupport.tenant("lease");
         String id = TestSupport.insertJob(dataSource, tenant, JobStatus.CANCELLING, 0);
-        TestSupport.update(dataSource,
-                "update scheduler.jobs set lease_expires_at = clock_timestamp() - interval '1 second' where id = ?", id);
+        expireLease(id);
         assertThat(reaper.reapOnce()).extracting(JobRow::status).containsExactly(JobStatus.CANCELLED);
         assertThat(TestSupport.scalar(dataSource, "select status from scheduler.jobs where id = ?", id))
                 .isEqualTo("cancelled");
@@ -154,8 +158,7 @@ class LeaseTest {
         String tenant = TestSupport.tenant("lease");
         String fresh = TestSupport.insertJob(dataSource, tenant, JobStatus.RUNNING, 0);
         String stale = TestSupport.insertJob(dataSource, tenant, JobStatus.RUNNING, 0);
-        TestSupport.update(dataSource,
-                "update scheduler.jobs set lease_expires_at = clock_timestamp() - interval '1 second' where id = ?", stale);
+        expireLease(stale);
         assertThat(reaper.reapOnce()).extracting(JobRow::id).containsExactly(stale);
         assertThat(TestSupport.scalar(dataSource, "select status from scheduler.jobs where id = ?", fresh))
                 .isEqualTo("running");
@@ -167,9 +170,7 @@ class LeaseTest {
         String tenant = TestSupport.tenant("lease");
         String expired = TestSupport.insertJob(dataSource, tenant, JobStatus.RUNNING, 0);
         String queued = TestSupport.insertJob(dataSource, tenant, JobStatus.QUEUED, 0);
-        TestSupport.update(dataSource,
-                "update scheduler.jobs set lease_expires_at = clock_timestamp() - interval '1 second' where id = ?",
-                expired);
+        expireLease(expired);
         assertThat(reaper.extendRunningLeases(config.lease())).isEqualTo(1);
         assertThat(reaper.reapOnce()).as("extended by one lease period").isEmpty();
         assertThat(TestSupport.scalar(dataSource, "select status from scheduler.jobs where id = ?", queued))
