@@ -70,6 +70,8 @@ final class Cluster implements AutoCloseable {
         env.put("VBANK_WORKER_KAFKA_SESSION_TIMEOUT", "10s");
         env.put("VBANK_SCHEDULER_LEASE", "20s");
         env.put("VBANK_SCHEDULER_REAP_INTERVAL", "2s");
+        // eight JVMs starting on two shared cores: a new PostgreSQL connection can take longer than the default 5 s
+        env.put("QUARKUS_DATASOURCE_JDBC_ACQUISITION_TIMEOUT", "30s");
     }
 
     /** Overrides from {@code -Dvbank.faults.env=KEY=VALUE,...} (e.g. to run a scenario with a fix switched off). */
@@ -185,10 +187,14 @@ final class Cluster implements AutoCloseable {
     /** One instance of each service, started in dependency order and ready. */
     void startServices(int gateways, int schedulers, int workers) throws Exception {
         start("artifact-service", Map.of()).awaitReady(Duration.ofMinutes(8));
-        for (int i = 0; i < schedulers; i++) {
+        // the first of a kind migrates its schema alone; the others start once it is ready
+        start("job-scheduler", Map.of());
+        start("gpu-worker", Map.of());
+        awaitAllReady(Duration.ofMinutes(5));
+        for (int i = 1; i < schedulers; i++) {
             start("job-scheduler", Map.of());
         }
-        for (int i = 0; i < workers; i++) {
+        for (int i = 1; i < workers; i++) {
             start("gpu-worker", Map.of());
         }
         awaitAllReady(Duration.ofMinutes(5));
