@@ -2,8 +2,11 @@ package dev.vbank.text.interop;
 
 import dev.vbank.text.model.BaseModel;
 import dev.vbank.text.model.BaseModels;
+import dev.vbank.vblora.config.ModuleShape;
 import dev.vbank.vblora.format.PeftFormat;
+import dev.vbank.vblora.model.EncoderShape;
 
+import java.util.List;
 import java.util.Optional;
 
 /** How transformers knows each registered base model, for PEFT export and import. */
@@ -26,6 +29,12 @@ public final class PeftTargets {
             throw new IllegalStateException(m.id() + ": no PEFT target for architecture " + m.architecture());
         }
         return PeftFormat.Target.bert(huggingFaceId(m), m.pooling().name().toLowerCase(), m.textPrefix());
+    }
+
+    /** The encoder's adaptable linear layers (paths inside the bare encoder, with in/out features). */
+    public static List<ModuleShape> adaptableModules(BaseModel m) {
+        return new EncoderShape(m.vocabSize(), m.hiddenSize(), m.layers(), m.heads(), m.intermediateSize(),
+                m.maxPositions(), m.typeVocabSize(), (float) m.layerNormEps()).linearModules();
     }
 
     /** The registered model a PEFT config names: vbank's id or the Hugging Face id (case-insensitive, as the hub is). */
