@@ -74,6 +74,7 @@ public class AdaptersResource {
     @GET
     @Path("{id}")
     @Operation(summary = "An adapter's metadata")
+    @APIResponse(responseCode = "200", content = @Content(schema = @Schema(implementation = WireSchemas.Adapter.class)))
     public Response get(@PathParam("id") String id) {
         Params.id("id", id);
         return Downstream.call("artifact-service", () -> artifacts.adapter(tenant.id(), id));
@@ -83,6 +84,7 @@ public class AdaptersResource {
     @Path("{id}/bank_usage")
     @Operation(summary = "How the adapter uses its vector bank: top-k selections per sub-vector, usage per bank vector, "
             + "stored bytes next to the LoRA-equivalent bytes")
+    @APIResponse(responseCode = "200", content = @Content(schema = @Schema(implementation = WireSchemas.BankUsage.class)))
     public Response bankUsage(@PathParam("id") String id) {
         Params.id("id", id);
         return Downstream.call("artifact-service", () -> artifacts.bankUsage(tenant.id(), id));
@@ -94,6 +96,9 @@ public class AdaptersResource {
     @Operation(summary = "The adapter's bytes: compact (vbank), peft (zip of a HF PEFT directory for the bare encoder, "
             + "vbank's head in vbank_head.safetensors, a README.md with the Python lines that reproduce vbank's "
             + "outputs) or merged (safetensors)")
+    @APIResponse(responseCode = "200", description = "the bytes; header X-Vbank-Sha256 holds their sha256", content = {
+            @Content(mediaType = MediaType.APPLICATION_OCTET_STREAM, schema = @Schema(type = SchemaType.STRING, format = "binary")),
+            @Content(mediaType = "application/zip", schema = @Schema(type = SchemaType.STRING, format = "binary"))})
     public Response content(@PathParam("id") String id,
                             @Parameter(schema = @Schema(type = SchemaType.STRING, enumeration = {"compact", "peft",
                                     "merged"}, defaultValue = "compact")) @RestQuery("format") String format,
@@ -135,7 +140,8 @@ public class AdaptersResource {
     @Operation(summary = "Import a PEFT adapter (VB-LoRA in either save mode, or LoRA) for a registered base model")
     @RequestBody(content = @Content(mediaType = MediaType.MULTIPART_FORM_DATA,
             schema = @Schema(implementation = ImportForm.class)))
-    @APIResponse(responseCode = "201", description = "the imported adapter (source imported)")
+    @APIResponse(responseCode = "201", description = "the imported adapter (source imported)",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = WireSchemas.Adapter.class)))
     @APIResponse(responseCode = "400", description = "the files do not hold a valid adapter for the model; the message "
             + "names the tensor or field, and nothing is stored")
     public Response importForm(@RestForm("file") FileUpload file, @RestForm("model") String model) {
@@ -157,7 +163,8 @@ public class AdaptersResource {
     @Operation(summary = "Import a PEFT adapter sent as the raw zip body (?model= optional)")
     @RequestBody(content = @Content(mediaType = "application/zip", schema = @Schema(type = SchemaType.STRING,
             format = "binary")))
-    @APIResponse(responseCode = "201", description = "the imported adapter (source imported)")
+    @APIResponse(responseCode = "201", description = "the imported adapter (source imported)",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = WireSchemas.Adapter.class)))
     public Response importRaw(@RestQuery("model") String model, InputStream body) {
         return streams.importAdapter(tenant.id(), blankToNull(model), body, maxBytes);
     }
