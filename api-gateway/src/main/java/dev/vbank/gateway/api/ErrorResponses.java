@@ -12,7 +12,8 @@ import java.util.Map;
 
 /**
  * Every operation answers errors with {@code {"error": {"code", "message", "param"}}}: the document says so once per
- * operation (as {@code default}, and on each 4xx/5xx it lists without a body), so generated clients can read them.
+ * operation (as {@code default}, and on each 4xx/5xx it lists without a body), so generated clients can read them; and
+ * every response gets the description OpenAPI requires.
  */
 public class ErrorResponses implements OASFilter {
     static final String SCHEMA = "Error";
@@ -44,6 +45,10 @@ public class ErrorResponses implements OASFilter {
         for (Map.Entry<String, APIResponse> r : op.getResponses().getAPIResponses().entrySet()) {
             if (r.getKey().matches("[45]\\d\\d") && r.getValue().getContent() == null) {
                 r.getValue().setContent(errorContent());
+            }
+            if (r.getValue().getDescription() == null) {
+                // OpenAPI requires one; generators reject a document without it
+                r.getValue().setDescription(r.getKey().startsWith("2") ? "success" : "an error");
             }
         }
         if (op.getResponses().getDefaultValue() == null) {
