@@ -13,7 +13,7 @@ import java.util.Map;
 /**
  * Every operation answers errors with {@code {"error": {"code", "message", "param"}}}: the document says so once per
  * operation (as {@code default}, and on each 4xx/5xx it lists without a body), so generated clients can read them; and
- * every response gets the description OpenAPI requires.
+ * every response gets the description OpenAPI requires, and a request body's {@code $ref} stands alone.
  */
 public class ErrorResponses implements OASFilter {
     static final String SCHEMA = "Error";
@@ -39,6 +39,16 @@ public class ErrorResponses implements OASFilter {
     }
 
     private void addErrors(Operation op) {
+        if (op.getRequestBody() != null && op.getRequestBody().getContent() != null) {
+            // SmallRye writes a multipart form's properties beside its $ref; a $ref stands alone
+            op.getRequestBody().getContent().getMediaTypes().values().forEach(m -> {
+                Schema s = m.getSchema();
+                if (s != null && s.getRef() != null) {
+                    s.setProperties(null);
+                    s.setType(null);
+                }
+            });
+        }
         if (op.getResponses() == null) {
             op.setResponses(OASFactory.createAPIResponses());
         }

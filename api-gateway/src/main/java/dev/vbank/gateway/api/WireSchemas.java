@@ -1,10 +1,9 @@
 package dev.vbank.gateway.api;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * The shapes of the JSON the gateway relays from the services, for the OpenAPI document only: the gateway passes those
@@ -50,8 +49,7 @@ final class WireSchemas {
                    @Schema(required = true, enumeration = {"vblora", "lora", "head_only"}) String method,
                    @Schema(required = true) String format, @Schema(required = true) long bytes,
                    @Schema(required = true) String sha256, @Schema(required = true) long createdAt,
-                   @Schema(type = SchemaType.OBJECT, description = "the method's configuration (hyperparameters)")
-                   JsonNode config,
+                   @Schema(description = "the method's configuration (hyperparameters)") Map<String, Object> config,
                    AdapterParameters parameters,
                    @Schema(enumeration = {"trained", "imported"}) String source) {
     }

@@ -12,6 +12,7 @@ import dev.vbank.text.model.BaseModels;
 import dev.vbank.text.model.FloatTensor;
 import dev.vbank.text.tokenize.Padding;
 import dev.vbank.text.tokenize.TextTokenizer;
+import dev.vbank.vblora.format.Tensor;
 import dev.vbank.vblora.method.AdapterMethod;
 import dev.vbank.vblora.model.AdaptedEncoder;
 import dev.vbank.vblora.model.Batch;
@@ -43,22 +44,35 @@ import java.util.function.BooleanSupplier;
  */
 public final class FineTuner implements AutoCloseable {
 
-    /** Listener, cancellation flag (checked before each step) and an optional checkpoint directory to resume from. */
-    public record RunOptions(ProgressListener listener, BooleanSupplier cancelled, Path resumeFrom) {
+    /**
+     * Listener, cancellation flag (checked before each step), an optional checkpoint directory to resume from, and an
+     * optional adapter to start from instead of a fresh one ({@code init_adapter}: its state, the method's names; a
+     * checkpoint to resume from wins over it).
+     */
+    public record RunOptions(ProgressListener listener, BooleanSupplier cancelled, Path resumeFrom,
+                             Map<String, Tensor> initState) {
+        public RunOptions(ProgressListener listener, BooleanSupplier cancelled, Path resumeFrom) {
+            this(listener, cancelled, resumeFrom, null);
+        }
+
         public static RunOptions defaults() {
-            return new RunOptions(ProgressListener.NONE, () -> false, null);
+            return new RunOptions(ProgressListener.NONE, () -> false, null, null);
         }
 
         public RunOptions withListener(ProgressListener l) {
-            return new RunOptions(l, cancelled, resumeFrom);
+            return new RunOptions(l, cancelled, resumeFrom, initState);
         }
 
         public RunOptions withCancel(BooleanSupplier c) {
-            return new RunOptions(listener, c, resumeFrom);
+            return new RunOptions(listener, c, resumeFrom, initState);
         }
 
         public RunOptions withResumeFrom(Path dir) {
-            return new RunOptions(listener, cancelled, dir);
+            return new RunOptions(listener, cancelled, dir, initState);
+        }
+
+        public RunOptions withInitState(Map<String, Tensor> state) {
+            return new RunOptions(listener, cancelled, resumeFrom, state);
         }
     }
 
@@ -152,8 +166,10 @@ public final class FineTuner implements AutoCloseable {
         AdapterMethod method = spec.adapterMethod();
         Pooling pooling = poolingOf(bm);
         try (TextTokenizer tok = TextTokenizer.forModel(bm, spec.maxSeqLength());
-             AdaptedEncoder model = resume == null ? method.create(root, base, numLabels, pooling, spec.seed())
-                     : method.restore(root, base, pooling, resume.model())) {
+             AdaptedEncoder model = resume != null ? method.restore(root, base, pooling, resume.model())
+                     : options.initState() != null
+                     ? method.continueFrom(root, base, numLabels, pooling, options.initState(), spec.seed())
+                     : method.create(root, base, numLabels, pooling, spec.seed())) {
             Batches trainBatches = new Batches(train, tok, spec.batchSize(), Padding.LONGEST);
             Batches evalBatches = validation == null ? null
                     : new Batches(validation, tok, spec.batchSize() * 2, Padding.LONGEST);

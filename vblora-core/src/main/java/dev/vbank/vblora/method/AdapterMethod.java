@@ -65,4 +65,24 @@ public interface AdapterMethod {
             throw e;
         }
     }
+
+    /**
+     * Continues from a stored adapter's state: its adapter, and its head when that has {@code numLabels} outputs, else a
+     * fresh head drawn from {@code seed + 1} (an imported adapter may come without one, or for other labels).
+     */
+    default AdaptedEncoder continueFrom(NDManager parent, EncoderWeights base, int numLabels, Pooling pooling,
+                                        Map<String, Tensor> state, long seed) {
+        Tensor weight = state.get(ClassificationHead.WEIGHT);
+        if (weight != null && weight.rank() == 2 && weight.dim(0) == numLabels) {
+            return restore(parent, base, pooling, state);
+        }
+        Adapter adapter = adapterFromState(parent, base.shape().linearModules(), state);
+        try {
+            return new AdaptedEncoder(base, adapter,
+                    ClassificationHead.create(parent, base.shape().hiddenSize(), numLabels, pooling, seed + 1));
+        } catch (RuntimeException e) {
+            adapter.close();
+            throw e;
+        }
+    }
 }
