@@ -1,5 +1,6 @@
 package dev.vbank.gateway.api;
 
+import io.quarkus.smallrye.openapi.OpenApiFilter;
 import org.eclipse.microprofile.openapi.OASFactory;
 import org.eclipse.microprofile.openapi.OASFilter;
 import org.eclipse.microprofile.openapi.models.OpenAPI;
@@ -15,6 +16,7 @@ import java.util.Map;
  * operation (as {@code default}, and on each 4xx/5xx it lists without a body), so generated clients can read them; and
  * every response gets the description OpenAPI requires, and a request body's {@code $ref} stands alone.
  */
+@OpenApiFilter(OpenApiFilter.RunStage.BUILD)
 public class ErrorResponses implements OASFilter {
     static final String SCHEMA = "Error";
     private static final String REF = "#/components/schemas/" + SCHEMA;
