@@ -18,6 +18,8 @@ import dev.vbank.e2e.client.model.CreateFineTuningJobRequest;
 import dev.vbank.e2e.client.model.Evaluation;
 import dev.vbank.e2e.client.model.EvaluationResult;
 import dev.vbank.e2e.client.model.FineTuningJob;
+import dev.vbank.e2e.client.model.FineTuningMethod;
+import dev.vbank.e2e.client.model.Hyperparameters;
 import dev.vbank.e2e.client.model.JobEventList;
 import dev.vbank.e2e.client.model.JobStatus;
 import dev.vbank.e2e.client.model.ModelFile;
@@ -38,7 +40,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -62,6 +63,7 @@ class GeneratedClientEndToEndTest {
 
     static final int TRAIN_ROWS = 48;
     static final int EVAL_ROWS = 24;
+    static final CreateFineTuningJobRequest.ModelEnum MINILM = CreateFineTuningJobRequest.ModelEnum.ALL_MINILM_L6_V2;
 
     LocalPlatform platform;
 
@@ -122,22 +124,20 @@ class GeneratedClientEndToEndTest {
         assertThat(train.getRows()).isEqualTo(TRAIN_ROWS);
         assertThat(files.filesResourceList().getData()).extracting(ModelFile::getId).contains(train.getId(), held.getId());
 
-        // a bad request is a typed error
+        // a bad request is a typed error naming the field
         ApiException bad = org.junit.jupiter.api.Assertions.assertThrows(ApiException.class,
-                () -> jobs.jobsResourceCreate(new CreateFineTuningJobRequest().model("no-such-model")
-                        .trainingFile(train.getId()).method(Map.of("type", "vblora")), null));
+                () -> jobs.jobsResourceCreate(new CreateFineTuningJobRequest().model(MINILM).trainingFile(train.getId())
+                        .method(new FineTuningMethod().type(FineTuningMethod.TypeEnum.VBLORA)
+                                .hyperparameters(new Hyperparameters().batchSize(0))), null));
         assertThat(bad.getCode()).isEqualTo(400);
         JsonNode error = Api.JSON.readTree(bad.getResponseBody());
-        assertThat(error.path("error").path("param").asText()).isEqualTo("model");
+        assertThat(error.path("error").path("param").asText()).isEqualTo("method.hyperparameters.batch_size");
 
-        Map<String, Object> hyper = new LinkedHashMap<>();
-        hyper.put("n_epochs", 1);
-        hyper.put("batch_size", 12);
-        hyper.put("max_seq_length", 48);
-        hyper.put("vector_length", 128);
-        FineTuningJob job = jobs.jobsResourceCreate(new CreateFineTuningJobRequest().model("all-minilm-l6-v2")
-                .trainingFile(train.getId()).method(Map.of("type", "vblora", "hyperparameters", hyper)).seed(13L)
-                .suffix("client"), "client-" + t.id());
+        FineTuningJob job = jobs.jobsResourceCreate(new CreateFineTuningJobRequest().model(MINILM)
+                .trainingFile(train.getId()).method(new FineTuningMethod().type(FineTuningMethod.TypeEnum.VBLORA)
+                        .hyperparameters(new Hyperparameters().nEpochs(1).batchSize(12).maxSeqLength(48)
+                                .vectorLength(128)))
+                .seed(13L).suffix("client"), "client-" + t.id());
         long deadline = System.currentTimeMillis() + 300_000;
         while (!Set.of(JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED).contains(job.getStatus())
                 && System.currentTimeMillis() < deadline) {
