@@ -19,6 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @QuarkusTest
 @WithTestResource(value = VbankInfraResource.class, initArgs = @ResourceArg(name = "needs", value = "postgres"))
 @WithTestResource(StubServicesResource.class)
+@SuppressWarnings("unchecked")
 class OpenApiTest {
 
     @Test
@@ -79,5 +80,50 @@ class OpenApiTest {
                 .endsWith("/FineTuningMethod");
         assertThat(doc.getList("components.schemas.CreateFineTuningJobRequest.properties.model.enum"))
                 .containsExactly("all-minilm-l6-v2", "bge-small-en-v1.5", "e5-small-v2");
+    }
+
+    /** What a client generator reads: snake_case names as on the wire, a schema for every JSON answer, errors typed. */
+    @Test
+    void theDocumentMatchesTheWire() {
+        JsonPath doc = given().accept(ContentType.JSON).get("/q/openapi?format=json").then().statusCode(200)
+                .extract().jsonPath();
+        Map<String, Map<String, Object>> schemas = doc.getMap("components.schemas");
+        assertThat(schemas).containsKeys("File", "FileList", "FileDeleted", "Adapter", "BankUsage", "Checkpoint",
+                "CheckpointList", "ModelList", "Error", "FineTuningJob", "JobEvent");
+        schemas.forEach((name, schema) -> {
+            Map<String, Object> props = (Map<String, Object>) schema.get("properties");
+            if (props != null) {
+                assertThat(props.keySet()).as("properties of " + name).allMatch(p -> p.matches("[a-z0-9_]+"));
+            }
+        });
+        assertThat(((Map<String, Object>) schemas.get("FineTuningJob").get("properties"))).containsKeys("created_at",
+                "training_file");
+        assertThat(((Map<String, Object>) schemas.get("FileList").get("properties"))).containsKey("has_more");
+        Map<String, Map<String, Map<String, Object>>> paths = doc.getMap("paths");
+        paths.forEach((path, ops) -> ops.forEach((method, op) -> {
+            if (!path.startsWith("/v1/")) {
+                return;
+            }
+            String where = method.toUpperCase() + " " + path;
+            Map<String, Map<String, Object>> responses = (Map<String, Map<String, Object>>) op.get("responses");
+            assertThat(responses).as(where).containsKey("default");
+            assertThat(doc.getString("paths.'" + path + "'." + method + ".responses.default.content.'application/json'"
+                    + ".schema.$ref")).as(where).isEqualTo("#/components/schemas/Error");
+            boolean success = false;
+            for (Map.Entry<String, Map<String, Object>> r : responses.entrySet()) {
+                if (!r.getKey().startsWith("2")) {
+                    continue;
+                }
+                success = true;
+                Map<String, Map<String, Object>> content = (Map<String, Map<String, Object>>) r.getValue().get("content");
+                assertThat(content).as(where + " " + r.getKey() + " content").isNotEmpty();
+                content.forEach((media, body) -> assertThat(body.get("schema")).as(where + " " + media).isNotNull());
+            }
+            assertThat(success).as(where + " documents its success").isTrue();
+        }));
+        assertThat(doc.getMap("paths.'/v1/adapters'.post.requestBody.content")).containsKeys("multipart/form-data",
+                "application/zip");
+        assertThat(doc.getMap("paths.'/v1/adapters/{id}/content'.get.responses.'200'.content"))
+                .containsKeys("application/octet-stream", "application/zip");
     }
 }

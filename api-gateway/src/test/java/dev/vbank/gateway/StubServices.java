@@ -95,7 +95,7 @@ public final class StubServices {
             } else if ((m = FILES.matcher(path)).matches()) {
                 files(ex, m.group(1), m.group(2), m.group(3) != null, query, body);
             } else if ((m = ADAPTERS.matcher(path)).matches()) {
-                adapters(ex, m.group(1), m.group(2), m.group(3), query);
+                adapters(ex, m.group(1), m.group(2), m.group(3), query, body);
             } else if (path.equals("/internal/base-models")) {
                 ArrayNode data = JSON.createArrayNode();
                 data.addObject().put("id", "all-minilm-l6-v2").put("sha256", "ab".repeat(32)).put("layers", 6);
@@ -272,8 +272,20 @@ public final class StubServices {
         }
     }
 
-    private void adapters(HttpExchange ex, String tenant, String id, String sub, Map<String, String> q)
+    private void adapters(HttpExchange ex, String tenant, String id, String sub, Map<String, String> q, byte[] body)
             throws IOException {
+        if (id.equals("import") && sub == null && ex.getRequestMethod().equals("POST")) {
+            if (body.length < 4 || body[0] != 'P' || body[1] != 'K') {
+                error(ex, 400, "invalid_request", "not a readable zip", "file");
+                return;
+            }
+            String newId = "adapter-" + String.format("%024x", seq.incrementAndGet());
+            ObjectNode a = JSON.createObjectNode().put("id", newId).put("object", "adapter").put("source", "imported")
+                    .put("base_model", q.getOrDefault("model", "all-minilm-l6-v2")).put("bytes", body.length);
+            adapters.put(tenant + "/" + newId, a);
+            json(ex, 201, a);
+            return;
+        }
         ObjectNode a = adapters.get(tenant + "/" + id);
         if (a == null) {
             error(ex, 404, "adapter_not_found", "no adapter " + id, "id");

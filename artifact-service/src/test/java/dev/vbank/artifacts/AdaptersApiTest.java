@@ -179,7 +179,8 @@ class AdaptersApiTest {
                 names.add(e.getName());
             }
         }
-        assertThat(names).containsExactly(PeftFormat.CONFIG_FILE, PeftFormat.WEIGHTS_FILE);
+        assertThat(names).containsExactly(PeftFormat.README_FILE, PeftFormat.CONFIG_FILE, PeftFormat.WEIGHTS_FILE,
+                PeftFormat.HEAD_FILE);
         AdapterWeights back = PeftFormat.importZip(zip);
         assertThat(back.kind()).isEqualTo(AdapterKind.VBLORA);
         assertThat(back.adaptedPaths()).isEqualTo(PATHS);

@@ -8,8 +8,9 @@ import picocli.CommandLine.Parameters;
 import java.nio.file.Path;
 import java.util.Map;
 
-@Command(name = "adapters", mixinStandardHelpOptions = true, description = "Trained adapters.",
-        subcommands = {AdaptersCommand.Get.class, AdaptersCommand.Download.class, AdaptersCommand.Results.class})
+@Command(name = "adapters", mixinStandardHelpOptions = true, description = "Adapters: trained by jobs, or imported from PEFT.",
+        subcommands = {AdaptersCommand.Get.class, AdaptersCommand.Download.class, AdaptersCommand.Import.class,
+                AdaptersCommand.Results.class})
 final class AdaptersCommand {
 
     static final String BASE = "/v1/adapters";
@@ -72,16 +73,45 @@ final class AdaptersCommand {
         @Option(names = {"-o", "--output"}, paramLabel = "PATH", description = "default: ADAPTER_ID.vbank, "
                 + "ADAPTER_ID-peft.zip or ADAPTER_ID-merged.safetensors")
         Path output;
+        @Option(names = "--save-only-topk-weights", arity = "1", paramLabel = "true|false", description = "peft, VB-LoRA only: "
+                + "top-k indices and weights (true) or the full logits (false); default: as the adapter was stored")
+        Boolean saveOnlyTopkWeights;
 
         @Override
         public Integer call() {
             Format f = format(format);
+            if (saveOnlyTopkWeights != null && f != Format.peft) {
+                throw CliException.usage("--save-only-topk-weights applies to --format peft");
+            }
             ApiClient api = api();
             JsonNode meta = api.get(path(BASE, id), Map.of()).tree();
             String expected = f == Format.compact ? meta.path("sha256").asText(null) : null;
             Path target = output != null ? output : Path.of(id + f.suffix);
-            ApiClient.Download d = api.download(path(BASE, id, "content"), Map.of("format", f.wire), target, expected);
+            Map<String, String> query = new java.util.LinkedHashMap<>();
+            query.put("format", f.wire);
+            if (saveOnlyTopkWeights != null) {
+                query.put("save_only_topk_weights", saveOnlyTopkWeights.toString());
+            }
+            ApiClient.Download d = api.download(path(BASE, id, "content"), query, target, expected);
             return reportDownload(this, d);
+        }
+    }
+
+    @Command(name = "import", mixinStandardHelpOptions = true,
+            description = {"Import a Hugging Face PEFT adapter (VB-LoRA in either save mode, or LoRA): PATH is its "
+                    + "directory (adapter_config.json, adapter_model.safetensors, optionally vbank_head.safetensors) or "
+                    + "a zip of it.",
+                    "The base model is the one its base_model_name_or_path names, or --model."})
+    static final class Import extends ApiCommand {
+        @Parameters(paramLabel = "PATH")
+        Path path;
+        @Option(names = "--model", description = "base model: vbank's id or its Hugging Face id")
+        String model;
+
+        @Override
+        public Integer call() {
+            byte[] zip = PeftZip.of(path);
+            return showObject(api().importAdapter(zip, model));
         }
     }
 

@@ -101,6 +101,16 @@ public final class ApiClient {
         return json(request("/v1/files", query).header("Content-Type", "application/octet-stream").POST(body));
     }
 
+    /** Sends a zip of a PEFT adapter directory as the raw body of {@code POST /v1/adapters}; {@code model} may be null. */
+    public Json importAdapter(byte[] zip, String model) {
+        Map<String, String> query = new LinkedHashMap<>();
+        if (model != null) {
+            query.put("model", model);
+        }
+        return json(request("/v1/adapters", query).header("Content-Type", "application/zip")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(zip)));
+    }
+
     public record Download(Path file, long bytes, String sha256, String reportedSha256) {
     }
 

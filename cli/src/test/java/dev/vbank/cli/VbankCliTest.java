@@ -260,6 +260,47 @@ class VbankCliTest {
         assertThat(bad.err()).contains("sha256 mismatch").contains("download removed");
         assertThat(api.last("GET", "/v1/adapters/adapter-1/content").query()).isEqualTo("format=peft");
         assertThat(Files.list(home.resolve("dl")).map(p -> p.getFileName().toString())).containsExactly("a.vbank");
+        Run topk = vbank("adapters", "export", "adapter-1", "--format", "peft", "--save-only-topk-weights", "true", "-o",
+                second.toString());
+        assertThat(topk.err()).doesNotContain("Unmatched").doesNotContain("Usage");
+        assertThat(api.last("GET", "/v1/adapters/adapter-1/content").query())
+                .isEqualTo("format=peft&save_only_topk_weights=true");
+    }
+
+    @Test
+    void importZipsAPeftDirectoryAndNamesTheModel() throws Exception {
+        api.json("POST /v1/adapters", 201, "{\"id\":\"adapter-9\",\"object\":\"adapter\",\"source\":\"imported\"}");
+        Path dir = home.resolve("peft");
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("adapter_config.json"), "{\"peft_type\":\"VBLORA\"}");
+        Files.write(dir.resolve("adapter_model.safetensors"), new byte[] {1, 2, 3});
+        Files.writeString(dir.resolve("README.md"), "not sent");
+        Run r = vbank("adapters", "import", dir.toString(), "--model", "all-minilm-l6-v2");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("adapter-9").contains("imported");
+        FakeApi.Request q = api.last("POST", "/v1/adapters");
+        assertThat(q.query()).isEqualTo("model=all-minilm-l6-v2");
+        assertThat(q.header("Content-Type")).isEqualTo("application/zip");
+        java.util.Map<String, byte[]> sent = new java.util.TreeMap<>();
+        try (var z = new java.util.zip.ZipInputStream(new java.io.ByteArrayInputStream(q.body()))) {
+            for (java.util.zip.ZipEntry e; (e = z.getNextEntry()) != null; ) {
+                sent.put(e.getName(), z.readAllBytes());
+            }
+        }
+        assertThat(sent).containsOnlyKeys("adapter_config.json", "adapter_model.safetensors");
+        assertThat(sent.get("adapter_model.safetensors")).containsExactly(1, 2, 3);
+
+        // a zip goes as it is, without a model
+        Path zip = home.resolve("a.zip");
+        Files.write(zip, q.body());
+        assertThat(vbank("adapters", "import", zip.toString()).exit()).isZero();
+        assertThat(api.last("POST", "/v1/adapters").query()).isNull();
+        assertThat(api.last("POST", "/v1/adapters").body()).isEqualTo(q.body());
+
+        Files.delete(dir.resolve("adapter_model.safetensors"));
+        Run bad = vbank("adapters", "import", dir.toString());
+        assertThat(bad.exit()).isEqualTo(Exit.USAGE);
+        assertThat(bad.err()).contains("adapter_model.safetensors");
     }
 
     @Test

@@ -79,7 +79,8 @@ public class FilesResource {
     @Operation(summary = "Upload a file (multipart form: file, purpose)")
     @RequestBody(content = @Content(mediaType = MediaType.MULTIPART_FORM_DATA,
             schema = @Schema(implementation = UploadForm.class)))
-    @APIResponse(responseCode = "201", description = "the file object (status processed or error with the reason)")
+    @APIResponse(responseCode = "201", description = "the file object (status processed or error with the reason)",
+            content = @Content(schema = @Schema(implementation = WireSchemas.FileObject.class)))
     @APIResponse(responseCode = "413", description = "over the size cap")
     @APIResponse(responseCode = "429", description = "storage quota exceeded")
     public Response uploadForm(@RestForm("file") FileUpload file, @RestForm("purpose") String purpose) {
@@ -106,7 +107,8 @@ public class FilesResource {
     @Operation(summary = "Upload a file as the raw request body (?filename=...&purpose=fine-tune)")
     @RequestBody(content = @Content(mediaType = MediaType.APPLICATION_OCTET_STREAM,
             schema = @Schema(type = SchemaType.STRING, format = "binary")))
-    @APIResponse(responseCode = "201", description = "the file object")
+    @APIResponse(responseCode = "201", description = "the file object",
+            content = @Content(schema = @Schema(implementation = WireSchemas.FileObject.class)))
     public Response uploadRaw(@Parameter(required = true) @RestQuery("filename") String filename,
                               @RestQuery("purpose") String purpose,
                               @HeaderParam("Content-Length") String contentLength, InputStream body) {
@@ -130,6 +132,7 @@ public class FilesResource {
 
     @GET
     @Operation(summary = "List files (newest first), paged with after/limit")
+    @APIResponse(responseCode = "200", content = @Content(schema = @Schema(implementation = WireSchemas.FileList.class)))
     public Response list(@Context UriInfo uri) {
         Map<String, String> query = Params.page(uri.getQueryParameters(), false);
         return Downstream.call(SERVICE, () -> artifacts.files(tenant.id(), query));
@@ -138,6 +141,7 @@ public class FilesResource {
     @GET
     @Path("{id}")
     @Operation(summary = "A file object")
+    @APIResponse(responseCode = "200", content = @Content(schema = @Schema(implementation = WireSchemas.FileObject.class)))
     public Response get(@PathParam("id") String id) {
         Params.id("id", id);
         return Downstream.call(SERVICE, () -> artifacts.file(tenant.id(), id));
@@ -146,6 +150,7 @@ public class FilesResource {
     @DELETE
     @Path("{id}")
     @Operation(summary = "Delete a file")
+    @APIResponse(responseCode = "200", content = @Content(schema = @Schema(implementation = WireSchemas.FileDeleted.class)))
     public Response delete(@PathParam("id") String id) {
         Params.id("id", id);
         return Downstream.call(SERVICE, () -> artifacts.deleteFile(tenant.id(), id));
@@ -155,6 +160,8 @@ public class FilesResource {
     @Path("{id}/content")
     @Produces(MediaType.WILDCARD)
     @Operation(summary = "The file's bytes (sha256-verified by the artifact-service before they are sent)")
+    @APIResponse(responseCode = "200", description = "the bytes; header X-Vbank-Sha256 holds their sha256",
+            content = @Content(mediaType = MediaType.APPLICATION_OCTET_STREAM, schema = @Schema(type = SchemaType.STRING, format = "binary")))
     public Response content(@PathParam("id") String id) {
         Params.id("id", id);
         return streams.download("/internal/tenants/" + ArtifactStreams.enc(tenant.id()) + "/files/"

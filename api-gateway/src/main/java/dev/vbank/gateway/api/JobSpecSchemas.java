@@ -64,6 +64,7 @@ public class JobSpecSchemas implements OASFilter {
             case NUMBER -> s.addType(SchemaType.NUMBER);
             case BOOLEAN -> s.addType(SchemaType.BOOLEAN);
             case TARGET_MODULES -> s.addType(SchemaType.STRING);
+            case ADAPTER_ID -> s.addType(SchemaType.STRING).pattern("^adapter-[A-Za-z0-9_.-]{1,120}$");
             case LAYERS -> s.addType(SchemaType.ARRAY).items(OASFactory.createSchema().addType(SchemaType.INTEGER)
                     .minimum(BigDecimal.ZERO));
         }

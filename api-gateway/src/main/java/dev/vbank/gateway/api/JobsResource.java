@@ -151,6 +151,7 @@ public class JobsResource {
     @GET
     @Path("{id}/checkpoints")
     @Operation(summary = "The job's checkpoints")
+    @APIResponse(responseCode = "200", content = @Content(schema = @Schema(implementation = WireSchemas.CheckpointList.class)))
     public Response checkpoints(@PathParam("id") String id) {
         Params.id("id", id);
         return Downstream.call(SERVICE, () -> scheduler.checkpoints(tenant.id(), id));

@@ -11,6 +11,9 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.eclipse.microprofile.rest.client.inject.RestClient;
@@ -33,6 +36,7 @@ public class ModelsResource {
 
     @GET
     @Operation(summary = "List base models")
+    @APIResponse(responseCode = "200", content = @Content(schema = @Schema(implementation = WireSchemas.ModelList.class)))
     public JsonNode list() {
         JsonNode body = Downstream.fetch("artifact-service", artifacts::baseModels).orRelay().json("artifact-service");
         JsonNode items = body.isArray() ? body : body.path("data");

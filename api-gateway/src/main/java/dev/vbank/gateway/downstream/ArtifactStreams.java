@@ -50,8 +50,21 @@ public class ArtifactStreams {
         Map<String, String> query = new LinkedHashMap<>();
         query.put("filename", filename);
         query.put("purpose", purpose);
+        return post(uri("/internal/tenants/" + enc(tenant) + "/files", query), body, maxBytes);
+    }
+
+    /** Streams a zip of a PEFT adapter directory to the artifact-service's import; {@code model} may be null. */
+    public Response importAdapter(String tenant, String model, InputStream body, long maxBytes) {
+        Map<String, String> query = new LinkedHashMap<>();
+        if (model != null) {
+            query.put("model", model);
+        }
+        return post(uri("/internal/tenants/" + enc(tenant) + "/adapters/import", query), body, maxBytes);
+    }
+
+    private Response post(URI target, InputStream body, long maxBytes) {
         CappedStream capped = new CappedStream(body, maxBytes);
-        HttpRequest request = HttpRequest.newBuilder(uri("/internal/tenants/" + enc(tenant) + "/files", query))
+        HttpRequest request = HttpRequest.newBuilder(target)
                 .header("Content-Type", "application/octet-stream")
                 .POST(HttpRequest.BodyPublishers.ofInputStream(() -> capped)).build();
         try {

@@ -16,6 +16,9 @@ import dev.vbank.text.model.BaseModel;
 import dev.vbank.text.model.BaseModels;
 import dev.vbank.text.model.FloatTensor;
 import dev.vbank.text.model.WeightFile;
+import dev.vbank.text.interop.PeftTargets;
+import dev.vbank.vblora.format.Tensor;
+import dev.vbank.vblora.model.ClassificationHead;
 import dev.vbank.vblora.format.Accounting;
 import dev.vbank.vblora.format.AdapterKind;
 import dev.vbank.vblora.format.AdapterWeights;
@@ -24,7 +27,6 @@ import dev.vbank.vblora.format.FormatException;
 import dev.vbank.vblora.format.PeftFormat;
 import jakarta.enterprise.context.ApplicationScoped;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -35,10 +37,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
 
 /** Trained adapters in vbank's compact format: exactly one per (tenant, job); PEFT and merged forms built on read. */
 @ApplicationScoped
@@ -47,7 +48,7 @@ public class AdapterService {
     public static final String FORMAT = "vbank-compact";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String COLUMNS = "id, job_id, base_model, training_file, method, format, object_key, bytes, "
-            + "sha256, config::text as config, trainable_params, peft_savable_params, compact_bytes, created_at";
+            + "sha256, config::text as config, trainable_params, peft_savable_params, compact_bytes, source, created_at";
 
     private final Db db;
     private final ObjectStore store;
@@ -118,10 +119,112 @@ public class AdapterService {
         if (l.method() != null && !l.method().isEmpty() && !l.method().equals(method)) {
             throw Invalid.of("method", "the adapter is a " + method + " adapter, not " + l.method());
         }
-        Accounting acc = Accounting.of(adapter, CompactFormat.Options.FP32);
         JsonNode cfg = manifest.get("config");
-        String sha = java.util.HexFormat.of().formatHex(Spool.digest().digest(bytes));
+        return store(tenant, l, adapter, bytes, cfg == null || cfg.isNull() ? null : cfg.toString(), "trained");
+    }
 
+    /**
+     * Imports a zip of a PEFT adapter directory (VB-LoRA in either save mode, or LoRA) for a registered base model,
+     * named by {@code model} or by the files ({@code base_model_name_or_path}, vbank's or the Hugging Face id). Every
+     * tensor is checked against the model's layers before anything is stored; the adapter is kept in the compact form
+     * (with its logits when the files have them).
+     */
+    public Created importPeft(String tenant, String model, long contentLength, InputStream body) {
+        Names.segment(tenant, "tenant");
+        if (contentLength > config.adapterMaxBytes()) {
+            throw TooLarge.of("file", config.adapterMaxBytes());
+        }
+        byte[] zip = readCapped(body, config.adapterMaxBytes());
+        AdapterWeights imported;
+        try {
+            imported = PeftFormat.importZip(zip);
+        } catch (FormatException e) {
+            throw Invalid.of("file", e.getMessage());
+        }
+        BaseModel bm = importTarget(model, imported);
+        try {
+            PeftFormat.checkFits(imported, PeftTargets.adaptableModules(bm));
+        } catch (FormatException e) {
+            throw Invalid.of("file", e.getMessage() + " (base model " + bm.id() + ")");
+        }
+        if (imported.baseWeightsSha256() != null && !imported.baseWeightsSha256().equals(bm.weightsSha256())) {
+            throw Invalid.of("file", "the adapter records base weights " + imported.baseWeightsSha256()
+                    + ", not the registered " + bm.weightsSha256() + " of " + bm.id());
+        }
+        checkHead(imported, bm);
+        AdapterWeights a = asRegistered(imported, bm);
+        byte[] compact = CompactFormat.write(a, CompactFormat.Options.FP32);
+        String cfg = CompactFormat.readManifest(compact).get("config").toString();
+        return store(tenant, new Lineage(null, bm.id(), null, a.kind().id()), a, compact, cfg, "imported");
+    }
+
+    private static BaseModel importTarget(String model, AdapterWeights imported) {
+        String named = imported.baseModelId().equals(PeftFormat.UNKNOWN_MODEL) ? null : imported.baseModelId();
+        if (model != null && !model.isBlank()) {
+            BaseModel bm = PeftTargets.find(model).orElseThrow(() -> Invalid.of("model",
+                    "unknown base model '" + model + "'; known: " + known()));
+            if (named != null && PeftTargets.find(named).map(m -> !m.equals(bm)).orElse(false)) {
+                throw Invalid.of("model", "the adapter names base model '" + named + "', not '" + model + "'");
+            }
+            return bm;
+        }
+        if (named == null) {
+            throw Invalid.of("model", "the adapter's base_model_name_or_path is empty: name the base model "
+                    + "with 'model' (one of " + known() + ")");
+        }
+        return PeftTargets.find(named).orElseThrow(() -> Invalid.of("model", "the adapter's base model '"
+                + named + "' is not registered; name one with 'model' (one of " + known() + ")"));
+    }
+
+    private static List<String> known() {
+        return BaseModels.all().stream().map(m -> m.id() + " (" + PeftTargets.huggingFaceId(m) + ")").toList();
+    }
+
+    /** A head, when present, is vbank's: classifier.weight (outputs, hidden) and classifier.bias (outputs). */
+    private static void checkHead(AdapterWeights a, BaseModel bm) {
+        if (a.head().isEmpty()) {
+            return;
+        }
+        Tensor w = a.head().get(ClassificationHead.WEIGHT);
+        Tensor b = a.head().get(ClassificationHead.BIAS);
+        if (w == null || b == null || a.head().size() != 2) {
+            throw Invalid.of("file", "head tensors must be exactly " + ClassificationHead.WEIGHT + " and "
+                    + ClassificationHead.BIAS + " (in " + PeftFormat.HEAD_FILE + "), found " + a.head().keySet());
+        }
+        if (w.rank() != 2 || w.dim(1) != bm.hiddenSize() || b.rank() != 1 || b.dim(0) != w.dim(0)) {
+            throw Invalid.of("file", "tensor '" + ClassificationHead.WEIGHT + "' must be (outputs, "
+                    + bm.hiddenSize() + ") and '" + ClassificationHead.BIAS + "' (outputs), got " + w.shapeString()
+                    + " and " + b.shapeString());
+        }
+        if (!a.labels().isEmpty() && a.labels().size() != w.dim(0) && w.dim(0) != 1) {
+            throw Invalid.of("file", "the head has " + w.dim(0) + " outputs but " + a.labels().size()
+                    + " labels");
+        }
+    }
+
+    /** The same weights under the registry's id and base checksum, with where they came from. */
+    private static AdapterWeights asRegistered(AdapterWeights a, BaseModel bm) {
+        Map<String, String> provenance = new LinkedHashMap<>(a.provenance());
+        provenance.putIfAbsent("imported_from", "peft");
+        provenance.putIfAbsent("imported_base_model_name_or_path", a.baseModelId());
+        List<String> labels = a.labels();
+        Tensor w = a.head().get(ClassificationHead.WEIGHT);
+        if (labels.isEmpty() && w != null && w.dim(0) > 1) {
+            labels = java.util.stream.IntStream.range(0, (int) w.dim(0)).mapToObj(Integer::toString).toList();
+        }
+        return switch (a.kind()) {
+            case VBLORA -> AdapterWeights.vblora(a.vbloraConfig(), bm.id(), bm.weightsSha256(), a.vectorBank(),
+                    a.vbloraModules().values(), a.head(), a.taskType(), labels, provenance);
+            case LORA -> AdapterWeights.lora(a.loraConfig(), bm.id(), bm.weightsSha256(), a.loraModules().values(),
+                    a.head(), a.taskType(), labels, provenance);
+            case HEAD_ONLY -> throw Invalid.of("file", "a head-only adapter has no PEFT form");
+        };
+    }
+
+    private Created store(String tenant, Lineage l, AdapterWeights adapter, byte[] bytes, String cfg, String source) {
+        Accounting acc = Accounting.of(adapter, CompactFormat.Options.FP32);
+        String method = adapter.kind().id();
+        String sha = java.util.HexFormat.of().formatHex(Spool.digest().digest(bytes));
         String id = Names.newId("adapter");
         String key = objectKey(tenant, id);
         Path tmp = spill(bytes);
@@ -132,7 +235,7 @@ public class AdapterService {
         }
         try {
             Optional<AdapterObject> inserted = db.tx(c -> insert(c, tenant, id, l, method, key, bytes.length, sha,
-                    cfg == null || cfg.isNull() ? null : cfg.toString(), acc));
+                    cfg, acc, source));
             if (inserted.isPresent()) {
                 return new Created(inserted.get(), true);
             }
@@ -146,11 +249,11 @@ public class AdapterService {
     }
 
     private static Optional<AdapterObject> insert(Connection c, String tenant, String id, Lineage l, String method,
-                                                  String key, long bytes, String sha, String cfg, Accounting acc)
-            throws SQLException {
+                                                  String key, long bytes, String sha, String cfg, Accounting acc,
+                                                  String source) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("insert into artifacts.adapters (id, tenant, job_id, base_model, "
                 + "training_file, method, format, object_key, bytes, sha256, config, trainable_params, "
-                + "peft_savable_params, compact_bytes) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?) "
+                + "peft_savable_params, compact_bytes, source) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?) "
                 + "on conflict (tenant, job_id) do nothing returning " + COLUMNS)) {
             ps.setString(1, id);
             ps.setString(2, tenant);
@@ -167,6 +270,7 @@ public class AdapterService {
             ps.setLong(13, acc.peftSavable());
             // the stored file's exact size (it may hold fp16 tensors), not Accounting's fp32 estimate
             ps.setLong(14, bytes);
+            ps.setString(15, source);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? Optional.of(read(rs)) : Optional.empty();
             }
@@ -220,28 +324,27 @@ public class AdapterService {
         return BankUsage.of(s.adapter().id(), s.adapter().bytes(), load(s), config.bankUsageMaxSubVectors());
     }
 
-    /** The HF PEFT directory as a zip; VB-LoRA as top-k only, since the compact file keeps no logits. */
-    public byte[] peftZip(Stored s) {
+    /**
+     * The HF PEFT directory as a zip, for the bare encoder with vbank's head beside it. VB-LoRA in the save mode asked
+     * for, else the one the adapter was stored in; full logits only where the stored adapter kept them.
+     */
+    public byte[] peftZip(Stored s, Boolean saveOnlyTopkWeights) {
         AdapterWeights a = load(s);
         if (a.kind() == AdapterKind.HEAD_ONLY) {
             throw Invalid.of("format", "a head_only adapter has no PEFT form; use format=compact or merged");
         }
-        PeftFormat.Files2 files = PeftFormat.toBytes(a, a.kind() == AdapterKind.VBLORA
-                ? PeftFormat.Options.topkOnly() : PeftFormat.Options.full());
-        ByteArrayOutputStream bos = new ByteArrayOutputStream();
-        try (ZipOutputStream zip = new ZipOutputStream(bos)) {
-            for (Map.Entry<String, byte[]> e : Map.of(PeftFormat.CONFIG_FILE, files.adapterConfig(),
-                    PeftFormat.WEIGHTS_FILE, files.adapterModel()).entrySet()) {
-                ZipEntry entry = new ZipEntry(e.getKey());
-                entry.setTime(0L);
-                zip.putNextEntry(entry);
-                zip.write(e.getValue());
-                zip.closeEntry();
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        if (a.kind() != AdapterKind.VBLORA && saveOnlyTopkWeights != null) {
+            throw Invalid.of("save_only_topk_weights", "save_only_topk_weights applies to VB-LoRA adapters; "
+                    + "this one is " + a.kind().id());
         }
-        return bos.toByteArray();
+        boolean topk = a.kind() == AdapterKind.VBLORA
+                && (saveOnlyTopkWeights != null ? saveOnlyTopkWeights : !a.trainable());
+        if (a.kind() == AdapterKind.VBLORA && !topk && !a.trainable()) {
+            throw Invalid.of("save_only_topk_weights", "this adapter was stored with top-k weights only "
+                    + "(save_only_topk_weights), so it has no logits to export; ask for save_only_topk_weights=true");
+        }
+        BaseModel bm = BaseModels.get(s.adapter().baseModel());
+        return PeftFormat.toFiles(a, new PeftFormat.Options(topk, "", PeftTargets.of(bm))).zip();
     }
 
     /** The base model's weights with the adapter merged in, as a vbank weight file (safetensors) in a temp file. */
@@ -330,6 +433,6 @@ public class AdapterService {
                 rs.getString("training_file"), rs.getString("method"), rs.getString("format"), rs.getLong("bytes"),
                 rs.getString("sha256"), rs.getTimestamp("created_at").toInstant().getEpochSecond(), cfg,
                 new AdapterObject.Parameters(rs.getLong("trainable_params"), rs.getLong("peft_savable_params"),
-                        rs.getLong("compact_bytes")));
+                        rs.getLong("compact_bytes")), rs.getString("source"));
     }
 }

@@ -40,6 +40,16 @@ public class AdaptersResource {
         return Response.status(c.created() ? 201 : 200).entity(c.adapter()).build();
     }
 
+    /** A zip of a PEFT adapter directory; {@code model} names the base model when the files do not. */
+    @POST
+    @Path("/import")
+    @Consumes(MediaType.WILDCARD)
+    public Response importPeft(@RestPath String tenant, @RestQuery String model,
+                               @HeaderParam("Content-Length") Long contentLength, InputStream body) {
+        AdapterService.Created c = adapters.importPeft(tenant, model, contentLength == null ? -1 : contentLength, body);
+        return Response.status(201).entity(c.adapter()).build();
+    }
+
     @GET
     @Path("/{id}")
     public AdapterObject get(@RestPath String tenant, @RestPath String id) {
@@ -49,16 +59,32 @@ public class AdaptersResource {
     @GET
     @Path("/{id}/content")
     @Produces({MediaType.APPLICATION_OCTET_STREAM, "application/zip", MediaType.APPLICATION_JSON})
-    public Response content(@RestPath String tenant, @RestPath String id, @RestQuery String format) {
+    public Response content(@RestPath String tenant, @RestPath String id, @RestQuery String format,
+                            @RestQuery("save_only_topk_weights") String saveOnlyTopkWeights) {
         String f = format == null || format.isEmpty() ? "compact" : format;
         if (!f.equals("compact") && !f.equals("peft") && !f.equals("merged")) {
             throw Invalid.of("format", "format must be compact, peft or merged");
         }
+        if (saveOnlyTopkWeights != null && !f.equals("peft")) {
+            throw Invalid.of("save_only_topk_weights", "save_only_topk_weights applies to format=peft");
+        }
         AdapterService.Stored s = adapters.get(tenant, id);
         return switch (f) {
             case "compact" -> Downloads.of(adapters.compact(s), MediaType.APPLICATION_OCTET_STREAM, id + ".vbank");
-            case "peft" -> Downloads.of(adapters.peftZip(s), "application/zip", id + "-peft.zip");
+            case "peft" -> Downloads.of(adapters.peftZip(s, bool("save_only_topk_weights", saveOnlyTopkWeights)),
+                    "application/zip", id + "-peft.zip");
             default -> Downloads.of(adapters.merged(s), MediaType.APPLICATION_OCTET_STREAM, id + "-merged.safetensors");
+        };
+    }
+
+    private static Boolean bool(String param, String value) {
+        if (value == null || value.isEmpty()) {
+            return null;
+        }
+        return switch (value) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw Invalid.of(param, param + " must be true or false, was '" + value + "'");
         };
     }
 

@@ -201,9 +201,14 @@ public class JobRunner {
                 message(EventLevel.INFO, "start", "Training " + bm.id() + " with " + spec.method().id() + " on "
                         + engine.device() + " (worker " + workerId + ")" + (resumedFrom != null
                         ? ", resuming from step " + resumedFrom : ""), Map.of("step", step.get()));
+                FineTuner.RunOptions options = new FineTuner.RunOptions(this, () -> shuttingDown || userCancelled(),
+                        resumeDir).withCheckpointInterval(config.checkpointInterval());
+                if (resumeDir == null) {
+                    options = options.withInitState(InitAdapter.state(job, spec, artifacts, work,
+                            config.maxDatasetBytes()));
+                }
                 FineTuneResult result = tuner.run(spec, data.train(), validation != null ? data.validation() : null,
-                        work.resolve("out"), new FineTuner.RunOptions(this,
-                                () -> shuttingDown || userCancelled(), resumeDir, config.checkpointInterval()));
+                        work.resolve("out"), options);
                 step.set(result.steps());
                 if (result.status() == FineTuneResult.Status.CANCELLED) {
                     return userCancelled() ? cancelled() : abandoned("the worker is shutting down");

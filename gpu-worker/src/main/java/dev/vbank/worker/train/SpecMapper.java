@@ -146,7 +146,7 @@ public final class SpecMapper {
      */
     public static TrainingSpec baselineSpec(DispatchJob job, TaskType task) {
         List<String> shared = Hyperparameters.of(MethodType.HEAD_ONLY).stream().map(Hyperparameter::name)
-                .filter(name -> !name.equals("checkpoint_every")).toList();
+                .filter(name -> !name.equals("checkpoint_every") && !name.equals(InitAdapter.HYPERPARAMETER)).toList();
         Map<String, Object> hp = job.method() == null ? Map.of() : job.method().hyperparameters().entrySet().stream()
                 .filter(e -> shared.contains(e.getKey()))
                 .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));

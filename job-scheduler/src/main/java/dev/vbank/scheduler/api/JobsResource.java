@@ -1,6 +1,7 @@
 package dev.vbank.scheduler.api;
 
 import dev.vbank.common.job.FineTuningJob;
+import dev.vbank.scheduler.jobs.InitAdapters;
 import dev.vbank.scheduler.jobs.JobRow;
 import dev.vbank.scheduler.jobs.JobService;
 import dev.vbank.scheduler.jobs.JobStore;
@@ -50,10 +51,12 @@ public class JobsResource {
     private static final Pattern METADATA_PARAM = Pattern.compile("metadata\\[(.{1,64})]");
 
     private final JobService service;
+    private final InitAdapters initAdapters;
     private final JobStore store;
     private final Db db;
 
-    public JobsResource(JobService service, JobStore store, Db db) {
+    public JobsResource(JobService service, JobStore store, Db db, InitAdapters initAdapters) {
+        this.initAdapters = initAdapters;
         this.service = service;
         this.store = store;
         this.db = db;
@@ -67,7 +70,8 @@ public class JobsResource {
         if (idempotencyKey != null && !IDEMPOTENCY_KEY.matcher(idempotencyKey).matches()) {
             throw Invalid.of("Idempotency-Key", "Idempotency-Key must be 1 to 255 printable ASCII characters");
         }
-        JobService.Created created = service.create(tenant, JobRequestParser.parse(body), idempotencyKey);
+        JobService.Created created = service.create(tenant,
+                JobRequestParser.parse(initAdapters.resolve(tenant, body)), idempotencyKey);
         return Response.ok(created.job().toApi())
                 .header("Idempotent-Replayed", String.valueOf(created.replayed())).build();
     }

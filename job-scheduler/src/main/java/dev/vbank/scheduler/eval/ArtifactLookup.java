@@ -25,7 +25,8 @@ public class ArtifactLookup {
 
     private static final Logger LOG = Logger.getLogger(ArtifactLookup.class);
 
-    public record Adapter(String id, String jobId, String baseModel, String method, String sha256) {
+    /** @param config the method's configuration as stored (hyperparameter names), null for head-only */
+    public record Adapter(String id, String jobId, String baseModel, String method, String sha256, JsonNode config) {
     }
 
     public record File(String id, String status, String sha256) {
@@ -40,7 +41,7 @@ public class ArtifactLookup {
     public Optional<Adapter> adapter(String tenant, String adapterId) {
         return get(() -> artifacts.adapter(tenant, adapterId)).map(b -> new Adapter(b.path("id").asText(adapterId),
                 b.path("job_id").asText(null), b.path("base_model").asText(null), b.path("method").asText(null),
-                b.path("sha256").asText(null)));
+                b.path("sha256").asText(null), b.hasNonNull("config") ? b.get("config") : null));
     }
 
     public Optional<File> file(String tenant, String fileId) {

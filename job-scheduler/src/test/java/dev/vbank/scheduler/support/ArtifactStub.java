@@ -40,6 +40,11 @@ public class ArtifactStub implements QuarkusTestResourceLifecycleManager {
                 + sha256 + "\",\"bytes\":1000}");
     }
 
+    /** Registers an adapter answered with exactly this metadata JSON (e.g. with a {@code config}). */
+    public static void putAdapterJson(String tenant, String adapterId, String json) {
+        ADAPTERS.put(tenant + "/" + adapterId, json);
+    }
+
     public static int requests() {
         return REQUESTS.get();
     }

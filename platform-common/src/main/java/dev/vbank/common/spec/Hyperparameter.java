@@ -22,7 +22,9 @@ public record Hyperparameter(String name, Type type, Range range, Object default
         /** {@code qv}, {@code all-linear} or comma-separated module names of the base model. */
         TARGET_MODULES("string"),
         /** Distinct encoder layer indices of the base model. */
-        LAYERS("array");
+        LAYERS("array"),
+        /** The id of a stored adapter ({@code adapter-…}). */
+        ADAPTER_ID("string");
 
         private final String jsonType;
 
@@ -94,6 +96,12 @@ public record Hyperparameter(String name, Type type, Range range, Object default
                 String modules = v.asText().strip();
                 targetModules(modules, param, model);
                 yield modules;
+            }
+            case ADAPTER_ID -> {
+                if (!v.isTextual() || !v.asText().matches("adapter-[A-Za-z0-9_.-]{1,120}")) {
+                    throw new InvalidSpecException(param, param + " must be an adapter id (adapter-...)");
+                }
+                yield v.asText();
             }
             case LAYERS -> {
                 String rule = param + " must hold distinct layer indices from 0 to " + (model.layers() - 1) + " ("

@@ -46,6 +46,9 @@ public final class Hyperparameters {
                     "optimizer steps between resumable checkpoints; unset: the worker's setting"),
             integer("eval_every", 1, MAX_STEPS, null, EVERY_METHOD,
                     "optimizer steps between validations; unset: five evenly spaced validations, the last at the end"),
+            new Hyperparameter("init_adapter", Type.ADAPTER_ID, null, null, EVERY_METHOD,
+                    "continue training this stored or imported adapter (same method and base model, logits kept);"
+                            + " its shapes are used where the job sets none; unset: a fresh adapter"),
             integer("num_vectors", 1, 65536, 90L, Set.of(VBLORA), "vectors in the shared bank (h)"),
             integer("vector_length", 1, 1536, 128L, Set.of(VBLORA),
                     "length of each bank vector (b); must divide the in and out features of every adapted module"),

@@ -71,8 +71,8 @@ class HyperparametersTest {
     void everyHyperparameterIsCheckedByTypeAndRange(MethodType method) {
         for (Hyperparameter h : Hyperparameters.of(method)) {
             String param = "method.hyperparameters." + h.name();
-            JsonNode wrongType = h.type() == Hyperparameter.Type.TARGET_MODULES ? NODES.numberNode(1)
-                    : NODES.textNode("1");
+            JsonNode wrongType = h.type() == Hyperparameter.Type.TARGET_MODULES
+                    || h.type() == Hyperparameter.Type.ADAPTER_ID ? NODES.numberNode(1) : NODES.textNode("1");
             assertRejected(method, h.name(), wrongType, param);
             switch (h.type()) {
                 case INTEGER -> {
@@ -103,6 +103,10 @@ class HyperparametersTest {
                     assertRejected(method, h.name(), NODES.textNode("regex:.*"), param);
                     assertAccepted(method, h.name(), NODES.textNode("all-linear"));
                     assertAccepted(method, h.name(), NODES.textNode("query, output.dense"));
+                }
+                case ADAPTER_ID -> {
+                    assertRejected(method, h.name(), NODES.textNode("file-abc"), param);
+                    assertAccepted(method, h.name(), NODES.textNode("adapter-0123456789abcdef01234567"));
                 }
                 case LAYERS -> {
                     assertRejected(method, h.name(), NODES.arrayNode(), param);

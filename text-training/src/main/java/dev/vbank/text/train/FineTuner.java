@@ -13,6 +13,7 @@ import dev.vbank.text.model.BaseModels;
 import dev.vbank.text.model.FloatTensor;
 import dev.vbank.text.tokenize.Padding;
 import dev.vbank.text.tokenize.TextTokenizer;
+import dev.vbank.vblora.format.Tensor;
 import dev.vbank.vblora.method.AdapterMethod;
 import dev.vbank.vblora.model.AdaptedEncoder;
 import dev.vbank.vblora.model.Batch;
@@ -46,35 +47,40 @@ import java.util.function.BooleanSupplier;
 public final class FineTuner implements AutoCloseable {
 
     /**
-     * Listener, cancellation flag (checked before each step), an optional checkpoint directory to resume from, and a
-     * wall-time checkpoint interval: a checkpoint is also written once this much time has passed since the last one (or
-     * the start of the run), so the work a crash loses is bounded in time as well as in steps; {@code null} or zero: by
-     * steps only. Not part of the spec: when checkpoints are taken changes nothing a resumed run computes.
+     * Listener, cancellation flag (checked before each step), an optional checkpoint directory to resume from, a
+     * wall-time checkpoint interval (a checkpoint is also written once this much time has passed since the last one, so
+     * the work a crash loses is bounded in time as well as in steps; {@code null} or zero: by steps only; not part of the
+     * spec, since when checkpoints are taken changes nothing a resumed run computes), and an optional adapter to start
+     * from instead of a fresh one ({@code init_adapter}: its state, the method's names; a checkpoint to resume from wins).
      */
     public record RunOptions(ProgressListener listener, BooleanSupplier cancelled, Path resumeFrom,
-                             Duration checkpointInterval) {
+                             Duration checkpointInterval, Map<String, Tensor> initState) {
         public RunOptions(ProgressListener listener, BooleanSupplier cancelled, Path resumeFrom) {
-            this(listener, cancelled, resumeFrom, null);
+            this(listener, cancelled, resumeFrom, null, null);
         }
 
         public static RunOptions defaults() {
-            return new RunOptions(ProgressListener.NONE, () -> false, null, null);
+            return new RunOptions(ProgressListener.NONE, () -> false, null, null, null);
         }
 
         public RunOptions withListener(ProgressListener l) {
-            return new RunOptions(l, cancelled, resumeFrom, checkpointInterval);
+            return new RunOptions(l, cancelled, resumeFrom, checkpointInterval, initState);
         }
 
         public RunOptions withCancel(BooleanSupplier c) {
-            return new RunOptions(listener, c, resumeFrom, checkpointInterval);
+            return new RunOptions(listener, c, resumeFrom, checkpointInterval, initState);
         }
 
         public RunOptions withResumeFrom(Path dir) {
-            return new RunOptions(listener, cancelled, dir, checkpointInterval);
+            return new RunOptions(listener, cancelled, dir, checkpointInterval, initState);
         }
 
         public RunOptions withCheckpointInterval(Duration interval) {
-            return new RunOptions(listener, cancelled, resumeFrom, interval);
+            return new RunOptions(listener, cancelled, resumeFrom, interval, initState);
+        }
+
+        public RunOptions withInitState(Map<String, Tensor> state) {
+            return new RunOptions(listener, cancelled, resumeFrom, checkpointInterval, state);
         }
 
         boolean checkpointDue(long sinceNanos) {
@@ -186,8 +192,10 @@ public final class FineTuner implements AutoCloseable {
         AdapterMethod method = spec.adapterMethod();
         Pooling pooling = poolingOf(bm);
         try (TextTokenizer tok = TextTokenizer.forModel(bm, spec.maxSeqLength());
-             AdaptedEncoder model = resume == null ? method.create(root, base, numLabels, pooling, spec.seed())
-                     : method.restore(root, base, pooling, resume.model())) {
+             AdaptedEncoder model = resume != null ? method.restore(root, base, pooling, resume.model())
+                     : options.initState() != null
+                     ? method.continueFrom(root, base, numLabels, pooling, options.initState(), spec.seed())
+                     : method.create(root, base, numLabels, pooling, spec.seed())) {
             Batches trainBatches = new Batches(train, tok, spec.batchSize(), Padding.LONGEST);
             Batches evalBatches = validation == null ? null
                     : new Batches(validation, tok, spec.batchSize() * 2, Padding.LONGEST);

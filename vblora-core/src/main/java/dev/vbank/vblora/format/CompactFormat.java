@@ -41,8 +41,11 @@ import java.util.Map;
  * and sha256, so every byte after the preamble is covered by a checksum. A VB-LoRA adapter stores the bank (F32 or F16), then one (S, k) tensor of top-k indices (U8 when h ≤ 256,
  * U16 when h ≤ 65536) and one (S, k−1) tensor of the leading softmax weights (F32 or F16; the last is 1 − Σ) over all
  * S sub-vectors — module by module in manifest order, A's r·in/b rows then B's out/b·r rows — and the head in F32.
- * One tensor per kind keeps the manifest small next to a payload of a few tens of kilobytes. Logits are
- * not kept, so a loaded adapter can be merged or evaluated but not trained. LoRA stores A and B; head_only the head.
+ * One tensor per kind keeps the manifest small next to a payload of a few tens of kilobytes. That top-k form is written
+ * when the config says {@code save_only_topk_weights} (it can be merged or evaluated, not trained further); otherwise, as
+ * PEFT does by default, the logits are kept instead ({@code logits_A:<path>} (r, in/b, h) and {@code logits_B:<path>}
+ * (out/b, r, h), F32, no top-k tensors), and a reader tells the two apart by the presence of {@code topk_indices}.
+ * LoRA stores A and B; head_only the head.
  */
 public final class CompactFormat {
     public static final byte[] MAGIC = "VBNKADPT".getBytes(StandardCharsets.US_ASCII);
@@ -75,6 +78,14 @@ public final class CompactFormat {
                 int h = c.numVectors();
                 String indexType = indexDtype(h);
                 p.floats("bank", a.vectorBank(), opts.bank());
+                if (keepsLogits(a)) {
+                    for (VbloraModule m : a.vbloraModules().values()) {
+                        modules.add(moduleNode(m.path(), m.in(), m.out()));
+                        p.floats("logits_A:" + m.path(), m.logitsA(), Precision.F32);
+                        p.floats("logits_B:" + m.path(), m.logitsB(), Precision.F32);
+                    }
+                    break;
+                }
                 int k = c.topk();
                 List<TopK> selections = new ArrayList<>();
                 for (VbloraModule m : a.vbloraModules().values()) {
@@ -145,6 +156,14 @@ public final class CompactFormat {
 
     public static void write(AdapterWeights a, Options opts, Path file) throws IOException {
         Files.write(file, write(a, opts));
+    }
+
+    /**
+     * A VB-LoRA adapter keeps its logits (fp32, so training can continue from it) unless its config asks for
+     * {@code save_only_topk_weights} or it has none left to keep.
+     */
+    public static boolean keepsLogits(AdapterWeights a) {
+        return a.kind() == AdapterKind.VBLORA && !a.vbloraConfig().saveOnlyTopkWeights() && a.trainable();
     }
 
     static String indexDtype(int h) {
@@ -345,6 +364,16 @@ public final class CompactFormat {
             case VBLORA -> {
                 VbloraConfig c = ConfigJson.vbloraFromTree(man.get("config"));
                 Tensor bank = floats(take(slots, "bank"));
+                if (!slots.containsKey("topk_indices")) {
+                    List<VbloraModule> modules = new ArrayList<>();
+                    for (JsonNode m : requireArray(man, "modules")) {
+                        String path = requireText(m, "path");
+                        modules.add(VbloraModule.ofLogits(path, (int) requireLong(m, "in"), (int) requireLong(m, "out"),
+                                floats(take(slots, "logits_A:" + path)), floats(take(slots, "logits_B:" + path))));
+                    }
+                    out = AdapterWeights.vblora(c, baseId, baseSha, bank, modules, head, taskType, labels, provenance);
+                    break;
+                }
                 Slot idx = take(slots, "topk_indices");
                 Slot w = take(slots, "topk_weights");
                 int[] indices = indices(idx, c);

@@ -16,6 +16,7 @@ import dev.vbank.vblora.optim.GroupSettings;
 
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * One way of fine-tuning a frozen encoder with a trainable head, holding its own hyper-parameters: it builds its adapter
@@ -44,22 +45,34 @@ public interface AdapterMethod {
 
     /** A fresh adapter and head on {@code base}; the head is drawn from {@code seed + 1}. */
     default AdaptedEncoder create(NDManager parent, EncoderWeights base, int numLabels, Pooling pooling, long seed) {
-        Adapter adapter = newAdapter(parent, base.shape().linearModules(), seed);
-        try {
-            return new AdaptedEncoder(base, adapter,
-                    ClassificationHead.create(parent, base.shape().hiddenSize(), numLabels, pooling, seed + 1));
-        } catch (RuntimeException e) {
-            adapter.close();
-            throw e;
-        }
+        return withHead(base, newAdapter(parent, base.shape().linearModules(), seed),
+                () -> ClassificationHead.create(parent, base.shape().hiddenSize(), numLabels, pooling, seed + 1));
     }
 
     /** Adapter and head from a state {@link AdaptedEncoder#exportState()} wrote. */
     default AdaptedEncoder restore(NDManager parent, EncoderWeights base, Pooling pooling, Map<String, Tensor> state) {
-        Adapter adapter = adapterFromState(parent, base.shape().linearModules(), state);
+        return withHead(base, adapterFromState(parent, base.shape().linearModules(), state),
+                () -> ClassificationHead.fromState(parent, base.shape().hiddenSize(), pooling, state));
+    }
+
+    /**
+     * Continues from a stored adapter's state: its adapter, and its head when that has {@code numLabels} outputs, else a
+     * fresh head drawn from {@code seed + 1} (an imported adapter may come without one, or for other labels).
+     */
+    default AdaptedEncoder continueFrom(NDManager parent, EncoderWeights base, int numLabels, Pooling pooling,
+                                        Map<String, Tensor> state, long seed) {
+        Tensor weight = state.get(ClassificationHead.WEIGHT);
+        if (weight != null && weight.rank() == 2 && weight.dim(0) == numLabels) {
+            return restore(parent, base, pooling, state);
+        }
+        return withHead(base, adapterFromState(parent, base.shape().linearModules(), state),
+                () -> ClassificationHead.create(parent, base.shape().hiddenSize(), numLabels, pooling, seed + 1));
+    }
+
+    /** The model of {@code adapter} and the head {@code head} makes; the adapter is closed if the head cannot be made. */
+    private static AdaptedEncoder withHead(EncoderWeights base, Adapter adapter, Supplier<ClassificationHead> head) {
         try {
-            return new AdaptedEncoder(base, adapter,
-                    ClassificationHead.fromState(parent, base.shape().hiddenSize(), pooling, state));
+            return new AdaptedEncoder(base, adapter, head.get());
         } catch (RuntimeException e) {
             adapter.close();
             throw e;

@@ -19,7 +19,26 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class CompactFormatTest {
 
-    static final AdapterWeights ADAPTER = FormatFixtures.vblora(1, FormatFixtures.smallConfig(), 2, 16, 32);
+    /** Saved with save_only_topk_weights: the compact file keeps top-k indices and weights, not the logits. */
+    static final AdapterWeights ADAPTER = FormatFixtures.vblora(1,
+            FormatFixtures.smallConfig().withSaveOnlyTopkWeights(true), 2, 16, 32);
+
+    @Test
+    void keepsTheLogitsByDefaultSoTrainingCanContinue() {
+        AdapterWeights full = FormatFixtures.vblora(1, FormatFixtures.smallConfig(), 2, 16, 32);
+        byte[] file = CompactFormat.write(full, CompactFormat.Options.FP32);
+        assertThat(CompactFormat.keepsLogits(full)).isTrue();
+        AdapterWeights back = CompactFormat.read(file);
+        assertThat(back).isEqualTo(full);
+        assertThat(back.trainable()).isTrue();
+        assertThat(CompactFormat.write(back, CompactFormat.Options.FP32)).isEqualTo(file);
+        assertThat(CompactFormat.readManifest(file).get("tensors").findValuesAsText("name"))
+                .contains("logits_A:encoder.layer.0.attention.self.query").doesNotContain("topk_indices");
+        // asking for top-k only afterwards drops them
+        byte[] topk = CompactFormat.write(back.toTopKOnly(), CompactFormat.Options.FP32);
+        assertThat(topk.length).isLessThan(file.length);
+        assertThat(CompactFormat.read(topk).trainable()).isFalse();
+    }
 
     @Test
     void fp32RoundTripIsExactAndCannotTrain(@TempDir Path dir) throws Exception {
@@ -122,7 +141,7 @@ class CompactFormatTest {
     @Test
     void largeBankUsesUint16Indices() {
         VbloraConfig c = VbloraConfig.builder().numVectors(300).vectorLength(8).r(2).topk(3)
-                .targetModules(TargetModules.QV).build();
+                .targetModules(TargetModules.QV).saveOnlyTopkWeights(true).build();
         AdapterWeights a = FormatFixtures.vblora(7, c, 1, 16, 32);
         byte[] file = CompactFormat.write(a, CompactFormat.Options.FP32);
         assertThat(CompactFormat.read(file)).isEqualTo(a.toTopKOnly());

@@ -44,7 +44,10 @@ class PeftFormatTest {
         }
         assertThat(cfg.get("num_vectors").asInt()).isEqualTo(12);
         assertThat(cfg.get("save_only_topk_weights").asBoolean()).isFalse();
-        assertThat(cfg.get("modules_to_save").get(0).asText()).isEqualTo("classifier");
+        assertThat(cfg.get("modules_to_save").isNull()).isTrue();
+        assertThat(cfg.get("task_type").isNull()).as("task_type unset: PEFT wraps the bare encoder").isTrue();
+        assertThat(cfg.get("auto_mapping").get("base_model_class").asText()).isEqualTo("BertModel");
+        assertThat(cfg.get("auto_mapping").get("parent_library").asText()).isEqualTo("transformers.models.bert.modeling_bert");
         assertThat(cfg.get("target_modules")).hasSize(12);
 
         Safetensors.Contents st = Safetensors.read(dir.resolve(PeftFormat.WEIGHTS_FILE));
@@ -52,8 +55,13 @@ class PeftFormatTest {
         assertThat(st.require("base_model.model." + Q0 + ".vblora_logits_A").shape()).containsExactly(2, 2, 12);
         assertThat(st.require("base_model.model.encoder.layer.1.intermediate.dense.vblora_logits_B").shape())
                 .containsExactly(4, 2, 12);
-        assertThat(st.require("base_model.model.classifier.weight").shape()).containsExactly(3, 16);
+        assertThat(st.tensors().keySet()).noneMatch(k -> k.contains("classifier"));
         assertThat(st.metadata()).containsEntry("format", "pt");
+        Safetensors.Contents head = Safetensors.read(dir.resolve(PeftFormat.HEAD_FILE));
+        assertThat(head.require("classifier.weight").shape()).containsExactly(3, 16);
+        assertThat(head.metadata()).containsEntry("pooling", "mean").containsKey("labels");
+        assertThat(Files.readString(dir.resolve(PeftFormat.README_FILE))).contains("PeftModel.from_pretrained")
+                .contains("vbank_head.safetensors").contains("softmax");
     }
 
     @Test
@@ -94,7 +102,7 @@ class PeftFormatTest {
         assertThat(PeftFormat.peftIndexDtype(32768)).isEqualTo(Safetensors.DType.I32);
         VbloraConfig c = VbloraConfig.builder().numVectors(300).vectorLength(8).r(2).topk(3).build();
         AdapterWeights a = FormatFixtures.vblora(9, c, 1, 16, 32);
-        PeftFormat.Files2 f = PeftFormat.toBytes(a, PeftFormat.Options.topkOnly());
+        PeftFormat.Export f = PeftFormat.toFiles(a, PeftFormat.Options.topkOnly());
         Safetensors.Contents st = Safetensors.read(f.adapterModel());
         assertThat(st.require("base_model.model." + Q0 + ".vblora_logits_A_topk_indices").dtype()).isEqualTo(Safetensors.DType.I16);
         assertThat(PeftFormat.fromBytes(f.adapterConfig(), f.adapterModel()).vbloraModules())
@@ -182,10 +190,10 @@ class PeftFormatTest {
 
     @Test
     void modulePrefixIsAppliedAndStripped() {
-        PeftFormat.Files2 f = PeftFormat.toBytes(ADAPTER, new PeftFormat.Options(false, "roberta."));
+        PeftFormat.Export f = PeftFormat.toFiles(ADAPTER, new PeftFormat.Options(false, "roberta.", null));
         Safetensors.Contents st = Safetensors.read(f.adapterModel());
         assertThat(st.tensors()).containsKey("base_model.model.roberta." + Q0 + ".vblora_logits_A");
-        assertThat(PeftFormat.fromBytes(f.adapterConfig(), f.adapterModel())).isEqualTo(ADAPTER);
+        assertThat(PeftFormat.fromBytes(f.adapterConfig(), f.adapterModel(), f.head())).isEqualTo(ADAPTER);
     }
 
     @Test
@@ -202,9 +210,9 @@ class PeftFormatTest {
         assertThat(st.tensors()).doesNotContainKey("base_model.model.encoder.layer.1.attention.output.dense.lora_A.weight");
         assertThat(PeftFormat.importDir(dir)).isEqualTo(lora);
 
-        byte[] zip = PeftFormat.zip(dir);
+        byte[] zip = PeftFormat.toFiles(lora, PeftFormat.Options.full()).zip();
         assertThat(PeftFormat.importZip(zip)).isEqualTo(lora);
-        assertThat(PeftFormat.zip(dir)).isEqualTo(zip);
+        assertThat(PeftFormat.toFiles(PeftFormat.importZip(zip), PeftFormat.Options.full()).zip()).isEqualTo(zip);
 
         // without vbank metadata the selection is rebuilt from the paths present
         Safetensors.Contents plain = Safetensors.read(dir.resolve(PeftFormat.WEIGHTS_FILE));
@@ -217,8 +225,8 @@ class PeftFormatTest {
 
     @Test
     void rejectsMixedModesUnknownTypeAndHeadOnly() throws Exception {
-        PeftFormat.Files2 full = PeftFormat.toBytes(ADAPTER, PeftFormat.Options.full());
-        PeftFormat.Files2 topk = PeftFormat.toBytes(ADAPTER, PeftFormat.Options.topkOnly());
+        PeftFormat.Export full = PeftFormat.toFiles(ADAPTER, PeftFormat.Options.full());
+        PeftFormat.Export topk = PeftFormat.toFiles(ADAPTER, PeftFormat.Options.topkOnly());
         List<Safetensors.Entry> mixed = new ArrayList<>(Safetensors.read(full.adapterModel()).tensors().values());
         mixed.removeIf(e -> e.name().startsWith("base_model.model." + Q0 + "."));
         Safetensors.read(topk.adapterModel()).tensors().values().stream()
@@ -228,10 +236,10 @@ class PeftFormatTest {
 
         byte[] ia3 = new String(full.adapterConfig(), StandardCharsets.UTF_8).replace("\"VBLORA\"", "\"IA3\"")
                 .getBytes(StandardCharsets.UTF_8);
-        assertThatThrownBy(() -> PeftFormat.fromBytes(ia3, full.adapterModel())).hasMessageContaining("unsupported peft_type 'IA3'");
+        assertThatThrownBy(() -> PeftFormat.fromBytes(ia3, full.adapterModel())).hasMessageContaining("peft_type must be VBLORA or LORA, was 'IA3'");
 
         AdapterWeights headOnly = AdapterWeights.headOnly("m", null, ADAPTER.head(), null, null, null);
-        assertThatThrownBy(() -> PeftFormat.toBytes(headOnly, PeftFormat.Options.full())).hasMessageContaining("head_only");
+        assertThatThrownBy(() -> PeftFormat.toFiles(headOnly, PeftFormat.Options.full())).hasMessageContaining("head_only");
 
         byte[] cut = Arrays.copyOf(full.adapterModel(), full.adapterModel().length - 3);
         assertThatThrownBy(() -> PeftFormat.fromBytes(full.adapterConfig(), cut)).isInstanceOf(FormatException.class);

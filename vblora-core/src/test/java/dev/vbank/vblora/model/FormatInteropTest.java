@@ -46,15 +46,21 @@ class FormatInteropTest {
                 float[] expected = model.predict(manager, probe);
 
                 // PEFT layout with full logits: exact, and still trainable
-                PeftFormat.Files2 peft = PeftFormat.toBytes(saved, PeftFormat.Options.full());
-                try (AdaptedEncoder copy = AdapterLoader.load(manager, base,
-                        PeftFormat.fromBytes(peft.adapterConfig(), peft.adapterModel()), Pooling.MEAN)) {
+                PeftFormat.Export peft = PeftFormat.toFiles(saved, PeftFormat.Options.full());
+                try (AdaptedEncoder copy = AdapterLoader.load(manager, base, PeftFormat.importZip(peft.zip()), Pooling.MEAN)) {
                     assertThat(copy.adapter().trainable()).isTrue();
                     assertThat(copy.predict(manager, probe)).containsExactly(expected);
                 }
 
-                // compact file keeps only top-k indices/weights: same outputs to fp32 rounding, merge works, no training
-                AdapterWeights compact = CompactFormat.read(CompactFormat.write(saved, CompactFormat.Options.FP32));
+                // the compact file keeps the logits by default (PEFT's default): exact and still trainable
+                AdapterWeights kept = CompactFormat.read(CompactFormat.write(saved, CompactFormat.Options.FP32));
+                assertThat(kept).isEqualTo(saved);
+                assertThat(kept.trainable()).isTrue();
+
+                // with save_only_topk_weights it keeps top-k indices/weights: same outputs to fp32 rounding, merge works,
+                // no training
+                AdapterWeights topkOnly = AdapterStates.vblora(vcfg.withSaveOnlyTopkWeights(true), model.exportState(), META);
+                AdapterWeights compact = CompactFormat.read(CompactFormat.write(topkOnly, CompactFormat.Options.FP32));
                 assertThat(compact.trainable()).isFalse();
                 try (AdaptedEncoder copy = AdapterLoader.load(manager, base, compact, Pooling.MEAN)) {
                     assertThat(AdaptedEncoderTest.relDiff(copy.predict(manager, probe), expected)).isLessThan(1e-5);
