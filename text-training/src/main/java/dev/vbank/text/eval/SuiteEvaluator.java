@@ -96,12 +96,7 @@ public final class SuiteEvaluator implements AutoCloseable {
     public MergedAdapter load(byte[] compact) throws IOException {
         FineTuner.gradModeOff();
         AdapterWeights w = CompactFormat.read(compact);
-        BaseModel bm = BaseModels.find(w.baseModelId()).orElseThrow(() -> new IllegalArgumentException(
-                "the adapter's base model '" + w.baseModelId() + "' is not registered"));
-        if (w.baseWeightsSha256() != null && !w.baseWeightsSha256().equals(bm.weightsSha256())) {
-            throw new IllegalArgumentException("the adapter was trained on weights " + w.baseWeightsSha256() + " of "
-                    + bm.id() + ", not on the registered " + bm.weightsSha256());
-        }
+        BaseModel bm = BaseModels.of(w);
         int seqLen = Math.min(bm.maxPositions(), recordedSeqLength(w));
         TaskType type = recordedTask(w);
         Accounting acc = Accounting.of(w, CompactFormat.Options.FP32);
@@ -322,7 +317,7 @@ public final class SuiteEvaluator implements AutoCloseable {
         return r.textA().length() + (r.textB() == null ? 0 : r.textB().length());
     }
 
-    static int recordedSeqLength(AdapterWeights w) {
+    public static int recordedSeqLength(AdapterWeights w) {
         String v = w.provenance().get(FineTuner.MAX_SEQ_LENGTH);
         if (v != null) {
             try {
@@ -338,7 +333,7 @@ public final class SuiteEvaluator implements AutoCloseable {
     }
 
     /** The task the adapter's head was trained for: its provenance, else one output means regression. */
-    static TaskType recordedTask(AdapterWeights w) {
+    public static TaskType recordedTask(AdapterWeights w) {
         String v = w.provenance().get(FineTuner.TASK);
         if (v != null) {
             try {
