@@ -9,7 +9,7 @@ import static org.hamcrest.Matchers.notNullValue;
 import ai.djl.ndarray.NDManager;
 import dev.vbank.text.data.Dataset;
 import dev.vbank.text.data.TaskType;
-import dev.vbank.text.eval.MergedAdapter;
+import dev.vbank.text.eval.ScoringAdapter;
 import dev.vbank.text.eval.SuiteEvaluator;
 import dev.vbank.text.model.BaseModelStore;
 import dev.vbank.text.tokenize.Encoding;
@@ -44,7 +44,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 /**
  * The inference-service against the real artifact-service (a separate process on the testkit's PostgreSQL and S3) and
  * the real all-MiniLM-L6-v2: adapters trained here in a few steps are uploaded, then served — predictions equal the
- * evaluation path (merged weights), tenants cannot reach each other's adapters, bad input is a 4xx naming the field,
+ * evaluation's scores, tenants cannot reach each other's adapters, bad input is a 4xx naming the field,
  * and with the artifact-service gone cached adapters keep answering while uncached ones get a 503.
  */
 @QuarkusTest
@@ -122,7 +122,7 @@ class InferenceServiceTest {
                 assertThat(j.getList("data")).hasSize(TEXTS.size());
                 assertThat(j.getInt("usage.inputs")).isEqualTo(TEXTS.size());
                 assertThat(j.getInt("usage.tokens")).isGreaterThan(TEXTS.size() * 3);
-                try (MergedAdapter m = evaluator.load(bytes.get(a))) {
+                try (ScoringAdapter m = evaluator.load(bytes.get(a))) {
                     for (int i = 0; i < TEXTS.size(); i++) {
                         Encoding e = m.tokenizer().encode(TEXTS.get(i));
                         var padded = m.tokenizer().pad(new Encoding[] {e}, Padding.LONGEST);

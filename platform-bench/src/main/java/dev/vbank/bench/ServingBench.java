@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vbank.text.data.Dataset;
 import dev.vbank.text.data.TaskType;
-import dev.vbank.text.eval.MergedAdapter;
 import dev.vbank.text.eval.SuiteEvaluator;
 import dev.vbank.text.model.BaseModel;
 import dev.vbank.text.model.BaseModelStore;
@@ -15,11 +14,15 @@ import dev.vbank.text.serve.InferenceEngine;
 import dev.vbank.text.serve.ServedAdapter;
 import dev.vbank.text.tokenize.Encoding;
 import dev.vbank.text.tokenize.Padding;
+import dev.vbank.text.tokenize.TextTokenizer;
 import dev.vbank.text.train.FineTuner;
 import dev.vbank.text.train.TrainingSpec;
 import dev.vbank.vblora.format.AdapterWeights;
 import dev.vbank.vblora.format.CompactFormat;
+import dev.vbank.vblora.model.AdaptedEncoder;
+import dev.vbank.vblora.model.AdapterLoader;
 import dev.vbank.vblora.model.Batch;
+import dev.vbank.vblora.model.EncoderWeights;
 import dev.vbank.vblora.serve.AdapterVariants;
 
 import java.nio.file.Files;
@@ -65,6 +68,7 @@ public final class ServingBench {
 
     private final FineTuner tuner;
     private final Map<String, byte[]> adapters = new LinkedHashMap<>();
+    private final Map<Integer, TextTokenizer> tokenizers = new java.util.concurrent.ConcurrentHashMap<>();
     private final int clients;
     private final Duration phase;
     private final int rounds;
@@ -268,9 +272,8 @@ public final class ServingBench {
     }
 
     /**
-     * The naive server: one thread takes what arrived (up to 64 rows), and for each adapter among them merges it into
-     * copies of the base weights it adapts (reading and composing it from its compact bytes, as the evaluation does),
-     * runs that adapter's rows, and drops the copies.
+     * The naive server: one thread takes what arrived (up to 64 rows), and for each adapter among them reads it from its
+     * compact bytes, merges it into copies of the base weights it adapts, runs that adapter's rows, and drops the copies.
      */
     private double naive(int n, Duration duration) throws Exception {
         record Job(String id, String text, CompletableFuture<Integer> done) {
@@ -279,8 +282,7 @@ public final class ServingBench {
         AtomicBoolean stop = new AtomicBoolean();
         Thread server = new Thread(() -> {
             FineTuner.gradModeOff();
-            try (SuiteEvaluator evaluator = new SuiteEvaluator(tuner); NDManager scope =
-                    ai.djl.engine.Engine.getEngine("PyTorch").newBaseManager()) {
+            try (NDManager scope = ai.djl.engine.Engine.getEngine("PyTorch").newBaseManager()) {
                 List<Job> taken = new ArrayList<>();
                 while (!stop.get() || !queue.isEmpty()) {
                     Job first = queue.poll(100, TimeUnit.MILLISECONDS);
@@ -293,12 +295,9 @@ public final class ServingBench {
                     Map<String, List<Job>> byAdapter = new LinkedHashMap<>();
                     taken.forEach(j -> byAdapter.computeIfAbsent(j.id(), k -> new ArrayList<>()).add(j));
                     for (var e : byAdapter.entrySet()) {
-                        try (MergedAdapter m = evaluator.load(adapters.get(e.getKey()))) {
-                            Encoding[] enc = e.getValue().stream().map(j -> m.tokenizer().encode(j.text()))
-                                    .toArray(Encoding[]::new);
-                            var padded = m.tokenizer().pad(enc, Padding.LONGEST);
-                            m.predict(scope, new Batch(enc.length, padded.length(), padded.inputIds(),
-                                    padded.attentionMask(), padded.tokenTypeIds(), null));
+                        try {
+                            mergedForward(scope, adapters.get(e.getKey()), e.getValue().stream().map(Job::text)
+                                    .toList());
                             e.getValue().forEach(j -> j.done().complete(200));
                         } catch (Exception ex) {
                             e.getValue().forEach(j -> j.done().completeExceptionally(ex));
@@ -319,6 +318,22 @@ public final class ServingBench {
         stop.set(true);
         server.join(TimeUnit.MINUTES.toMillis(2));
         return rate;
+    }
+
+    /** The naive way: read the adapter, merge it into copies of the weights it adapts, run the rows, drop the copies. */
+    private void mergedForward(NDManager scope, byte[] compact, List<String> texts) throws java.io.IOException {
+        AdapterWeights w = CompactFormat.read(compact);
+        List<String> adapted = w.adaptedPaths().stream().map(p -> p + ".weight").toList();
+        int seqLen = Math.min(MODEL.maxPositions(), SuiteEvaluator.recordedSeqLength(w));
+        TextTokenizer tok = tokenizers.computeIfAbsent(seqLen, l -> TextTokenizer.forModel(MODEL, l));
+        try (NDManager step = scope.newSubManager();
+             EncoderWeights copies = tuner.baseWeights(MODEL).withCopiesOf(step, adapted);
+             AdaptedEncoder merged = AdapterLoader.load(step, copies, w, FineTuner.poolingOf(MODEL))) {
+            merged.merge();
+            var padded = tok.pad(texts.stream().map(tok::encode).toArray(Encoding[]::new), Padding.LONGEST);
+            merged.predict(step, new Batch(texts.size(), padded.length(), padded.inputIds(), padded.attentionMask(),
+                    padded.tokenTypeIds(), null));
+        }
     }
 
     private static long rssBytes() {

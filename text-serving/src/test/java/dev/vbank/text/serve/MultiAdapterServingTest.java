@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import dev.vbank.text.TestDirs;
-import dev.vbank.text.eval.MergedAdapter;
 import dev.vbank.text.eval.SuiteEvaluator;
 import dev.vbank.text.model.BaseModel;
 import dev.vbank.text.model.BaseModels;
@@ -13,7 +12,12 @@ import dev.vbank.text.tokenize.Encoding;
 import dev.vbank.text.tokenize.Padding;
 import dev.vbank.text.train.FineTuner;
 import dev.vbank.text.train.Method;
+import dev.vbank.text.tokenize.TextTokenizer;
 import dev.vbank.vblora.format.AdapterKind;
+import dev.vbank.vblora.format.AdapterWeights;
+import dev.vbank.vblora.format.CompactFormat;
+import dev.vbank.vblora.model.AdaptedEncoder;
+import dev.vbank.vblora.model.AdapterLoader;
 import dev.vbank.vblora.model.Batch;
 import dev.vbank.vblora.model.EncoderWeights;
 import java.nio.file.Files;
@@ -30,7 +34,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The multi-adapter batched forward on the real all-MiniLM-L6-v2: ten different adapters (VB-LoRA trained here and
  * built by the engine with several ranks, top-k and targets; LoRA of two ranks; head-only; a regression head) and a
- * base-only row in ONE batch, each row compared with the evaluation path (that adapter alone, merged into the weights).
+ * base-only row in ONE batch, each row compared with that adapter alone, merged into copies of the weights.
  */
 class MultiAdapterServingTest {
     private static final BaseModel MODEL = BaseModels.ALL_MINILM_L6_V2;
@@ -78,15 +82,22 @@ class MultiAdapterServingTest {
         return ServedAdapter.load(engine.manager(), "adapter-" + i, Integer.toString(i), compact);
     }
 
-    /** The evaluation path: the adapter alone, its ΔW merged into copies of the base weights. */
+    /** The reference: the adapter alone, its ΔW merged into copies of the base weights it adapts. */
     private static float[] mergedAlone(int adapter, String text) throws Exception {
-        try (MergedAdapter m = evaluator.load(adapters.get(adapter))) {
-            Encoding e = m.tokenizer().encode(text);
-            var padded = m.tokenizer().pad(new Encoding[] {e}, Padding.LONGEST);
-            try (NDManager scope = fixtures.newSubManager()) {
-                return m.predict(scope, new Batch(1, padded.length(), padded.inputIds(), padded.attentionMask(),
-                        padded.tokenTypeIds(), null));
+        AdapterWeights w = CompactFormat.read(adapters.get(adapter));
+        List<String> adapted = w.kind() == AdapterKind.HEAD_ONLY ? List.of()
+                : w.adaptedPaths().stream().map(p -> p + ".weight").toList();
+        int seqLen = Math.min(MODEL.maxPositions(), SuiteEvaluator.recordedSeqLength(w));
+        try (NDManager scope = fixtures.newSubManager();
+             EncoderWeights copies = tuner.baseWeights(MODEL).withCopiesOf(scope, adapted);
+             AdaptedEncoder merged = AdapterLoader.load(scope, copies, w, FineTuner.poolingOf(MODEL));
+             TextTokenizer tok = TextTokenizer.forModel(MODEL, seqLen)) {
+            if (w.kind() != AdapterKind.HEAD_ONLY) {
+                merged.merge();
             }
+            var padded = tok.pad(new Encoding[] {tok.encode(text)}, Padding.LONGEST);
+            return merged.predict(scope, new Batch(1, padded.length(), padded.inputIds(), padded.attentionMask(),
+                    padded.tokenTypeIds(), null));
         }
     }
 
