@@ -1,6 +1,8 @@
 package dev.vbank.inference;
 
-import dev.vbank.inference.api.ApiException;
+import dev.vbank.service.error.Invalid;
+import dev.vbank.service.error.NotFound;
+import dev.vbank.service.error.Unavailable;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
@@ -65,13 +67,13 @@ public class ArtifactFetcher {
             String expected = r.headers().firstValue(SHA_HEADER).orElse(null);
             byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, config.maxAdapterBytes() + 1));
             if (bytes.length > config.maxAdapterBytes()) {
-                throw new ApiException(422, "unsupported_adapter", "adapter " + adapterId + " is larger than the "
+                throw new Invalid("unsupported_adapter", "adapter " + adapterId + " is larger than the "
                         + config.maxAdapterBytes() + " bytes this service loads", "adapter");
             }
             String actual = sha256(bytes);
             if (expected == null || !expected.equalsIgnoreCase(actual)) {
                 LOG.errorf("adapter %s: content sha256 %s, artifact-service announced %s", adapterId, actual, expected);
-                throw new ApiException(502, "bad_gateway", "the artifact-service sent adapter " + adapterId
+                throw new Unavailable("bad_gateway", "the artifact-service sent adapter " + adapterId
                         + " with a checksum that does not match its content; try again", null);
             }
             return new Fetched(bytes, actual);
@@ -81,12 +83,12 @@ public class ArtifactFetcher {
         }
     }
 
-    static ApiException notFound(String adapterId) {
-        return new ApiException(404, "not_found", "no adapter " + adapterId, "adapter");
+    static NotFound notFound(String adapterId) {
+        return new NotFound("not_found", "no adapter " + adapterId, "adapter");
     }
 
-    private static ApiException unavailable(String adapterId) {
-        return new ApiException(503, "service_unavailable", "the artifact-service is not available and adapter "
+    private static Unavailable unavailable(String adapterId) {
+        return new Unavailable("service_unavailable", "the artifact-service is not available and adapter "
                 + adapterId + " is not loaded here; try again", null);
     }
 

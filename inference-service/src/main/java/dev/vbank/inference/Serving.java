@@ -1,6 +1,7 @@
 package dev.vbank.inference;
 
-import dev.vbank.inference.api.ApiException;
+import dev.vbank.service.error.Invalid;
+import dev.vbank.service.error.Unavailable;
 import dev.vbank.text.data.TaskType;
 import dev.vbank.text.model.BaseModel;
 import dev.vbank.text.serve.InferenceEngine;
@@ -71,7 +72,7 @@ public class Serving {
         ServedAdapter adapter = runtime.acquire(tenant, adapterId);
         try {
             if (model != null && !model.equals(adapter.baseModel().id())) {
-                throw ApiException.invalid("model", "adapter " + adapterId + " is for " + adapter.baseModel().id()
+                throw Invalid.of("model", "adapter " + adapterId + " is for " + adapter.baseModel().id()
                         + ", not " + model);
             }
             InferenceEngine engine = runtime.engine();
@@ -125,10 +126,10 @@ public class Serving {
             return f.get(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             f.cancel(false);
-            throw new ApiException(503, "service_unavailable", "the inference engine is busy; try again", null);
+            throw new Unavailable("service_unavailable", "the inference engine is busy; try again", null);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new ApiException(503, "service_unavailable", "the request was interrupted; try again", null);
+            throw new Unavailable("service_unavailable", "the request was interrupted; try again", null);
         } catch (ExecutionException e) {
             throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
         }

@@ -1,6 +1,8 @@
 package dev.vbank.inference;
 
-import dev.vbank.inference.api.ApiException;
+import dev.vbank.service.error.Invalid;
+import dev.vbank.service.error.NotFound;
+import dev.vbank.service.error.Unavailable;
 import dev.vbank.text.model.BaseModel;
 import dev.vbank.text.model.BaseModelStore;
 import dev.vbank.text.model.BaseModels;
@@ -64,7 +66,7 @@ public class ServingRuntime {
             try {
                 device = Devices.select(config.device());
             } catch (IllegalStateException e) {
-                throw new ApiException(503, "service_unavailable", "vbank.inference.device: " + e.getMessage(), null);
+                throw new Unavailable("service_unavailable", "vbank.inference.device: " + e.getMessage(), null);
             }
             Path models = config.modelsDir().map(Path::of).orElseGet(BaseModelStore::defaultDirectory);
             tuner = new FineTuner(new BaseModelStore(models));
@@ -90,7 +92,7 @@ public class ServingRuntime {
                 try {
                     return ServedAdapter.load(e.manager(), adapterId, f.sha256(), f.bytes());
                 } catch (IllegalArgumentException bad) {
-                    throw new ApiException(422, "unsupported_adapter", "adapter " + adapterId + " cannot be served: "
+                    throw new Invalid("unsupported_adapter", "adapter " + adapterId + " cannot be served: "
                             + bad.getMessage(), "adapter");
                 }
             });
@@ -102,7 +104,7 @@ public class ServingRuntime {
     }
 
     public BaseModel baseModel(String id) {
-        return BaseModels.find(id).orElseThrow(() -> new ApiException(404, "not_found", "no base model '" + id
+        return BaseModels.find(id).orElseThrow(() -> new NotFound("not_found", "no base model '" + id
                 + "'; known: " + BaseModels.all().stream().map(BaseModel::id).toList(), "model"));
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.vbank.gateway.downstream.Downstream;
 import dev.vbank.gateway.downstream.InferenceClient;
 import dev.vbank.gateway.tenants.CurrentTenant;
+import dev.vbank.service.error.Invalid;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -51,7 +52,7 @@ public class InferenceResource {
 
     private static JsonNode object(JsonNode body) {
         if (body == null || !body.isObject()) {
-            throw ApiException.invalid(null, "the body must be a JSON object");
+            throw Invalid.of(null, "the body must be a JSON object");
         }
         return body;
     }

@@ -1,5 +1,6 @@
 package dev.vbank.inference.api;
 
+import dev.vbank.service.error.Invalid;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vbank.inference.InferenceConfig;
@@ -50,11 +51,11 @@ public class EmbeddingsResource {
         String model = Inputs.optionalText(body, "model");
         String adapter = Inputs.id(Inputs.optionalText(body, "adapter"), "adapter");
         if (model == null && adapter == null) {
-            throw ApiException.invalid("model", "name a base model (model) or an adapter (adapter)");
+            throw Invalid.of("model", "name a base model (model) or an adapter (adapter)");
         }
         String format = Inputs.optionalText(body, "encoding_format");
         if (format != null && !format.equals("float")) {
-            throw ApiException.invalid("encoding_format", "encoding_format must be float");
+            throw Invalid.of("encoding_format", "encoding_format must be float");
         }
         var inputs = Inputs.texts(body, "input", false, config.maxInputs(), config.maxInputChars());
         Serving.Embeddings e = serving.embed(tenant, model, adapter, inputs);

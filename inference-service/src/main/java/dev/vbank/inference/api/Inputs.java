@@ -1,5 +1,6 @@
 package dev.vbank.inference.api;
 
+import dev.vbank.service.error.Invalid;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vbank.text.serve.InferenceEngine.Input;
 
@@ -16,7 +17,7 @@ final class Inputs {
 
     static JsonNode object(JsonNode body) {
         if (body == null || !body.isObject()) {
-            throw ApiException.invalid(null, "the body must be a JSON object");
+            throw Invalid.of(null, "the body must be a JSON object");
         }
         return body;
     }
@@ -25,7 +26,7 @@ final class Inputs {
         for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
             String f = it.next();
             if (!allowed.contains(f)) {
-                throw ApiException.invalid(f, "unknown field '" + f + "'; allowed: " + allowed);
+                throw Invalid.of(f, "unknown field '" + f + "'; allowed: " + allowed);
             }
         }
     }
@@ -37,7 +38,7 @@ final class Inputs {
             return null;
         }
         if (!n.isTextual() || n.asText().isBlank()) {
-            throw ApiException.invalid(field, field + " must be a non-empty string");
+            throw Invalid.of(field, field + " must be a non-empty string");
         }
         return n.asText();
     }
@@ -45,7 +46,7 @@ final class Inputs {
     static String requiredText(JsonNode body, String field) {
         String v = optionalText(body, field);
         if (v == null) {
-            throw ApiException.invalid(field, field + " is required");
+            throw Invalid.of(field, field + " is required");
         }
         return v;
     }
@@ -57,16 +58,16 @@ final class Inputs {
     static List<Input> texts(JsonNode body, String field, boolean pairs, int maxInputs, int maxChars) {
         JsonNode n = body.get(field);
         if (n == null || n.isNull()) {
-            throw ApiException.invalid(field, field + " is required");
+            throw Invalid.of(field, field + " is required");
         }
         List<JsonNode> items = new ArrayList<>();
         if (n.isArray()) {
             n.forEach(items::add);
             if (items.isEmpty()) {
-                throw ApiException.invalid(field, field + " must hold at least one input");
+                throw Invalid.of(field, field + " must hold at least one input");
             }
             if (items.size() > maxInputs) {
-                throw ApiException.invalid(field, field + " holds " + items.size() + " inputs; at most " + maxInputs
+                throw Invalid.of(field, field + " holds " + items.size() + " inputs; at most " + maxInputs
                         + " per request");
             }
         } else {
@@ -77,7 +78,7 @@ final class Inputs {
             String param = n.isArray() ? field + "[" + i + "]" : field;
             Input in = input(items.get(i), param, pairs);
             if (in.chars() > maxChars) {
-                throw ApiException.invalid(param, param + " has " + in.chars() + " characters; at most " + maxChars);
+                throw Invalid.of(param, param + " has " + in.chars() + " characters; at most " + maxChars);
             }
             out.add(in);
         }
@@ -93,29 +94,29 @@ final class Inputs {
             JsonNode a = item.get("text_a");
             JsonNode b = item.get("text_b");
             if (a == null || !a.isTextual()) {
-                throw ApiException.invalid(param + ".text_a", param + ".text_a must be a string");
+                throw Invalid.of(param + ".text_a", param + ".text_a must be a string");
             }
             if (b != null && !b.isNull() && !b.isTextual()) {
-                throw ApiException.invalid(param + ".text_b", param + ".text_b must be a string");
+                throw Invalid.of(param + ".text_b", param + ".text_b must be a string");
             }
             return new Input(nonEmpty(a.asText(), param + ".text_a"),
                     b == null || b.isNull() ? null : nonEmpty(b.asText(), param + ".text_b"));
         }
-        throw ApiException.invalid(param, param + " must be a string" + (pairs ? " or {\"text_a\", \"text_b\"}" : ""));
+        throw Invalid.of(param, param + " must be a string" + (pairs ? " or {\"text_a\", \"text_b\"}" : ""));
     }
 
     private static void onlyFields(JsonNode item, Set<String> allowed, String param) {
         for (Iterator<String> it = item.fieldNames(); it.hasNext(); ) {
             String f = it.next();
             if (!allowed.contains(f)) {
-                throw ApiException.invalid(param + "." + f, "unknown field '" + f + "' in " + param);
+                throw Invalid.of(param + "." + f, "unknown field '" + f + "' in " + param);
             }
         }
     }
 
     private static String nonEmpty(String s, String param) {
         if (s.isEmpty()) {
-            throw ApiException.invalid(param, param + " must not be empty");
+            throw Invalid.of(param, param + " must not be empty");
         }
         return s;
     }
@@ -123,7 +124,7 @@ final class Inputs {
     /** An id as every vbank API accepts them (null stays null). */
     static String id(String id, String param) {
         if (id != null && (!id.matches("[A-Za-z0-9_.-]{1,128}") || id.contains(".."))) {
-            throw ApiException.invalid(param, param + " must be an id of 1 to 128 characters of a-z, A-Z, 0-9, _, . and -");
+            throw Invalid.of(param, param + " must be an id of 1 to 128 characters of a-z, A-Z, 0-9, _, . and -");
         }
         return id;
     }
