@@ -9,8 +9,9 @@ import dev.vbank.text.model.BaseModels;
 import dev.vbank.text.serve.AdapterCache;
 import dev.vbank.text.serve.InferenceEngine;
 import dev.vbank.text.serve.ServedAdapter;
-import dev.vbank.text.train.Devices;
 import dev.vbank.text.train.FineTuner;
+import dev.vbank.vblora.device.DeviceUnavailableException;
+import dev.vbank.vblora.device.Devices;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -35,7 +36,7 @@ public class ServingRuntime {
     private FineTuner tuner;
     private InferenceEngine engine;
     private AdapterCache cache;
-    private String device;
+    private ai.djl.Device device;
 
     public ServingRuntime(InferenceConfig config, ArtifactFetcher fetcher) {
         this.config = config;
@@ -65,11 +66,11 @@ public class ServingRuntime {
         if (engine == null) {
             try {
                 device = Devices.select(config.device());
-            } catch (IllegalStateException e) {
+            } catch (DeviceUnavailableException e) {
                 throw new Unavailable("service_unavailable", "vbank.inference.device: " + e.getMessage(), null);
             }
             Path models = config.modelsDir().map(Path::of).orElseGet(BaseModelStore::defaultDirectory);
-            tuner = new FineTuner(new BaseModelStore(models));
+            tuner = new FineTuner(new BaseModelStore(models), device);
             engine = new InferenceEngine(tuner, config.batchWindow(), config.maxBatchRows());
             cache = new AdapterCache(config.cacheBytes());
             LOG.infof("inference engine ready on %s; window %s, up to %d rows a batch, %d cache bytes", device,

@@ -86,7 +86,7 @@ public final class InferenceEngine implements AutoCloseable {
         this.tuner = tuner;
         this.windowNanos = window.toNanos();
         this.maxBatchRows = maxBatchRows;
-        this.root = Engine.getEngine("PyTorch").newBaseManager();
+        this.root = Engine.getEngine("PyTorch").newBaseManager(tuner.device());
         this.thread = new Thread(this::loop, "inference-engine");
         thread.setDaemon(true);
         thread.start();
