@@ -16,6 +16,8 @@ public interface GatewayConfig {
 
     Downstream artifacts();
 
+    Downstream inference();
+
     Files files();
 
     Quotas quotas();

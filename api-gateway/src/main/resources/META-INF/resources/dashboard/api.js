@@ -89,3 +89,41 @@ export async function followEvents(jobId, onEvent, signal) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }
+
+export async function post(path, body, signal) {
+  const response = await fetch(path, {
+    method: 'POST', headers: { ...headers('application/json'), 'Content-Type': 'application/json' },
+    body: JSON.stringify(body), signal,
+  });
+  if (!response.ok) {
+    throw await failure(response);
+  }
+  return response.json();
+}
+
+/**
+ * Fetches a file with the key (a plain link could not send it), checks its sha256 against the X-Vbank-Sha256 header
+ * when the API sends one, and hands it to the browser as a download. Resolves to { bytes, sha256, verified }.
+ */
+export async function download(path, filename) {
+  const response = await fetch(path, { headers: headers('*/*') });
+  if (!response.ok) {
+    throw await failure(response);
+  }
+  const blob = await response.blob();
+  const digest = await crypto.subtle.digest('SHA-256', await blob.arrayBuffer());
+  const sha256 = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  const announced = response.headers.get('X-Vbank-Sha256');
+  if (announced && announced.toLowerCase() !== sha256) {
+    throw new Error(`the download's sha256 ${sha256} is not the announced ${announced}`);
+  }
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  return { bytes: blob.size, sha256, verified: Boolean(announced) };
+}

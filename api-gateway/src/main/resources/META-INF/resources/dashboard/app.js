@@ -1,7 +1,7 @@
 // vbank dashboard: jobs, a live job page, an adapter page. Pages are hash routes; all data comes from the public API
 // with the tenant's key, so a tenant sees exactly what its key may read.
 
-import { ApiError, followEvents, get, session } from './api.js';
+import { ApiError, download, followEvents, get, post, session } from './api.js';
 import { barChart, drawHeatmap, heatmapLegend, lineChart, sizeBars } from './charts.js';
 
 const view = document.getElementById('view');
@@ -305,6 +305,72 @@ async function suiteNamesOf(results, signal) {
   return names;
 }
 
+/** A bar as wide as the probability (set through the CSSOM: the dashboard's CSP refuses style attributes). */
+function probabilityBar(p) {
+  const bar = h('span', { class: 'bar' });
+  bar.style.width = `${Math.round(p * 200)}px`;
+  return bar;
+}
+
+/** A box to type texts into (one per line) and see the adapter's label and class probabilities for each. */
+function tryItSection(id) {
+  const input = h('textarea', { id: 'try-text', rows: 3, placeholder: 'Type a sentence (one per line)…' });
+  const result = h('div', { id: 'try-result' });
+  const run = async () => {
+    const inputs = input.value.split('\n').map((t) => t.trim()).filter((t) => t.length > 0);
+    if (inputs.length === 0) {
+      return;
+    }
+    result.replaceChildren(h('p', { class: 'muted' }, 'Running…'));
+    try {
+      const r = await post('/v1/predictions', { adapter: id, inputs });
+      result.replaceChildren(...r.data.map((d) => {
+        const text = inputs[d.index];
+        if (d.value !== undefined) {
+          return h('div', { class: 'prediction', 'data-index': d.index, 'data-value': d.value },
+            h('p', {}, h('strong', {}, d.value.toFixed(4)), ` ← ${text}`));
+        }
+        const probabilities = Object.entries(d.probabilities).sort((a, b) => b[1] - a[1]);
+        return h('div', { class: 'prediction', 'data-index': d.index, 'data-label': d.label },
+          h('p', {}, h('strong', { class: 'try-label' }, d.label), ` ← ${text}`),
+          h('table', { class: 'probabilities' }, h('tbody', {}, probabilities.map(([label, p]) =>
+            h('tr', { 'data-label': label, 'data-probability': p }, h('td', {}, label),
+              h('td', { class: 'num' }, p.toFixed(4)),
+              h('td', {}, probabilityBar(p)))))));
+      }), h('p', { class: 'muted', id: 'try-usage' },
+        `${r.usage.inputs} input(s), ${r.usage.tokens} tokens${r.usage.truncated ? `, ${r.usage.truncated} truncated` : ''}`));
+    } catch (e) {
+      result.replaceChildren(h('p', { class: 'error', id: 'try-error' }, e?.message ?? String(e)));
+    }
+  };
+  return [h('h2', {}, 'Try it'),
+    h('div', { class: 'card', id: 'try-it' }, input,
+      h('p', {}, h('button', { id: 'try-run', type: 'button', onclick: run }, 'Predict')), result)];
+}
+
+/** Buttons that download the adapter in each format, sha256-checked in the browser. */
+function downloadSection(id) {
+  const status = h('p', { class: 'muted', id: 'download-status' });
+  const formats = [['compact', `${id}.vbank`, 'Compact (vbank)'], ['peft', `${id}-peft.zip`, 'PEFT (zip)'],
+    ['merged', `${id}-merged.safetensors`, 'Merged weights (safetensors)']];
+  return [h('h2', {}, 'Download'),
+    h('div', { class: 'card', id: 'downloads' },
+      h('p', {}, formats.map(([format, filename, label]) => h('button', {
+        id: `download-${format}`, type: 'button', onclick: async () => {
+          status.textContent = `Downloading ${format}…`;
+          try {
+            const d = await download(`/v1/adapters/${enc(id)}/content?format=${format}`, filename);
+            status.dataset.format = format;
+            status.dataset.bytes = d.bytes;
+            status.dataset.sha256 = d.sha256;
+            status.textContent = `${filename}: ${bytes(d.bytes)}, sha256 ${d.sha256}${d.verified ? ' (verified)' : ''}`;
+          } catch (e) {
+            status.textContent = `Download failed: ${e?.message ?? e}`;
+          }
+        },
+      }, label))), status)];
+}
+
 async function adapterPage(id, signal) {
   const adapter = await get(`/v1/adapters/${enc(id)}`, signal);
   const usage = await get(`/v1/adapters/${enc(id)}/bank_usage`, signal);
@@ -327,6 +393,8 @@ async function adapterPage(id, signal) {
   show(h('section', { id: 'adapter', 'data-adapter-id': id },
     h('h1', {}, 'Adapter ', h('span', { class: 'mono' }, id)),
     h('div', { class: 'card' }, adapterMeta(adapter)),
+    ...tryItSection(id),
+    ...downloadSection(id),
     h('h2', {}, 'Size'),
     h('div', { class: 'card', id: 'size-chart' },
       sizeBars({ chart: 'sizes', title: 'Stored bytes vs LoRA-equivalent bytes (A and B in float32)', bars: sizes }),

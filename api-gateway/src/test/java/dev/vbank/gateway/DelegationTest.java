@@ -192,6 +192,33 @@ class DelegationTest {
     }
 
     @Test
+    void predictionsAndEmbeddingsGoToTheInferenceServiceUnderTheKeysTenant() {
+        Gw.T t = Gw.tenant("inference");
+        String adapter = "adapter-" + "0".repeat(23) + "7";
+        Gw.call(stub, "POST", "/__stub/tenants/" + t.id() + "/adapters/" + adapter, "");
+        Gw.as(t).contentType(ContentType.JSON).body("{\"adapter\": \"" + adapter + "\", \"inputs\": [\"good\"]}")
+                .post("/v1/predictions").then().statusCode(200).body("tenant", is(t.id()))
+                .body("endpoint", is("predictions")).body("request.inputs[0]", is("good"));
+        Gw.as(t).contentType(ContentType.JSON).body("{\"model\": \"all-minilm-l6-v2\", \"input\": \"hi\"}")
+                .post("/v1/embeddings").then().statusCode(200).body("tenant", is(t.id()))
+                .body("endpoint", is("embeddings"));
+        // another tenant naming the adapter gets the inference-service's 404 as it is
+        Gw.as(Gw.tenant("inference-other")).contentType(ContentType.JSON)
+                .body("{\"adapter\": \"" + adapter + "\", \"inputs\": [\"good\"]}").post("/v1/predictions").then()
+                .statusCode(404).body("error.param", is("adapter"));
+        Gw.as(t).contentType(ContentType.JSON).body("[1, 2]").post("/v1/predictions").then().statusCode(400);
+        Gw.as(t).contentType(ContentType.JSON).body("{\"adapter\": ").post("/v1/predictions").then().statusCode(400);
+        Gw.call(stub, "POST", "/__stub/down", "true");
+        try {
+            Gw.as(t).contentType(ContentType.JSON).body("{\"model\": \"all-minilm-l6-v2\", \"input\": \"hi\"}")
+                    .post("/v1/embeddings").then().statusCode(503).body("error.code", is("service_unavailable"))
+                    .body("error.message", org.hamcrest.Matchers.containsString("inference-service"));
+        } finally {
+            Gw.call(stub, "POST", "/__stub/down", "false");
+        }
+    }
+
+    @Test
     void anUnreachableServiceIs503() {
         Gw.T t = Gw.tenant("down");
         Gw.call(stub, "POST", "/__stub/down", "true");

@@ -37,6 +37,7 @@ public final class StubServices {
     private static final Pattern JOBS = Pattern.compile("/internal/tenants/([^/]+)/jobs(?:/([^/]+)(/[a-z]+)?)?");
     private static final Pattern FILES = Pattern.compile("/internal/tenants/([^/]+)/files(?:/([^/]+)(/content)?)?");
     private static final Pattern ADAPTERS = Pattern.compile("/internal/tenants/([^/]+)/adapters/([^/]+)(/content|/bank_usage)?");
+    private static final Pattern INFERENCE = Pattern.compile("/internal/tenants/([^/]+)/(predictions|embeddings)");
     private static final Pattern STUB_EVENTS = Pattern.compile("/__stub/jobs/([^/]+)/events");
     private static final Pattern STUB_ADAPTER = Pattern.compile("/__stub/tenants/([^/]+)/adapters/([^/]+)");
 
@@ -96,6 +97,8 @@ public final class StubServices {
                 files(ex, m.group(1), m.group(2), m.group(3) != null, query, body);
             } else if ((m = ADAPTERS.matcher(path)).matches()) {
                 adapters(ex, m.group(1), m.group(2), m.group(3), query, body);
+            } else if ((m = INFERENCE.matcher(path)).matches()) {
+                inference(ex, m.group(1), m.group(2), body);
             } else if (path.equals("/internal/base-models")) {
                 ArrayNode data = JSON.createArrayNode();
                 data.addObject().put("id", "all-minilm-l6-v2").put("sha256", "ab".repeat(32)).put("layers", 6);
@@ -110,6 +113,19 @@ public final class StubServices {
             e.printStackTrace();
             throw e;
         }
+    }
+
+    /** Echoes what arrived; an adapter the tenant has no stub adapter for is a 404, as the inference-service says. */
+    private void inference(HttpExchange ex, String tenant, String what, byte[] body) throws IOException {
+        JsonNode req = JSON.readTree(body);
+        String adapter = req.path("adapter").asText(null);
+        if (adapter != null && !adapters.containsKey(tenant + "/" + adapter)) {
+            error(ex, 404, "not_found", "no adapter " + adapter, "adapter");
+            return;
+        }
+        ObjectNode out = JSON.createObjectNode().put("object", "list").put("tenant", tenant).put("endpoint", what);
+        out.set("request", req);
+        json(ex, 200, out);
     }
 
     private synchronized void jobs(HttpExchange ex, String tenant, String id, String action, Map<String, String> q,

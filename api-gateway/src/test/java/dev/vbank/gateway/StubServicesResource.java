@@ -20,7 +20,8 @@ public class StubServicesResource implements QuarkusTestResourceLifecycleManager
                 throw new UncheckedIOException(e);
             }
         }
-        return Map.of("vbank.scheduler.url", stub.url(), "vbank.artifacts.url", stub.url());
+        return Map.of("vbank.scheduler.url", stub.url(), "vbank.artifacts.url", stub.url(), "vbank.inference.url",
+                stub.url());
     }
 
     @Override

@@ -16,7 +16,8 @@ import java.util.Map;
 @Command(name = "vbank", mixinStandardHelpOptions = true, versionProvider = VbankCli.Version.class,
         description = "Fine-tuning as a service on VB-LoRA: files, jobs (with a live progress bar), adapters, evaluations.",
         subcommands = {ConfigureCommand.class, FilesCommand.class, JobsCommand.class, AdaptersCommand.class,
-                ModelsCommand.class, EvalsCommand.class, SuitesCommand.class, CommandLine.HelpCommand.class},
+                ModelsCommand.class, EvalsCommand.class, SuitesCommand.class,
+                InferenceCommands.Predict.class, InferenceCommands.Embed.class, CommandLine.HelpCommand.class},
         footer = {"", "Settings: --endpoint/--api-key flags, else VBANK_ENDPOINT/VBANK_API_KEY, else the profile in "
                 + "~/.config/vbank/config.json (vbank configure).",
                 "Exit status: 0 ok, 1 API error, 2 usage, 3 connection error, 4 auth error, 5 job/evaluation failed, "

@@ -402,4 +402,57 @@ class VbankCliTest {
                 .contains("suite-1  sentiment-en  1        true      imdb-test,uci-amazon");
         assertThat(api.last("GET", "/v1/evaluation_suites").query()).isEqualTo("name=sentiment-en");
     }
+
+    // ---- predictions and embeddings
+
+    @Test
+    void predictSendsTheTextsToTheAdapterAndPrintsLabelsWithTheirProbability() throws Exception {
+        api.json("POST /v1/predictions", 200, """
+                {"object": "list", "adapter": "adapter-1", "model": "all-minilm-l6-v2", "data": [
+                 {"index": 0, "label": "positive", "probabilities": {"negative": 0.1, "positive": 0.9}},
+                 {"index": 1, "label": "negative", "probabilities": {"negative": 0.75, "positive": 0.25}}],
+                 "usage": {"inputs": 2, "tokens": 11, "truncated": 0}}""");
+        Run r = vbank("predict", "--adapter", "adapter-1", "great phone", "broke in a day");
+        assertThat(r.exit()).as(r.err()).isZero();
+        JsonNode sent = ApiClient.JSON.readTree(api.requests.get(0).text());
+        assertThat(sent.path("adapter").asText()).isEqualTo("adapter-1");
+        assertThat(sent.path("inputs").toString()).isEqualTo("[\"great phone\",\"broke in a day\"]");
+        assertThat(r.out()).containsPattern("0 +positive +0\\.9000 +great phone")
+                .containsPattern("1 +negative +0\\.7500 +broke in a day")
+                .contains("model all-minilm-l6-v2 + adapter-1: 2 inputs, 11 tokens, 0 truncated");
+
+        Run pairs = vbank("predict", "--adapter", "adapter-1", "--pair", "same?", "a", "b");
+        assertThat(pairs.exit()).isZero();
+        assertThat(ApiClient.JSON.readTree(api.requests.get(1).text()).path("inputs").get(1).path("text_b").asText())
+                .isEqualTo("same?");
+    }
+
+    @Test
+    void predictRelaysTheApisRefusalAndEmbedNeedsAModelOrAnAdapter() {
+        api.json("POST /v1/predictions", 404,
+                "{\"error\": {\"code\": \"not_found\", \"message\": \"no adapter adapter-x\", \"param\": \"adapter\"}}");
+        Run r = vbank("predict", "--adapter", "adapter-x", "hello");
+        assertThat(r.exit()).isNotZero();
+        assertThat(r.err()).contains("no adapter adapter-x");
+        Run e = vbank("embed", "hello");
+        assertThat(e.exit()).isEqualTo(Exit.USAGE);
+        assertThat(e.err()).contains("name --model or --adapter");
+        assertThat(vbank("predict", "hello").err()).contains("Missing required option: '--adapter");
+    }
+
+    @Test
+    void embedPrintsDimensionsAndNormPerText() throws Exception {
+        api.json("POST /v1/embeddings", 200, """
+                {"object": "list", "model": "all-minilm-l6-v2", "data": [
+                 {"object": "embedding", "index": 0, "embedding": [0.6, 0.8, 0.0, 0.0]}],
+                 "usage": {"prompt_tokens": 3, "total_tokens": 3, "inputs": 1, "truncated": 0}}""");
+        Run r = vbank("embed", "--model", "all-minilm-l6-v2", "hello");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(ApiClient.JSON.readTree(api.requests.get(0).text()).path("input").toString())
+                .isEqualTo("[\"hello\"]");
+        assertThat(r.out()).containsPattern("0 +4 +1\\.0000 +\\[0\\.6000, 0\\.8000, 0\\.0000, …] +hello")
+                .contains("3 tokens");
+        Run json = vbank("embed", "--adapter", "adapter-1", "hello", "--json");
+        assertThat(json.out().strip()).startsWith("{").contains("\"embedding\"");
+    }
 }

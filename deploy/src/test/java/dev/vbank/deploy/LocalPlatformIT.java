@@ -41,14 +41,15 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The launcher end to end, on the fixed local ports: up, everything ready, an object in S3 and a row in PostgreSQL,
- * down with no process left, up again, both still there, down. Needs the four services built
+ * down with no process left, up again, both still there, down. Needs the five services built
  * ({@code ./mvnw -DskipTests install}); run with {@code ./mvnw -pl deploy verify -DskipITs=false}.
  */
 class LocalPlatformIT {
 
     private static final Map<String, Integer> SERVICE_PORTS = Map.of(
-            "api-gateway", 8080, "job-scheduler", 8081, "gpu-worker", 8082, "artifact-service", 8083);
-    private static final int[] ALL_PORTS = {54320, 19092, 19000, 8080, 8081, 8082, 8083};
+            "api-gateway", 8080, "job-scheduler", 8081, "gpu-worker", 8082, "artifact-service", 8083,
+            "inference-service", 8084);
+    private static final int[] ALL_PORTS = {54320, 19092, 19000, 8080, 8081, 8082, 8083, 8084};
 
     private final Path root = Manifests.repoRoot();
     private final Path script = root.resolve("deploy/bin/vbank-local");

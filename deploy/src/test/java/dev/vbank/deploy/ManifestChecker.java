@@ -21,6 +21,8 @@ import java.util.regex.Pattern;
 final class ManifestChecker {
 
     /** What every service needs to reach the infrastructure (docs/ARCHITECTURE.md). */
+    /** Services that use no database, broker or object store (the inference-service reads through the artifact-service). */
+    static final Set<String> STATELESS = Set.of("inference-service");
     static final Set<String> INFRA_ENV = Set.of(
             "QUARKUS_DATASOURCE_JDBC_URL", "QUARKUS_DATASOURCE_USERNAME", "QUARKUS_DATASOURCE_PASSWORD",
             "KAFKA_BOOTSTRAP_SERVERS", "VBANK_S3_ENDPOINT", "VBANK_S3_ACCESS_KEY", "VBANK_S3_SECRET_KEY",
@@ -36,9 +38,12 @@ final class ManifestChecker {
             "Deployment", "apps/v1", "HorizontalPodAutoscaler", "autoscaling/v2", "NetworkPolicy", "networking.k8s.io/v1");
     /** Who calls whom over HTTP (docs/ARCHITECTURE.md); network policies must let these through. */
     static final Map<String, List<String>> CALLS = Map.of(
-            "api-gateway", List.of("job-scheduler", "artifact-service"),
+            "api-gateway", List.of("job-scheduler", "artifact-service", "inference-service"),
             "job-scheduler", List.of("artifact-service"),
-            "gpu-worker", List.of("artifact-service"));
+            "gpu-worker", List.of("artifact-service"),
+            "inference-service", List.of("artifact-service"));
+    /** Services whose load varies with traffic: each needs a HorizontalPodAutoscaler. */
+    static final List<String> AUTOSCALED = List.of("gpu-worker", "inference-service");
 
     private final Manifests m;
     private final List<String> problems = new ArrayList<>();
@@ -226,8 +231,10 @@ final class ManifestChecker {
                 problem(h + ": minReplicas " + min + " / maxReplicas " + max + " make no range");
             }
         }
-        if (hpas.stream().noneMatch(h -> "gpu-worker".equals(map(map(h.doc(), "spec"), "scaleTargetRef").get("name")))) {
-            problem("deploy/k8s: no HorizontalPodAutoscaler targets the gpu-worker Deployment");
+        for (String scaled : AUTOSCALED) {
+            if (hpas.stream().noneMatch(h -> scaled.equals(map(map(h.doc(), "spec"), "scaleTargetRef").get("name")))) {
+                problem("deploy/k8s: no HorizontalPodAutoscaler targets the " + scaled + " Deployment");
+            }
         }
 
         checkNetworkPolicies(deployments);
@@ -434,7 +441,7 @@ final class ManifestChecker {
                 }
             }
         }
-        Set<String> needed = new TreeSet<>(INFRA_ENV);
+        Set<String> needed = new TreeSet<>(STATELESS.contains(service) ? Set.of() : INFRA_ENV);
         needed.addAll(m.requiredEnv.getOrDefault(service, Set.of()));
         needed.removeAll(envNames);
         if (!needed.isEmpty()) {
@@ -580,7 +587,7 @@ final class ManifestChecker {
             if (env.containsKey("QUARKUS_HTTP_PORT") && !String.valueOf(env.get("QUARKUS_HTTP_PORT")).equals(String.valueOf(port))) {
                 problem(where + ": QUARKUS_HTTP_PORT=" + env.get("QUARKUS_HTTP_PORT") + " but the port is " + port);
             }
-            Set<String> needed = new TreeSet<>(INFRA_ENV);
+            Set<String> needed = new TreeSet<>(STATELESS.contains(service) ? Set.of() : INFRA_ENV);
             needed.addAll(m.requiredEnv.getOrDefault(service, Set.of()));
             needed.removeAll(env.keySet());
             if (!needed.isEmpty()) {

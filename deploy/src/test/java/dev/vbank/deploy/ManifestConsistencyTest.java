@@ -21,7 +21,8 @@ class ManifestConsistencyTest {
 
     /** The ports docs/ARCHITECTURE.md fixes; the checker's own tests run against them. */
     private static final Map<String, Integer> ARCHITECTURE_PORTS =
-            Map.of("api-gateway", 8080, "job-scheduler", 8081, "gpu-worker", 8082, "artifact-service", 8083);
+            Map.of("api-gateway", 8080, "job-scheduler", 8081, "gpu-worker", 8082, "artifact-service", 8083,
+                    "inference-service", 8084);
 
     private Manifests manifests;
 
@@ -43,9 +44,11 @@ class ManifestConsistencyTest {
         assertThat(manifests.k8s).extracting(K8sDoc::kind)
                 .contains("ConfigMap", "Secret", "Deployment", "Service", "HorizontalPodAutoscaler", "NetworkPolicy");
         assertThat(manifests.k8s.stream().filter(d -> d.kind().equals("Deployment")).map(K8sDoc::name))
-                .containsExactlyInAnyOrder("api-gateway", "job-scheduler", "gpu-worker", "gpu-worker-cuda", "artifact-service");
+                .containsExactlyInAnyOrder("api-gateway", "job-scheduler", "gpu-worker", "gpu-worker-cuda", "artifact-service",
+                        "inference-service");
         assertThat(map(manifests.compose, "services"))
-                .containsKeys("postgres", "kafka", "minio", "api-gateway", "job-scheduler", "gpu-worker", "artifact-service");
+                .containsKeys("postgres", "kafka", "minio", "api-gateway", "job-scheduler", "gpu-worker", "artifact-service",
+                        "inference-service");
         assertThat(String.valueOf(map(map(manifests.compose, "services"), "postgres").get("image"))).startsWith("postgres:17");
         assertThat(String.valueOf(map(map(manifests.compose, "services"), "kafka").get("image"))).startsWith("apache/kafka:4.1");
         assertThat(manifests.launcherPorts).containsOnlyKeys(Manifests.SERVICES);
@@ -115,6 +118,14 @@ class ManifestConsistencyTest {
         assertThat(new ManifestChecker(manifests).check())
                 .anyMatch(p -> p.contains("HorizontalPodAutoscaler gpu-worker") && p.contains("not an apps/v1 Deployment"))
                 .anyMatch(p -> p.contains("no HorizontalPodAutoscaler targets the gpu-worker Deployment"));
+    }
+
+    @Test
+    void anInferenceServiceWithoutAnHpaIsReported() {
+        manifests.k8s.removeIf(d -> d.kind().equals("HorizontalPodAutoscaler") && d.name().equals("inference-service"));
+
+        assertThat(new ManifestChecker(manifests).check())
+                .anyMatch(p -> p.contains("no HorizontalPodAutoscaler targets the inference-service Deployment"));
     }
 
     @Test

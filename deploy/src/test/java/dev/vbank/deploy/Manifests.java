@@ -29,7 +29,8 @@ import java.util.stream.Stream;
  */
 final class Manifests {
 
-    static final List<String> SERVICES = List.of("api-gateway", "job-scheduler", "gpu-worker", "artifact-service");
+    static final List<String> SERVICES = List.of("api-gateway", "job-scheduler", "gpu-worker", "artifact-service",
+            "inference-service");
 
     /** One Kubernetes document and the file it came from. */
     record K8sDoc(String file, Map<String, Object> doc) {

@@ -37,7 +37,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * VB-LoRA job train live (the loss chart must end with exactly the job's progress points, as the events API has them),
  * opens the adapter (the bank-selection heatmap must be drawn with one cell per selected bank vector, the usage
  * histogram must match the API, and the evaluation table must show the results the API has for the adapter, evaluated on
- * a small suite of the tenant's own that the job asked for at create), and a second tenant's key shows neither. Screenshots go to {@code target/}.
+ * a small suite of the tenant's own that the job asked for at create; "Try it" must show the public API's label and
+ * probabilities for a typed sentence, and the downloads must arrive sha256-checked), and a second tenant's key shows
+ * neither. Screenshots go to {@code target/}.
  * <p>
  * Needs Debian's {@code chromium} and {@code chromium-driver} at /usr/bin (skipped with a message when absent); the
  * driver is the packaged one, so nothing is downloaded.
@@ -250,6 +252,35 @@ class DashboardBrowserTest {
             assertThat(shown).as("metrics of row %d vs the API", i).isEqualTo(api).containsKeys("accuracy", "f1_macro");
             assertThat(row.getText()).contains("dash-small@1", r.path("examples").asText());
         }
+        // ---- "Try it": the label and probabilities shown are the public API's for the same text
+        String sentence = "The battery lasts all day and the screen is sharp.";
+        browser.findElement(By.id("try-text")).sendKeys(sentence);
+        browser.findElement(By.id("try-run")).click();
+        WebElement prediction = until(Duration.ofSeconds(60), () -> present(By.cssSelector("#try-result .prediction")));
+        JsonNode expected = Api.JSON.readTree(Api.as(a.key()).contentType("application/json")
+                .body(Api.JSON.createObjectNode().put("adapter", adapterId).set("inputs",
+                        Api.JSON.createArrayNode().add(sentence))).post("/v1/predictions").asString())
+                .path("data").get(0);
+        assertThat(prediction.getDomAttribute("data-label")).isEqualTo(expected.path("label").asText());
+        List<WebElement> probabilityRows = prediction.findElements(By.cssSelector("tr[data-label]"));
+        assertThat(probabilityRows).hasSize(expected.path("probabilities").size());
+        for (WebElement row : probabilityRows) {
+            assertThat(Double.parseDouble(row.getDomAttribute("data-probability"))).isCloseTo(
+                    expected.path("probabilities").path(row.getDomAttribute("data-label")).asDouble(),
+                    org.assertj.core.api.Assertions.within(1e-6));
+        }
+        assertThat(text(By.id("try-usage")).orElse("")).contains("1 input(s)");
+        // ---- downloads: compact (its sha256 is the adapter's) and PEFT, checked in the browser against the header
+        browser.findElement(By.id("download-compact")).click();
+        assertThat(until(Duration.ofSeconds(30), () -> attr(By.id("download-status"), "data-sha256")
+                .filter(x -> "compact".equals(attr(By.id("download-status"), "data-format").orElse("")))))
+                .isEqualTo(meta.path("sha256").asText());
+        assertThat(text(By.id("download-status")).orElse("")).contains("(verified)");
+        browser.findElement(By.id("download-peft")).click();
+        assertThat(until(Duration.ofSeconds(60), () -> attr(By.id("download-status"), "data-format")
+                .filter("peft"::equals))).isEqualTo("peft");
+        assertThat(Long.parseLong(attr(By.id("download-status"), "data-bytes").orElse("0"))).isPositive();
+        assertThat(present(By.id("download-merged"))).isPresent();
         screenshot("dashboard-adapter.png");
 
         // ---- tenant b signs in: no job in its list, and a's job and adapter pages are "not found"

@@ -19,13 +19,16 @@ import java.util.stream.Stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The platform as {@code deploy/bin/vbank-local} runs it (infrastructure JVM + four service JVMs) in a fresh data
+ * The platform as {@code deploy/bin/vbank-local} runs it (infrastructure JVM + five service JVMs) in a fresh data
  * directory under {@code target/}. Remembers every pid it saw so that {@link #down()} can check none survives.
  */
 final class LocalPlatform {
 
-    static final List<String> COMPONENTS = List.of("infra", "api-gateway", "job-scheduler", "gpu-worker", "artifact-service");
-    static final int[] PORTS = {8080, 8081, 8082, 8083, 54320, 19092, 19000};
+    static final List<String> SERVICES = List.of("api-gateway", "job-scheduler", "gpu-worker", "artifact-service",
+            "inference-service");
+    static final List<String> COMPONENTS = java.util.stream.Stream.concat(java.util.stream.Stream.of("infra"),
+            SERVICES.stream()).toList();
+    static final int[] PORTS = {8080, 8081, 8082, 8083, 8084, 54320, 19092, 19000};
     static final String GATEWAY = "http://127.0.0.1:8080";
 
     final Path repo;
@@ -68,7 +71,7 @@ final class LocalPlatform {
 
     void checkBuilt() {
         List<String> missing = new ArrayList<>();
-        for (String s : List.of("api-gateway", "job-scheduler", "gpu-worker", "artifact-service")) {
+        for (String s : SERVICES) {
             if (!Files.isRegularFile(repo.resolve(s + "/target/quarkus-app/quarkus-run.jar"))) {
                 missing.add(s + "/target/quarkus-app/quarkus-run.jar");
             }
@@ -108,7 +111,7 @@ final class LocalPlatform {
      */
     void snapshotApps() throws IOException {
         Path apps = dataDir.resolve("apps");
-        for (String s : List.of("api-gateway", "job-scheduler", "gpu-worker", "artifact-service")) {
+        for (String s : SERVICES) {
             Path from = repo.resolve(s + "/target/quarkus-app");
             Path to = apps.resolve(s + "/quarkus-app");
             try (Stream<Path> files = Files.walk(from)) {

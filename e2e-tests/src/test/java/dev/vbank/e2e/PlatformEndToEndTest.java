@@ -70,6 +70,12 @@ class PlatformEndToEndTest {
         }
     }
 
+    /** The first test's adapter, its tenant and another tenant, for the serving test. */
+    record Trained(Api.Tenant tenant, Api.Tenant other, String adapterId) {
+    }
+
+    private Trained trained;
+
     @Test
     @Order(1)
     void jobThroughThePublicApiToAVerifiedAdapterAndTenantIsolation() throws Exception {
@@ -142,6 +148,8 @@ class PlatformEndToEndTest {
         System.out.printf("[e2e] adapter %s: %d bytes, sha256 %s, parameters %s%n", adapterId, bytes.length,
                 meta.path("sha256").asText(), meta.path("parameters"));
 
+        trained = new Trained(a, b, adapterId);
+
         // ---- exactly one adapter object in S3 for tenant a
         assertThat(platform.s3Objects("tenants/" + a.id() + "/adapters/")).hasSize(1);
 
@@ -167,11 +175,75 @@ class PlatformEndToEndTest {
     }
 
     /**
+     * The first test's adapter served through the gateway: predictions and embeddings for its tenant, 404 for another, 4xx
+     * naming the field for bad input; the inference-service restarted refills its cache on demand; with the
+     * artifact-service stopped the cached adapter keeps answering and an adapter not cached gets a 503.
+     */
+    @Test
+    @Order(2)
+    void theTrainedAdapterAnswersThroughTheGatewayAndSurvivesRestarts() throws Exception {
+        assertThat(trained).as("the adapter of the first test").isNotNull();
+        Api.Tenant t = trained.tenant();
+        Api.Tenant other = trained.other();
+        String adapterId = trained.adapterId();
+        String body = "{\"adapter\": \"" + adapterId + "\", \"inputs\": [\"Great phone, works perfectly.\", "
+                + "{\"text_a\": \"Battery died\", \"text_b\": \"after one day\"}]}";
+
+        JsonNode p = predict(t.key(), body, 200);
+        assertThat(p.path("object").asText()).isEqualTo("list");
+        assertThat(p.path("adapter").asText()).isEqualTo(adapterId);
+        assertThat(p.path("model").asText()).isEqualTo("all-minilm-l6-v2");
+        assertThat(p.path("data")).hasSize(2);
+        for (JsonNode d : p.path("data")) {
+            assertThat(d.path("label").asText()).isIn("0", "1");
+            double sum = d.path("probabilities").path("0").asDouble() + d.path("probabilities").path("1").asDouble();
+            assertThat(sum).isCloseTo(1.0, org.assertj.core.api.Assertions.within(1e-6));
+        }
+        assertThat(p.path("usage").path("inputs").asInt()).isEqualTo(2);
+        assertThat(p.path("usage").path("tokens").asInt()).isGreaterThan(6);
+
+        Response e = as(t.key()).contentType("application/json")
+                .body("{\"adapter\": \"" + adapterId + "\", \"input\": [\"hello\"]}").post("/v1/embeddings");
+        assertThat(e.statusCode()).as(e.asString()).isEqualTo(200);
+        assertThat(Api.JSON.readTree(e.asString()).path("data").get(0).path("embedding")).hasSize(384);
+
+        assertThat(predict(other.key(), body, 404).path("error").path("param").asText()).isEqualTo("adapter");
+        assertThat(predict(t.key(), "{\"adapter\": \"" + adapterId + "\"}", 400).path("error").path("param")
+                .asText()).isEqualTo("inputs");
+
+        LocalPlatform.Result restarted = platform.launcher(java.time.Duration.ofMinutes(3), "restart-service",
+                "inference-service");
+        assertThat(restarted.exit()).as(restarted.output()).isZero();
+        assertThat(predict(t.key(), body, 200).path("data").get(0).path("label").asText())
+                .isEqualTo(p.path("data").get(0).path("label").asText());
+
+        LocalPlatform.Result stopped = platform.launcher(java.time.Duration.ofMinutes(2), "stop-service",
+                "artifact-service");
+        assertThat(stopped.exit()).as(stopped.output()).isZero();
+        try {
+            assertThat(predict(t.key(), body, 200).path("data")).hasSize(2);
+            JsonNode down = predict(other.key(), body, 503);
+            assertThat(down.path("error").path("code").asText()).isEqualTo("service_unavailable");
+            assertThat(down.path("error").path("message").asText()).contains("artifact-service");
+        } finally {
+            LocalPlatform.Result back = platform.launcher(java.time.Duration.ofMinutes(3), "restart-service",
+                    "artifact-service");
+            assertThat(back.exit()).as(back.output()).isZero();
+        }
+    }
+
+    private static JsonNode predict(String key, String body, int status) throws Exception {
+        Response r = as(key).contentType("application/json").body(body).post("/v1/predictions");
+        assertThat(r.statusCode()).as(r.asString()).isEqualTo(status);
+        return Api.JSON.readTree(r.asString());
+    }
+
+    /**
      * {@code vbank-local demo} on the running platform: the first tenant's key, a real job, a verified adapter, and the
      * sentiment-en evaluation printed next to the head-only baseline.
      */
     @Test
-    @Order(2)
+    @Order(3)
     void demoCommandRunsAJobToAVerifiedAdapter() throws Exception {
         LocalPlatform.Result r = platform.launcher(java.time.Duration.ofMinutes(12), "demo", "--", "--timeout", "600");
         assertThat(r.exit()).as("vbank-local demo:\n" + r.output()).isZero();
@@ -194,7 +266,7 @@ class PlatformEndToEndTest {
      * checkpoint once the lease expires, lose at most one checkpoint interval, succeed, and leave exactly one adapter.
      */
     @Test
-    @Order(3)
+    @Order(4)
     void killedWorkerResumesFromItsLastCheckpoint() throws Exception {
         Api.Tenant t = Api.createTenant(platform.adminToken, "e2e-crash");
         List<String> rows = Api.amazonRows(platform.repo);

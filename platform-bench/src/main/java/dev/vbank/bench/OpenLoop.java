@@ -61,6 +61,16 @@ public final class OpenLoop {
      */
     public static Result run(String name, HttpClient client, double rate, Duration duration, long maxRequests,
                              Duration drain, LongFunction<HttpRequest> request) {
+        return run(name, rate, duration, maxRequests, drain, i -> client.sendAsync(request.apply(i),
+                HttpResponse.BodyHandlers.discarding()).thenApply(HttpResponse::statusCode));
+    }
+
+    /**
+     * The same load on any asynchronous call: {@code call.apply(i)} is started when request {@code i} is due and
+     * completes with an HTTP-like status (2xx = success) or exceptionally.
+     */
+    public static Result run(String name, double rate, Duration duration, long maxRequests, Duration drain,
+                             LongFunction<java.util.concurrent.CompletionStage<Integer>> call) {
         if (!(rate > 0)) {
             throw new IllegalArgumentException("rate must be positive");
         }
@@ -78,15 +88,15 @@ public final class OpenLoop {
                 LockSupport.parkNanos(wait);
             }
             outstanding.incrementAndGet();
-            HttpRequest r = request.apply(i);
-            client.sendAsync(r, HttpResponse.BodyHandlers.discarding()).whenComplete((response, error) -> {
+            call.apply(i).whenComplete((status, error) -> {
                 long now = System.nanoTime();
                 latency.recordValue(Math.min(MAX_MICROS, Math.max(0, (now - due) / 1000)));
                 lastAnswer.accumulateAndGet(now, Math::max);
-                String outcome = error != null ? error.getClass().getSimpleName()
-                        : String.valueOf(response.statusCode());
+                Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                        ? error.getCause() : error;
+                String outcome = cause != null ? cause.getClass().getSimpleName() : String.valueOf(status);
                 outcomes.computeIfAbsent(outcome, k -> new AtomicLong()).incrementAndGet();
-                if (error == null && response.statusCode() / 100 == 2) {
+                if (error == null && status / 100 == 2) {
                     ok.incrementAndGet();
                 } else {
                     failed.incrementAndGet();

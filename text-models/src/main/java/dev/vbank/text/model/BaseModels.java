@@ -43,6 +43,21 @@ public final class BaseModels {
         return Optional.ofNullable(BY_ID.get(id));
     }
 
+    /**
+     * The registered model an adapter was trained on.
+     *
+     * @throws IllegalArgumentException for an unregistered model, or weights other than the registered ones
+     */
+    public static BaseModel of(dev.vbank.vblora.format.AdapterWeights adapter) {
+        BaseModel bm = find(adapter.baseModelId()).orElseThrow(() -> new IllegalArgumentException(
+                "the adapter's base model '" + adapter.baseModelId() + "' is not registered"));
+        if (adapter.baseWeightsSha256() != null && !adapter.baseWeightsSha256().equals(bm.weightsSha256())) {
+            throw new IllegalArgumentException("the adapter was trained on weights " + adapter.baseWeightsSha256()
+                    + " of " + bm.id() + ", not on the registered " + bm.weightsSha256());
+        }
+        return bm;
+    }
+
     public static BaseModel get(String id) {
         return find(id).orElseThrow(() -> new IllegalArgumentException(
                 "unknown base model '" + id + "'; known: " + ALL.stream().map(BaseModel::id).toList()));

@@ -19,8 +19,7 @@ import dev.vbank.text.train.TrainingSpec;
 import dev.vbank.vblora.format.Accounting;
 import dev.vbank.vblora.format.AdapterWeights;
 import dev.vbank.vblora.format.CompactFormat;
-import dev.vbank.vblora.model.AdaptedEncoder;
-import dev.vbank.vblora.model.AdapterLoader;
+import dev.vbank.vblora.serve.ComposedAdapter;
 import dev.vbank.vblora.model.EncoderWeights;
 
 import java.io.IOException;
@@ -39,9 +38,10 @@ import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
 
 /**
- * Scores a stored adapter on the tasks of a suite: the adapter is merged into (copies of) its base model's weights, each
- * task's rows are selected by its split, mapped onto the adapter's labels and run through the merged model in batches
- * of rows of similar length, without gradients, and the task's metrics are computed with {@link Metrics}. A task the adapter's head cannot score
+ * Scores a stored adapter on the tasks of a suite: the adapter is composed into its low-rank factors and run on its base
+ * model's shared weights by the serving forward ({@link ScoringAdapter}); each task's rows are selected by its split,
+ * mapped onto the adapter's labels and run in batches of rows of similar length, without gradients, and the task's
+ * metrics are computed with {@link Metrics}. A task the adapter's head cannot score
  * (another task type, labels the head does not know, a metric of the other task type) is {@code skipped} with the reason.
  * <p>
  * Uses the {@link FineTuner}'s frozen base weights (shared, never changed) and the same thread rules: one call at a time.
@@ -88,40 +88,26 @@ public final class SuiteEvaluator implements AutoCloseable {
     }
 
     /**
-     * Reads a compact adapter and merges it. The sequence length is the adapter's recorded {@code max_seq_length}
+     * Reads a compact adapter and composes it. The sequence length is the adapter's recorded {@code max_seq_length}
      * (provenance), else {@link TrainingSpec#DEFAULT_MAX_SEQ_LENGTH}.
      *
      * @throws IllegalArgumentException for bytes that are no adapter, an unknown base model or other base weights
      */
-    public MergedAdapter load(byte[] compact) throws IOException {
+    public ScoringAdapter load(byte[] compact) throws IOException {
         FineTuner.gradModeOff();
         AdapterWeights w = CompactFormat.read(compact);
-        BaseModel bm = BaseModels.find(w.baseModelId()).orElseThrow(() -> new IllegalArgumentException(
-                "the adapter's base model '" + w.baseModelId() + "' is not registered"));
-        if (w.baseWeightsSha256() != null && !w.baseWeightsSha256().equals(bm.weightsSha256())) {
-            throw new IllegalArgumentException("the adapter was trained on weights " + w.baseWeightsSha256() + " of "
-                    + bm.id() + ", not on the registered " + bm.weightsSha256());
-        }
+        BaseModel bm = BaseModels.of(w);
         int seqLen = Math.min(bm.maxPositions(), recordedSeqLength(w));
         TaskType type = recordedTask(w);
         Accounting acc = Accounting.of(w, CompactFormat.Options.FP32);
         EncoderWeights base = tuner.baseWeights(bm);
-        List<String> adapted = w.kind() == dev.vbank.vblora.format.AdapterKind.HEAD_ONLY ? List.of()
-                : w.adaptedPaths().stream().map(p -> p + ".weight").toList();
-        EncoderWeights mergedBase = base.withCopiesOf(root, adapted);
-        AdaptedEncoder encoder = null;
-        TextTokenizer tokenizer = null;
+        ComposedAdapter composed = ComposedAdapter.compose(root, w, FineTuner.shapeOf(bm));
         try {
-            encoder = AdapterLoader.load(root, mergedBase, w, FineTuner.poolingOf(bm));
-            encoder.merge();
-            tokenizer = TextTokenizer.forModel(bm, seqLen);
-            return new MergedAdapter(w, bm, type, seqLen, sha256(compact), compact.length, acc.trainable(),
-                    storedValues(compact), mergedBase, encoder, tokenizer);
+            TextTokenizer tokenizer = TextTokenizer.forModel(bm, seqLen);
+            return new ScoringAdapter(w, bm, type, seqLen, sha256(compact), compact.length, acc.trainable(),
+                    storedValues(compact), base, FineTuner.poolingOf(bm), composed, tokenizer);
         } catch (RuntimeException e) {
-            if (encoder != null) {
-                encoder.close();
-            }
-            mergedBase.close();
+            composed.close();
             throw e;
         }
     }
@@ -129,7 +115,7 @@ public final class SuiteEvaluator implements AutoCloseable {
     /** Every task of a suite, in order; the listener hears of each. Throws {@link CancellationException} when cancelled. */
     public SuiteScore evaluate(byte[] compact, List<ScoringTask> tasks, TaskSource source, Listener listener,
                                       BooleanSupplier cancelled) throws IOException, InterruptedException {
-        try (MergedAdapter m = load(compact)) {
+        try (ScoringAdapter m = load(compact)) {
             List<TaskScore> results = new ArrayList<>();
             for (ScoringTask task : tasks) {
                 checkCancelled(cancelled);
@@ -143,7 +129,7 @@ public final class SuiteEvaluator implements AutoCloseable {
     }
 
     /** One task: skipped when it does not apply to the adapter, else scored (its rows are read only then). */
-    public TaskScore evaluate(MergedAdapter m, ScoringTask task, TaskSource source, BooleanSupplier cancelled)
+    public TaskScore evaluate(ScoringAdapter m, ScoringTask task, TaskSource source, BooleanSupplier cancelled)
             throws IOException, InterruptedException {
         String why = inapplicable(m, task);
         if (why != null) {
@@ -152,9 +138,9 @@ public final class SuiteEvaluator implements AutoCloseable {
         return score(m, task, source.examples(task), cancelled).result();
     }
 
-    /** Scores one task on rows already read (the checks of {@link #evaluate(MergedAdapter, ScoringTask, TaskSource,
+    /** Scores one task on rows already read (the checks of {@link #evaluate(ScoringAdapter, ScoringTask, TaskSource,
      * BooleanSupplier)} included). */
-    public Scored score(MergedAdapter m, ScoringTask task, RawDataset raw, BooleanSupplier cancelled) {
+    public Scored score(ScoringAdapter m, ScoringTask task, RawDataset raw, BooleanSupplier cancelled) {
         String why = inapplicable(m, task);
         if (why != null) {
             return new Scored(skipped(task, why), new double[0][], new int[0], new double[0]);
@@ -257,7 +243,7 @@ public final class SuiteEvaluator implements AutoCloseable {
         return Files.readAllBytes(r.adapterFile());
     }
 
-    /** Arrays alive on this evaluator's managers (merged copies, adapters, heads, batches), to check nothing leaks. */
+    /** Arrays alive on this evaluator's managers (composed adapters, batches), to check nothing leaks. */
     public int liveArrays() {
         return root.getManagedArrays().size();
     }
@@ -268,7 +254,7 @@ public final class SuiteEvaluator implements AutoCloseable {
     }
 
     /** Why a task cannot apply to the adapter (null when it can). */
-    static String inapplicable(MergedAdapter m, ScoringTask task) {
+    static String inapplicable(ScoringAdapter m, ScoringTask task) {
         TaskType type;
         try {
             type = TaskExamples.taskType(task.taskType());
@@ -322,7 +308,7 @@ public final class SuiteEvaluator implements AutoCloseable {
         return r.textA().length() + (r.textB() == null ? 0 : r.textB().length());
     }
 
-    static int recordedSeqLength(AdapterWeights w) {
+    public static int recordedSeqLength(AdapterWeights w) {
         String v = w.provenance().get(FineTuner.MAX_SEQ_LENGTH);
         if (v != null) {
             try {
@@ -338,7 +324,7 @@ public final class SuiteEvaluator implements AutoCloseable {
     }
 
     /** The task the adapter's head was trained for: its provenance, else one output means regression. */
-    static TaskType recordedTask(AdapterWeights w) {
+    public static TaskType recordedTask(AdapterWeights w) {
         String v = w.provenance().get(FineTuner.TASK);
         if (v != null) {
             try {

@@ -40,7 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Suite evaluation on all-MiniLM-L6-v2 with adapters trained here in a few steps on real UCI sentences (npm
- * {@code sentiment@5.0.2}): metrics recomputed by hand from the scored outputs, merged vs unmerged logits, splits,
+ * {@code sentiment@5.0.2}): metrics recomputed by hand from the scored outputs, scoring vs merged and unmerged logits, splits,
  * skipped tasks, the head-only baseline, and native memory across tasks.
  */
 class SuiteEvaluatorTest {
@@ -94,7 +94,7 @@ class SuiteEvaluatorTest {
     void classificationMetricsEqualTheirHandComputedValuesFromTheScoredOutputs() throws Exception {
         ScoringTask t = task("imdb", "public:uci-imdb", "classification", List.of("accuracy", "f1_macro", "mcc"),
                 new RowSplit(RowSplit.ALL, null, null, 48));
-        try (MergedAdapter m = evaluator.load(classifier)) {
+        try (ScoringAdapter m = evaluator.load(classifier)) {
             SuiteEvaluator.Scored s = evaluator.score(m, t, TaskExamples.publicDataset(t.dataset(), DATA), () -> false);
             TaskScore r = s.result();
             assertThat(r.status()).isEqualTo(TaskScore.SUCCEEDED);
@@ -161,7 +161,7 @@ class SuiteEvaluatorTest {
         Files.writeString(file, jsonl, StandardCharsets.UTF_8);
         ScoringTask t = task("scores", "file-regression", "regression", List.of("pearson", "spearman", "mse"),
                 RowSplit.all());
-        try (MergedAdapter m = evaluator.load(regressor)) {
+        try (ScoringAdapter m = evaluator.load(regressor)) {
             assertThat(m.taskType()).isEqualTo(TaskType.REGRESSION);
             SuiteEvaluator.Scored s = evaluator.score(m, t, DatasetReader.read(file), () -> false);
             assertThat(s.result().status()).isEqualTo(TaskScore.SUCCEEDED);
@@ -213,34 +213,42 @@ class SuiteEvaluatorTest {
     }
 
     @Test
-    void mergedWeightsGiveTheUnmergedAdaptedModelsLogitsAndLeaveTheSharedBaseUntouched() throws Exception {
+    void scoringGivesTheMergedAndTheUnmergedAdaptedModelsLogitsAndLeavesTheSharedBaseUntouched() throws Exception {
         var bm = BaseModels.get(MODEL);
         String query = "encoder.layer.0.attention.self.query.weight";
         Tensor before = tuner.baseWeights(bm).toTensor(query);
         List<String> texts = amazon.examples().subList(200, 216).stream().map(e -> e.textA()).toList();
+        var weights = CompactFormat.read(classifier);
         try (NDManager manager = Engine.getEngine("PyTorch").newBaseManager();
              TextTokenizer tok = TextTokenizer.forModel(bm, 32);
-             MergedAdapter merged = evaluator.load(classifier);
-             AdaptedEncoder unmerged = AdapterLoader.load(manager, tuner.baseWeights(bm),
-                     CompactFormat.read(classifier), FineTuner.poolingOf(bm));
+             ScoringAdapter scoring = evaluator.load(classifier);
+             var copies = tuner.baseWeights(bm).withCopiesOf(manager,
+                     weights.adaptedPaths().stream().map(p -> p + ".weight").toList());
+             AdaptedEncoder merged = AdapterLoader.load(manager, copies, weights, FineTuner.poolingOf(bm));
+             AdaptedEncoder unmerged = AdapterLoader.load(manager, tuner.baseWeights(bm), weights,
+                     FineTuner.poolingOf(bm));
              AdaptedEncoder headAlone = new AdaptedEncoder(tuner.baseWeights(bm), new dev.vbank.vblora.model.NoAdapter(),
                      dev.vbank.vblora.model.ClassificationHead.fromState(manager, bm.hiddenSize(),
-                             FineTuner.poolingOf(bm), CompactFormat.read(classifier).head()))) {
-            assertThat(merged.encoder().isMerged()).isTrue();
-            assertThat(merged.maxSeqLength()).as("recorded in the adapter's provenance").isEqualTo(32);
+                             FineTuner.poolingOf(bm), weights.head()))) {
+            merged.merge();
+            assertThat(scoring.maxSeqLength()).as("recorded in the adapter's provenance").isEqualTo(32);
             var t = tok.encodeBatch(texts, Padding.LONGEST);
             Batch batch = new Batch(t.size(), t.length(), t.inputIds(), t.attentionMask(), t.tokenTypeIds(), null);
-            float[] a = merged.predict(manager, batch);
+            float[] a = scoring.predict(manager, batch);
+            float[] m = merged.predict(manager, batch);
             float[] b = unmerged.predict(manager, batch);
             float[] base = headAlone.predict(manager, batch);
-            double maxDiff = 0;
+            double maxDiffMerged = 0;
+            double maxDiffUnmerged = 0;
             double adapterEffect = 0;
             for (int i = 0; i < a.length; i++) {
-                maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+                maxDiffMerged = Math.max(maxDiffMerged, Math.abs(a[i] - m[i]));
+                maxDiffUnmerged = Math.max(maxDiffUnmerged, Math.abs(a[i] - b[i]));
                 adapterEffect = Math.max(adapterEffect, Math.abs(b[i] - base[i]));
             }
             assertThat(a).hasSize(32);
-            assertThat(maxDiff).as("merged vs unmerged logits").isLessThan(1e-4);
+            assertThat(maxDiffMerged).as("scoring vs merged logits").isLessThan(1e-4);
+            assertThat(maxDiffUnmerged).as("scoring vs unmerged logits").isLessThan(1e-4);
             assertThat(adapterEffect).as("the adapter changes the logits (else the comparison proves nothing)")
                     .isGreaterThan(1e-3);
         }

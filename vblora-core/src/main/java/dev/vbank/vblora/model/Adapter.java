@@ -30,6 +30,12 @@ public interface Adapter extends AutoCloseable {
     /** ΔW (out, in) of one module, scaling included; the caller closes it. */
     NDArray deltaWeight(String modulePath);
 
+    /**
+     * A (r, in) and B (out, r) of one module as a forward pass applies them, any scaling folded into B, so that
+     * ΔW = B A; on this adapter's manager, the caller closes both.
+     */
+    NDArray[] factors(String modulePath);
+
     /** The adapter's trainable state as host tensors, keyed by HF-style names (see the implementations). */
     Map<String, Tensor> exportState();
 

@@ -1,6 +1,7 @@
 package dev.vbank.vblora.model;
 
 import ai.djl.ndarray.NDManager;
+import dev.vbank.vblora.config.ModuleShape;
 import dev.vbank.vblora.format.AdapterStates;
 import dev.vbank.vblora.format.AdapterWeights;
 import dev.vbank.vblora.format.TopK;
@@ -8,6 +9,7 @@ import dev.vbank.vblora.format.VbloraModule;
 import dev.vbank.vblora.layer.TopkSelection;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** Builds an engine model on a base encoder from adapter weights read by the format package. */
@@ -25,21 +27,26 @@ public final class AdapterLoader {
         ClassificationHead head = ClassificationHead.fromState(parent, hidden, pooling, weights.head());
         Adapter adapter;
         try {
-            adapter = switch (weights.kind()) {
-                case VBLORA -> weights.trainable()
-                        ? VbloraAdapter.fromState(parent, weights.vbloraConfig(), base.shape().linearModules(),
-                                AdapterStates.toState(weights))
-                        : VbloraAdapter.fromTopk(parent, weights.vbloraConfig(), base.shape().linearModules(),
-                                weights.vectorBank(), selections(weights));
-                case LORA -> LoraAdapter.fromState(parent, weights.loraConfig(), base.shape().linearModules(),
-                        AdapterStates.toState(weights));
-                case HEAD_ONLY -> new NoAdapter();
-            };
+            adapter = adapter(parent, base.shape().linearModules(), weights);
         } catch (RuntimeException e) {
             head.close();
             throw e;
         }
         return new AdaptedEncoder(base, adapter, head);
+    }
+
+    /** The engine adapter alone (no head, no base), e.g. to compose its factors for serving. */
+    public static Adapter adapter(NDManager parent, List<ModuleShape> encoderModules, AdapterWeights weights) {
+        return switch (weights.kind()) {
+            case VBLORA -> weights.trainable()
+                    ? VbloraAdapter.fromState(parent, weights.vbloraConfig(), encoderModules,
+                            AdapterStates.toState(weights))
+                    : VbloraAdapter.fromTopk(parent, weights.vbloraConfig(), encoderModules, weights.vectorBank(),
+                            selections(weights));
+            case LORA -> LoraAdapter.fromState(parent, weights.loraConfig(), encoderModules,
+                    AdapterStates.toState(weights));
+            case HEAD_ONLY -> new NoAdapter();
+        };
     }
 
     private static Map<String, TopkSelection[]> selections(AdapterWeights weights) {

@@ -151,13 +151,24 @@ public final class LoraAdapter implements Adapter {
 
     @Override
     public NDArray deltaWeight(String modulePath) {
+        Module m = module(modulePath);
+        try (NDArray ba = m.b().matMul(m.a())) {
+            return ba.mul(scaling);
+        }
+    }
+
+    @Override
+    public NDArray[] factors(String modulePath) {
+        Module m = module(modulePath);
+        return new NDArray[] {m.a().duplicate(), m.b().mul(scaling)};
+    }
+
+    private Module module(String modulePath) {
         Module m = modules.get(modulePath);
         if (m == null) {
             throw new IllegalArgumentException(modulePath + ": not adapted by this LoRA adapter");
         }
-        try (NDArray ba = m.b().matMul(m.a())) {
-            return ba.mul(scaling);
-        }
+        return m;
     }
 
     @Override

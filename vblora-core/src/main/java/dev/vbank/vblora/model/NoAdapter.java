@@ -35,6 +35,11 @@ public final class NoAdapter implements Adapter {
     }
 
     @Override
+    public NDArray[] factors(String modulePath) {
+        throw new IllegalArgumentException(modulePath + ": head-only training adapts no module");
+    }
+
+    @Override
     public Map<String, Tensor> exportState() {
         return Map.of();
     }

@@ -258,6 +258,7 @@ public final class VbloraAdapter implements Adapter {
     }
 
     /** A (r, in) and B (out, r) of one module, composed as a forward pass does; the caller closes both. */
+    @Override
     public NDArray[] factors(String modulePath) {
         Slot s = slot(modulePath);
         try (NDManager scratch = manager.newSubManager()) {
