@@ -312,9 +312,10 @@ class SuiteEvaluatorTest {
         assertThat(o.storedBytes()).isEqualTo(classifier.length);
         var acc = dev.vbank.vblora.format.Accounting.of(CompactFormat.read(classifier), CompactFormat.Options.FP32);
         assertThat(o.trainableParameters()).isEqualTo(acc.trainable());
-        // bank 90×128, top-k indices (S×2) and weights (S×1) over S sub-vectors, head 2×384 + 2
+        // stored as PEFT's default save mode (save_only_topk_weights=false): bank 90×128, the full logits (S×90) of
+        // the S sub-vectors, head 2×384 + 2
         long s = acc.subVectors();
-        assertThat(o.storedParameters()).isEqualTo(90 * 128 + s * 2 + s + 2 * 384 + 2);
+        assertThat(o.storedParameters()).isEqualTo(90 * 128 + s * 90 + 2 * 384 + 2);
     }
 
     @Test
