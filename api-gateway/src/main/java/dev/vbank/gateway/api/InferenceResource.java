@@ -12,6 +12,10 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.eclipse.microprofile.rest.client.inject.RestClient;
@@ -25,6 +29,8 @@ import org.eclipse.microprofile.rest.client.inject.RestClient;
 public class InferenceResource {
 
     static final String SERVICE = "inference-service";
+    // the bodies are documented as plain JSON objects: the JsonNode parameter alone would put Jackson's JsonNode class
+    // into the OpenAPI document as a schema, and the client generated from it would not compile
 
     private final CurrentTenant tenant;
     private final InferenceClient inference;
@@ -38,7 +44,8 @@ public class InferenceResource {
     @Path("predictions")
     @Operation(summary = "The adapter's label and class probabilities (or regression value) for each input: "
             + "{\"adapter\", \"inputs\": [\"text\" | {\"text_a\", \"text_b\"}, …]}")
-    public Response predictions(JsonNode body) {
+    public Response predictions(@RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(type = SchemaType.OBJECT))) JsonNode body) {
         return Downstream.call(SERVICE, () -> inference.predictions(tenant.id(), object(body)));
     }
 
@@ -46,7 +53,8 @@ public class InferenceResource {
     @Path("embeddings")
     @Operation(summary = "Pooled encoder outputs of a base model, or with an adapter applied: "
             + "{\"model\" | \"adapter\", \"input\": \"text\" | [\"text\", …]}")
-    public Response embeddings(JsonNode body) {
+    public Response embeddings(@RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(type = SchemaType.OBJECT))) JsonNode body) {
         return Downstream.call(SERVICE, () -> inference.embeddings(tenant.id(), object(body)));
     }
 
