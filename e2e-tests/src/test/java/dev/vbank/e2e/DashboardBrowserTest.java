@@ -224,7 +224,6 @@ class DashboardBrowserTest {
                 .map(e -> e.getDomAttribute("data-bytes")).toList();
         JsonNode meta = Api.JSON.readTree(Api.as(a.key()).get("/v1/adapters/" + adapterId).asString());
         assertThat(sizes).containsExactly(meta.path("bytes").asText(), usage.path("lora_equivalent_bytes").asText());
-        assertThat(usage.path("lora_equivalent_bytes").asLong()).isGreaterThan(meta.path("bytes").asLong());
         // the evaluation table: one row per result the API has for the adapter, each metric the API's value
         JsonNode results = Api.JSON.readTree(Api.as(a.key()).get("/v1/adapters/" + adapterId + "/evaluation_results")
                 .asString()).path("data");
