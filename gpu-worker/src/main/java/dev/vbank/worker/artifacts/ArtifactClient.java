@@ -123,15 +123,29 @@ public class ArtifactClient {
     }
 
     /**
-     * Idempotent per job: a second upload for the same job answers the adapter stored first. A finished adapter is worth
-     * waiting for: while the artifact-service or its object store is down it is tried again for up to 5 minutes
-     * (backoff from 0.5 s to 10 s; heartbeats keep the job's lease meanwhile), instead of the class's three attempts.
+     * Idempotent per job: a second upload for the same job answers the adapter stored first. Three attempts, as every
+     * call here; {@link #postAdapterPatiently} is the same upload tried for longer.
+     */
+    public StoredAdapter postAdapter(String tenant, String jobId, String baseModel, String trainingFile, String method,
+                                     Path adapter) {
+        return uploadAdapter(tenant, jobId, baseModel, trainingFile, method, adapter);
+    }
+
+    /**
+     * A finished adapter is worth waiting for: while the artifact-service or its object store is down the upload is tried
+     * again for up to 5 minutes (backoff from 0.5 s to 10 s; heartbeats keep the job's lease meanwhile). Callers try
+     * {@link #postAdapter} first, so they can tell the job's owner that the upload is being retried.
      */
     @Retry(maxRetries = -1, maxDuration = 5, durationUnit = ChronoUnit.MINUTES, delay = 500, jitter = 100,
             retryOn = ArtifactClient.Transient.class)
     @ExponentialBackoff(maxDelay = 10, maxDelayUnit = ChronoUnit.SECONDS)
-    public StoredAdapter postAdapter(String tenant, String jobId, String baseModel, String trainingFile, String method,
-                                     Path adapter) {
+    public StoredAdapter postAdapterPatiently(String tenant, String jobId, String baseModel, String trainingFile,
+                                              String method, Path adapter) {
+        return uploadAdapter(tenant, jobId, baseModel, trainingFile, method, adapter);
+    }
+
+    private StoredAdapter uploadAdapter(String tenant, String jobId, String baseModel, String trainingFile,
+                                        String method, Path adapter) {
         String query = "?job_id=" + enc(jobId) + "&base_model=" + enc(baseModel) + "&training_file="
                 + enc(trainingFile) + "&method=" + enc(method);
         HttpResponse<String> r = send("POST", tenantPath(tenant) + "/adapters" + query, adapter,

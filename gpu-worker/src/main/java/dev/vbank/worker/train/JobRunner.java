@@ -422,8 +422,16 @@ public class JobRunner {
         // ---- outcomes
 
         Outcome succeeded(BaseModel bm, TrainingSpec spec, FineTuneResult r) {
-            ArtifactClient.StoredAdapter adapter = artifacts.postAdapter(job.tenantId(), job.jobId(), bm.id(),
-                    job.trainingFile(), spec.method().id(), r.adapterFile());
+            ArtifactClient.StoredAdapter adapter;
+            try {
+                adapter = artifacts.postAdapter(job.tenantId(), job.jobId(), bm.id(), job.trainingFile(),
+                        spec.method().id(), r.adapterFile());
+            } catch (ArtifactClient.Transient e) {
+                message(EventLevel.WARN, "adapter-upload-failed", "The trained adapter could not be uploaded yet; it is"
+                        + " retried for up to 5 minutes: " + e.getMessage(), Map.of("step", r.steps()));
+                adapter = artifacts.postAdapterPatiently(job.tenantId(), job.jobId(), bm.id(), job.trainingFile(),
+                        spec.method().id(), r.adapterFile());
+            }
             adapterId = adapter.id();
             Map<String, Object> data = new LinkedHashMap<>();
             data.put("adapter_id", adapter.id());
