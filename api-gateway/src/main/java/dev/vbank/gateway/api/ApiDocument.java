@@ -80,8 +80,10 @@ public class ApiDocument implements OASFilter {
                 if (p.getIn() == Parameter.In.QUERY) {
                     // the raw body's parameters; a form carries its own fields (and the file part its name)
                     p.setRequired(null);
-                    p.setDescription("with a raw body only (a form has its own field)"
-                            + ("filename".equals(p.getName()) ? ": the file's name, .jsonl or .csv, required there" : ""));
+                    p.setDescription("filename".equals(p.getName())
+                            ? "with a raw body only, and required there: the file's name (.jsonl or .csv); a form's file"
+                                    + " part carries its own"
+                            : "with a raw body only (a form sends it as a field)");
                 }
             }
         }
