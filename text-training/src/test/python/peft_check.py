@@ -2,7 +2,8 @@
 
 Usage: python peft_check.py BUNDLE OUT
   BUNDLE  what PeftExportPredictionsTest writes with -Dvbank.peftcheck.out=BUNDLE (base weights in fp16, config,
-          tokenizer.json, token ids, vbank's exported PEFT directories, vbank's probabilities and ΔW·P per module)
+          tokenizer.json, token ids, vbank's exported PEFT directories, vbank's probabilities, served embeddings and
+          ΔW·P per module)
   OUT     receives report.json and, under peft-fixtures/, adapters PEFT saved itself with ΔW·P for each module
 
 No network: the BertModel is built from the config and loaded with the bundle's weights; the README's own lines are run
@@ -76,7 +77,7 @@ def head_outputs(model, head_file):
         m = attention_mask.unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
     logits = pooled @ w.T + b
-    return logits, torch.softmax(logits, -1)
+    return logits, torch.softmax(logits, -1), pooled
 
 
 def run_readme(adapter_dir, texts):
@@ -108,16 +109,25 @@ def check_export(name, expected):
         model = PeftModel.from_pretrained(base_model(), d).eval()
     r["load_warnings"] = [str(w.message)[:300] for w in caught if "key" in str(w.message).lower()]
     res = PeftModel.from_pretrained(base_model(), d).load_adapter(d, adapter_name="check")
-    r["missing_adapter_keys"] = list(res.missing_keys)
+    # PEFT's VB-LoRA keeps one bank and gives every adapted layer a reference to it
+    # (…query.vblora_vector_bank.<adapter>); load_adapter lists those references as missing although the one saved
+    # base_model.vblora_vector_bank fills them all (PEFT's own saves report the same). Counted apart from real misses.
+    missing = list(res.missing_keys)  # PEFT keeps only the adapter's own keys here
+    r["shared_bank_references_reported_missing"] = len([k for k in missing if ".vblora_vector_bank." in k])
+    r["missing_adapter_keys"] = [k for k in missing if ".vblora_vector_bank." not in k]
     r["unexpected_keys"] = list(res.unexpected_keys)
     vbank_deltas = load_file(f"{bundle}/adapters/{name}_delta_probe.safetensors")
     peft_deltas = deltas_times_probe(model)
     r["modules_compared"] = len(vbank_deltas)
     r["modules_match"] = sorted(vbank_deltas) == sorted(peft_deltas)
     r["max_rel_delta_error"] = max(rel(peft_deltas[k], vbank_deltas[k]) for k in vbank_deltas)
-    logits, probs = head_outputs(model, f"{d}/vbank_head.safetensors")
+    logits, probs, pooled = head_outputs(model, f"{d}/vbank_head.safetensors")
     r["max_abs_logit_error"] = float((logits - torch.tensor(expected["logits"])).abs().max())
     r["max_abs_probability_error"] = float((probs - torch.tensor(expected["probabilities"])).abs().max())
+    if "embeddings" in expected:
+        vbank_pooled = torch.tensor(expected["embeddings"])
+        r["max_abs_embedding_error"] = float((pooled - vbank_pooled).abs().max())
+        r["max_rel_embedding_error"] = max(rel(pooled[i], vbank_pooled[i]) for i in range(len(vbank_pooled)))
     scope = run_readme(d, cases["texts"])
     r["readme_max_abs_probability_error"] = float((scope["probs"] - torch.tensor(expected["probabilities"])).abs().max())
     r["peft_probabilities"] = probs.tolist()
@@ -155,8 +165,13 @@ def write_fixture(name, cfg):
     model.save_pretrained(target)
     reloaded = PeftModel.from_pretrained(base_model(), target).eval()
     save_file(deltas_times_probe(reloaded, columns=4), f"{target}/expected_delta_probe.safetensors")
+    res = PeftModel.from_pretrained(base_model(), target).load_adapter(target, adapter_name="check")
     with safe_open(f"{target}/adapter_model.safetensors", "pt") as f:
-        return {k: str(f.get_slice(k).get_dtype()) for k in list(f.keys())[:3]}
+        r = {k: str(f.get_slice(k).get_dtype()) for k in list(f.keys())[:3]}
+    # the same load of PEFT's own save: the shared-bank references are listed as missing there too
+    r["shared_bank_references_reported_missing"] = len([k for k in res.missing_keys if ".vblora_vector_bank." in k])
+    r["missing_adapter_keys"] = [k for k in res.missing_keys if ".vblora_vector_bank." not in k]
+    return r
 
 
 for name, cfg in fixtures.items():

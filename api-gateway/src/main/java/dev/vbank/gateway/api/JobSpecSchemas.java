@@ -20,8 +20,8 @@ import java.util.stream.Collectors;
 
 /**
  * Writes the job spec (platform-common) into the OpenAPI document: the method types, every hyperparameter with its
- * type, range, default and the methods that take it, and the base models a job may name. Registered by
- * {@code mp.openapi.filter}.
+ * type, range, default (in its description) and the methods that take it, and the base models a job may name. Run by
+ * {@link ApiDocument}, the gateway's {@code mp.openapi.filter}.
  */
 public class JobSpecSchemas implements OASFilter {
 
@@ -77,8 +77,12 @@ public class JobSpecSchemas implements OASFilter {
         String methods = declared.stream().flatMap(d -> d.methods().stream()).map(MethodType::wireName).sorted()
                 .collect(Collectors.joining(", "));
         String description = h.description() + ". Methods: " + methods + ".";
+        // defaults are said in words, not as `default`: a generated client fills a `default` into every request, and
+        // the job-scheduler takes a value that is sent as set (a LoRA-only default would be refused on a VB-LoRA job)
         if (declared.size() == 1) {
-            s.defaultValue(h.defaultValue());
+            if (h.defaultValue() != null) {
+                description += " Default: " + h.defaultValue() + ".";
+            }
         } else {
             description += " Default: " + declared.stream().map(d -> d.methods().stream().map(MethodType::wireName)
                     .sorted().collect(Collectors.joining("/")) + " " + d.defaultValue())

@@ -94,7 +94,7 @@ public final class Hyperparameters {
     }
 
     /**
-     * Validates a job's {@code hyperparameters} object (null or missing: none set) for {@code method} on {@code model}
+     * Validates a job's {@code hyperparameters} object (null or missing: none set; a name set to null: unset) for {@code method} on {@code model}
      * and returns every value the job trains with, defaults filled in, in table order. Throws
      * {@link InvalidSpecException} naming the first offending field.
      */
@@ -106,6 +106,11 @@ public final class Hyperparameters {
             }
             for (Iterator<Map.Entry<String, JsonNode>> it = hyperparameters.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> field = it.next();
+                if (field.getValue().isNull() && ALL.stream().anyMatch(h -> h.name().equals(field.getKey()))) {
+                    // null is unset, as a missing name is: clients generated from the OpenAPI document may send
+                    // null for the hyperparameters they leave unset, those of other methods included
+                    continue;
+                }
                 String param = PARAM + "." + field.getKey();
                 Hyperparameter h = find(method, field.getKey()).orElseThrow(() -> new InvalidSpecException(param,
                         "unknown hyperparameter '" + field.getKey() + "' for method " + method.wireName() + "; allowed: "

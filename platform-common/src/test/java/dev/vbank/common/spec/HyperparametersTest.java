@@ -118,6 +118,20 @@ class HyperparametersTest {
         }
     }
 
+    /** What a client generated from the OpenAPI document sends for what it leaves unset. */
+    @Test
+    void aNullIsUnsetEvenForAnotherMethodsName() throws Exception {
+        Map<String, Object> hp = Hyperparameters.resolve(MethodType.VBLORA, json("{\"num_vectors\": null, \"r\": null,"
+                + " \"lora_alpha\": null, \"layers_to_transform\": null, \"init_adapter\": null, \"topk\": 3}"), MINILM);
+        assertThat(hp).isEqualTo(Hyperparameters.resolve(MethodType.VBLORA, json("{\"topk\": 3}"), MINILM));
+        assertThat(hp).containsEntry("num_vectors", 90L).containsEntry("r", 4L).doesNotContainKeys("lora_alpha",
+                "layers_to_transform", "init_adapter");
+        assertThatThrownBy(() -> Hyperparameters.resolve(MethodType.VBLORA, json("{\"rank\": null}"), MINILM))
+                .as("a name no method takes is still unknown")
+                .isInstanceOfSatisfying(InvalidSpecException.class,
+                        e -> assertThat(e.param()).isEqualTo("method.hyperparameters.rank"));
+    }
+
     @Test
     void unknownNamesAndThoseOfAnotherMethodAreRejected() throws Exception {
         assertThatThrownBy(() -> Hyperparameters.resolve(MethodType.LORA, json("{\"rank\": 4}"), MINILM))

@@ -31,6 +31,8 @@ import dev.vbank.vblora.model.Batch;
 import dev.vbank.vblora.model.EncoderShape;
 import dev.vbank.vblora.model.EncoderWeights;
 import dev.vbank.vblora.model.Pooling;
+import dev.vbank.vblora.serve.ComposedAdapter;
+import dev.vbank.vblora.serve.MultiAdapterForward;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -38,6 +40,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,7 +53,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * directories, read back and run again give the same probabilities. With {@code -Dvbank.peftcheck.out=DIR} it also writes
  * what {@code src/test/python/peft_check.py} needs to repeat the comparison with transformers + PEFT: the base weights
  * (fp16, which is why the base is rounded to fp16 here too), config, tokenizer, token ids, the exported directories,
- * vbank's probabilities and each module's ΔW·P for a fixed probe P.
+ * vbank's probabilities, the pooled embeddings vbank's serving forward gives with the adapter, and each module's ΔW·P
+ * for a fixed probe P.
  */
 class PeftExportPredictionsTest {
 
@@ -131,6 +135,18 @@ class PeftExportPredictionsTest {
                 ObjectNode c = perAdapter.putObject(e.getKey());
                 c.set("probabilities", JSON.valueToTree(rows(probs, 3)));
                 c.set("logits", JSON.valueToTree(rows(logits, 3)));
+                // what /v1/embeddings answers with this adapter: the serving forward (factors on the unchanged base)
+                try (ComposedAdapter composed = ComposedAdapter.compose(root, a, shape)) {
+                    MultiAdapterForward.Output served = MultiAdapterForward.run(root, weights, pooling, batch,
+                            Collections.nCopies(batch.size(), composed));
+                    for (int i = 0; i < batch.size(); i++) {
+                        for (int k = 0; k < 3; k++) {
+                            assertThat((double) served.heads()[i][k]).as(e.getKey() + " served logit " + i + "," + k)
+                                    .isCloseTo(logits[i * 3 + k], org.assertj.core.data.Offset.offset(1e-4));
+                        }
+                    }
+                    c.set("embeddings", JSON.valueToTree(rows(served.pooled(), served.hidden())));
+                }
                 if (out != null) {
                     Path dir = out.resolve("adapters").resolve(e.getKey());
                     Files.createDirectories(dir);
