@@ -126,6 +126,18 @@ class VectorBanksApiTest {
         }
         given().get("/internal/tenants/{t}/adapters/{id}/bank_usage", tenant, userId).then().statusCode(200)
                 .body("has_bank", is(true));
+        // the bank's usage summed over the tenant's adapters that reference it
+        Response usage = given().get("/internal/tenants/{t}/vector_banks/{id}/usage", tenant, bankId);
+        usage.then().statusCode(200).body("object", is("vector_bank.usage")).body("adapter_count", is(1))
+                .body("adapters[0]", is(userId)).body("num_vectors", is(16));
+        List<Integer> counts = usage.path("usage");
+        long expectedTotal = 0;
+        for (String p : PATHS) {
+            expectedTotal += stored.vbloraModules().get(p).topkA().indices().length
+                    + stored.vbloraModules().get(p).topkB().indices().length;
+        }
+        assertThat(counts).hasSize(16);
+        assertThat(counts.stream().mapToLong(Integer::longValue).sum()).isEqualTo(expectedTotal);
 
         // referenced: no delete; another tenant: not found, cannot reference it
         given().delete("/internal/tenants/{t}/vector_banks/{id}", tenant, bankId).then().statusCode(409)

@@ -32,6 +32,16 @@ final class BankSchemas {
                       @Schema(description = "how many of your adapters reference it") long adapters) {
     }
 
+    @Schema(name = "VectorBankUsage", description = "The asking tenant's adapters that reference a bank and the "
+            + "selections of each bank vector summed over them")
+    record VectorBankUsage(@Schema(required = true, enumeration = "vector_bank.usage") String object,
+                           @Schema(required = true) String vectorBank, @Schema(required = true) int numVectors,
+                           @Schema(required = true) int adapterCount,
+                           @Schema(description = "adapter ids, newest first (at most 1,000)") List<String> adapters,
+                           @Schema(description = "sub-vectors of those adapters") long subVectors,
+                           @Schema(description = "per bank vector: how often it is selected") List<Long> usage) {
+    }
+
     @Schema(name = "VectorBankList")
     record VectorBankList(@Schema(required = true) String object, @Schema(required = true) List<VectorBank> data,
                           @Schema(required = true) boolean hasMore) {

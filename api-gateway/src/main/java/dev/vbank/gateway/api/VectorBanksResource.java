@@ -97,6 +97,16 @@ public class VectorBanksResource {
     }
 
     @GET
+    @Path("{id}/usage")
+    @Operation(summary = "Your adapters that reference the bank, and how often each bank vector is selected summed "
+            + "over them (which vectors the users share)")
+    @APIResponse(responseCode = "200", content = @Content(schema = @Schema(implementation = BankSchemas.VectorBankUsage.class)))
+    public Response usage(@PathParam("id") String id) {
+        Params.id("id", id);
+        return Downstream.call(SERVICE, () -> artifacts.vectorBankUsage(tenant.id(), id));
+    }
+
+    @GET
     @Path("{id}/content")
     @Produces(MediaType.WILDCARD)
     @Operation(summary = "The bank file: safetensors with one F32 tensor vblora_vector_bank (h, b)")

@@ -141,6 +141,45 @@ public class VectorBankService {
         return db.tx(c -> object(c, r, tenant));
     }
 
+    /**
+     * How the tenant's adapters use the bank: which adapters reference it (newest first, at most 1,000) and how often
+     * each bank vector is selected, summed over them (the dashboard's bank page).
+     */
+    public record Usage(String object, String vectorBank, int numVectors, int adapterCount, List<String> adapters,
+                        long subVectors, long[] usage) {
+    }
+
+    public Usage usage(String tenant, String id) {
+        Names.segment(tenant, "tenant");
+        VectorBankStore.Row r = banks.visible(tenant, id);
+        List<String> ids = db.tx(c -> {
+            List<String> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("select id from artifacts.adapters where tenant = ? and "
+                    + "vector_bank = ? order by created_at desc, id desc limit 1000")) {
+                ps.setString(1, tenant);
+                ps.setString(2, id);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(rs.getString(1));
+                    }
+                }
+            }
+            return out;
+        });
+        long[] usage = new long[r.numVectors()];
+        long subVectors = 0;
+        for (String adapterId : ids) {
+            AdapterService.Stored s = adapters.get(tenant, adapterId);
+            dev.vbank.artifacts.adapters.BankUsage u = dev.vbank.artifacts.adapters.BankUsage.of(adapterId,
+                    s.adapter().bytes(), adapters.load(s), 0);
+            for (int i = 0; i < usage.length && i < u.usage().length; i++) {
+                usage[i] += u.usage()[i];
+            }
+            subVectors += u.subVectors();
+        }
+        return new Usage("vector_bank.usage", id, r.numVectors(), ids.size(), ids, subVectors, usage);
+    }
+
     public byte[] content(String tenant, String id) {
         Names.segment(tenant, "tenant");
         return banks.content(banks.visible(tenant, id));

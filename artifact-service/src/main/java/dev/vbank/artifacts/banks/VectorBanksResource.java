@@ -54,6 +54,12 @@ public class VectorBanksResource {
     }
 
     @GET
+    @Path("/{id}/usage")
+    public VectorBankService.Usage usage(@RestPath String tenant, @RestPath String id) {
+        return banks.usage(tenant, id);
+    }
+
+    @GET
     @Path("/{id}/content")
     @Produces({MediaType.APPLICATION_OCTET_STREAM, MediaType.APPLICATION_JSON})
     public Response content(@RestPath String tenant, @RestPath String id) {

@@ -76,6 +76,11 @@ public interface ArtifactServiceClient {
     @Path("tenants/{tenant}/vector_banks/{id}")
     Response vectorBank(@PathParam("tenant") String tenant, @PathParam("id") String id);
 
+    /** The tenant's adapters that reference the bank and its vectors' selections summed over them. */
+    @GET
+    @Path("tenants/{tenant}/vector_banks/{id}/usage")
+    Response vectorBankUsage(@PathParam("tenant") String tenant, @PathParam("id") String id);
+
     /** Not tried again (see {@link #deleteFile}). */
     @DELETE
     @Retry(maxRetries = 0)
