@@ -338,8 +338,9 @@ public final class ResultsReport {
                         + "vector bank file) of the VB-LoRA qv adapter trained on `%s` with seed %d is published as is "
                         + "and loaded **frozen** for the other tasks: only the logits and the head train (no bank lr), "
                         + "and each per-user adapter stores top-k indices (uint8), k−1 weights and head in fp16 plus "
-                        + "the bank's id and sha256, not the bank (the compact column shows its stored bytes for both "
-                        + "precisions).\n", bank.bytes(), bank.task(), bank.seed()));
+                        + "the bank's id and sha256, not the bank (compact bytes: the file as stored, top-k weights and "
+                        + "head in fp16 / the same adapter with fp16 weights and an fp32 head; PEFT savable counts the "
+                        + "bank as PEFT does).\n", bank.bytes(), bank.task(), bank.seed()));
             }
             s.append("- Counts: *trainable* = every trained value incl. the head (768 + 2); *PEFT savable* = PEFT's "
                     + "`get_nb_savable_parameters` for the adapter alone with `save_only_topk_weights` (VB-LoRA: bank + "
