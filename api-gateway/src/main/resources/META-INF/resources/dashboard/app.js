@@ -1,4 +1,4 @@
-// vbank dashboard: jobs, a live job page, an adapter page. Pages are hash routes; all data comes from the public API
+// vbank dashboard: jobs, a live job page, an adapter page, vector banks. Pages are hash routes; all data comes from the public API
 // with the tenant's key, so a tenant sees exactly what its key may read.
 
 import { ApiError, download, followEvents, get, post, session } from './api.js';
@@ -215,6 +215,9 @@ function adapterMeta(a) {
     ['Base model', a.base_model], ['Method', a.method], ['Format', a.format],
     ['Stored bytes', `${bytes(a.bytes)} (${a.bytes} B)`], ['sha256', h('span', { class: 'mono' }, a.sha256)],
     ['Trainable parameters', p.trainable], ['PEFT-savable parameters', p.peft_savable],
+    ['Vector bank', a.vector_bank
+      ? h('a', { href: `#/vector_banks/${enc(a.vector_bank)}`, class: 'mono', id: 'bank-link' }, a.vector_bank)
+      : 'its own'],
     ['Created', time(a.created_at)],
   ];
   return h('dl', { class: 'meta', id: 'adapter-meta' }, rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v ?? '—')]));
@@ -405,6 +408,56 @@ async function adapterPage(id, signal) {
     h('div', { class: 'card', id: 'evaluation-results' }, evaluationTable(results, suiteNames))));
 }
 
+// ---------------------------------------------------------------- vector banks
+
+async function banksPage(signal) {
+  const list = await get('/v1/vector_banks', signal);
+  const body = h('tbody');
+  for (const b of list.data) {
+    body.append(h('tr', { 'data-bank-id': b.id },
+      h('td', {}, h('a', { href: `#/vector_banks/${enc(b.id)}`, class: 'mono' }, b.id)),
+      h('td', {}, b.name ?? '—'), h('td', {}, b.scope), h('td', {}, b.base_model),
+      h('td', { class: 'num' }, `${b.num_vectors} × ${b.vector_length}`),
+      h('td', { class: 'num' }, b.adapters), h('td', {}, time(b.created_at))));
+  }
+  const table = h('table', { id: 'banks', hidden: list.data.length === 0 },
+    h('thead', {}, h('tr', {}, ['Bank', 'Name', 'Scope', 'Base model', 'h × b', 'Your adapters', 'Published']
+      .map((c) => h('th', {}, c)))), body);
+  const empty = h('p', { class: 'muted', id: 'no-banks', hidden: list.data.length > 0 },
+    'No vector banks yet. Publish the bank of a trained VB-LoRA adapter with POST /v1/vector_banks.');
+  show(h('h1', {}, 'Vector banks'), h('div', { class: 'card' }, table, empty));
+}
+
+async function bankPage(id, signal) {
+  const bank = await get(`/v1/vector_banks/${enc(id)}`, signal);
+  const usage = await get(`/v1/vector_banks/${enc(id)}/usage`, signal);
+  const rows = [
+    ['Name', bank.name], ['Scope', bank.scope === 'platform' ? 'platform-wide (read-only)' : 'yours'],
+    ['Base model', bank.base_model], ['Shape', `${bank.num_vectors} vectors × ${bank.vector_length}`],
+    ['Stored bytes', `${bytes(bank.bytes)} (${bank.bytes} B), once`], ['sha256', h('span', { class: 'mono' }, bank.sha256)],
+    ['Published from', bank.source_adapter && bank.scope !== 'platform'
+      ? h('a', { href: `#/adapters/${enc(bank.source_adapter)}`, class: 'mono' }, bank.source_adapter) : bank.source_adapter],
+    ['Published', time(bank.created_at)],
+  ];
+  const unused = usage.usage.filter((c) => c === 0).length;
+  const adapters = usage.adapters.length === 0
+    ? h('p', { class: 'muted', id: 'no-bank-adapters' }, 'None of your adapters uses this bank yet.')
+    : h('ul', { id: 'bank-adapters' }, usage.adapters.map((a) =>
+      h('li', {}, h('a', { href: `#/adapters/${enc(a)}`, class: 'mono' }, a))));
+  show(h('section', { id: 'bank', 'data-bank-id': id },
+    h('h1', {}, 'Vector bank ', h('span', { class: 'mono' }, id)),
+    h('div', { class: 'card' }, h('dl', { class: 'meta', id: 'bank-meta' },
+      rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v ?? '—')]))),
+    h('h2', {}, `Used by ${usage.adapter_count} of your adapters`),
+    h('div', { class: 'card' }, adapters),
+    h('h2', {}, 'Bank vector usage over those adapters'),
+    h('div', { class: 'card', id: 'bank-usage-chart' },
+      barChart({ chart: 'bank-usage', title: 'Times each bank vector is selected, summed over the adapters',
+        xLabel: 'bank vector', bars: usage.usage.map((value, i) => ({ label: String(i), value })) }),
+      h('p', { class: 'muted' }, `${usage.sub_vectors} sub-vectors in all; ${unused} of ${usage.num_vectors} bank `
+        + 'vectors are never selected. Each adapter\'s own selection is the heatmap on its page.'))));
+}
+
 // ---------------------------------------------------------------- routing
 
 function route() {
@@ -426,6 +479,10 @@ function route() {
     work = jobPage(decodeURIComponent(id), signal);
   } else if (kind === 'adapters' && id) {
     work = adapterPage(decodeURIComponent(id), signal);
+  } else if (kind === 'vector_banks' && id) {
+    work = bankPage(decodeURIComponent(id), signal);
+  } else if (kind === 'vector_banks') {
+    work = banksPage(signal);
   } else {
     work = jobsPage(signal);
   }

@@ -37,6 +37,7 @@ public final class StubServices {
     private static final Pattern JOBS = Pattern.compile("/internal/tenants/([^/]+)/jobs(?:/([^/]+)(/[a-z]+)?)?");
     private static final Pattern FILES = Pattern.compile("/internal/tenants/([^/]+)/files(?:/([^/]+)(/content)?)?");
     private static final Pattern ADAPTERS = Pattern.compile("/internal/tenants/([^/]+)/adapters/([^/]+)(/content|/bank_usage)?");
+    private static final Pattern BANKS = Pattern.compile("/internal/(?:tenants/([^/]+)/)?vector_banks(?:/([^/]+))?");
     private static final Pattern INFERENCE = Pattern.compile("/internal/tenants/([^/]+)/(predictions|embeddings)");
     private static final Pattern STUB_EVENTS = Pattern.compile("/__stub/jobs/([^/]+)/events");
     private static final Pattern STUB_ADAPTER = Pattern.compile("/__stub/tenants/([^/]+)/adapters/([^/]+)");
@@ -97,6 +98,8 @@ public final class StubServices {
                 files(ex, m.group(1), m.group(2), m.group(3) != null, query, body);
             } else if ((m = ADAPTERS.matcher(path)).matches()) {
                 adapters(ex, m.group(1), m.group(2), m.group(3), query, body);
+            } else if ((m = BANKS.matcher(path)).matches()) {
+                vectorBanks(ex, m.group(1), m.group(2), body);
             } else if ((m = INFERENCE.matcher(path)).matches()) {
                 inference(ex, m.group(1), m.group(2), body);
             } else if (path.equals("/internal/base-models")) {
@@ -112,6 +115,39 @@ public final class StubServices {
         } catch (RuntimeException e) {
             e.printStackTrace();
             throw e;
+        }
+    }
+
+    /**
+     * Vector banks as the artifact-service answers them: publish (201, echoing the body), list, get, delete;
+     * {@code vbank-inuse} is referenced (409), {@code vbank-other} another tenant's (404).
+     */
+    private void vectorBanks(HttpExchange ex, String tenant, String id, byte[] body) throws IOException {
+        String method = ex.getRequestMethod();
+        if (id != null && id.startsWith("vbank-other")) {
+            error(ex, 404, "vector_bank_not_found", "no vector bank " + id, "id");
+            return;
+        }
+        ObjectNode bank = JSON.createObjectNode().put("id", id == null ? "vbank-" + seq.incrementAndGet() : id)
+                .put("object", "vector_bank").put("scope", tenant == null ? "platform" : "tenant")
+                .put("base_model", "all-minilm-l6-v2").put("num_vectors", 90).put("vector_length", 128);
+        if (id == null && method.equals("POST")) {
+            JsonNode req = JSON.readTree(body);
+            bank.set("request", req);
+            bank.put("tenant_path", tenant);
+            json(ex, 201, bank);
+        } else if (id == null) {
+            ObjectNode list = JSON.createObjectNode().put("object", "list").put("has_more", false);
+            list.putArray("data").add(bank.put("id", "vbank-listed"));
+            json(ex, 200, list);
+        } else if (method.equals("DELETE")) {
+            if (id.equals("vbank-inuse")) {
+                error(ex, 409, "vector_bank_in_use", "vector bank " + id + " is referenced by 1 adapter", "id");
+                return;
+            }
+            json(ex, 200, JSON.createObjectNode().put("id", id).put("object", "vector_bank").put("deleted", true));
+        } else {
+            json(ex, 200, bank);
         }
     }
 

@@ -42,8 +42,16 @@ public class ArtifactFetcher {
     }
 
     public Fetched adapter(String tenant, String adapterId) {
-        URI uri = URI.create(config.url().replaceAll("/+$", "") + "/internal/tenants/" + enc(tenant) + "/adapters/"
-                + enc(adapterId) + "/content?format=compact");
+        return fetch(tenant, adapterId, "/adapters/" + enc(adapterId) + "/content?format=compact");
+    }
+
+    /** The file of a published vector bank the tenant may use (a bank-referencing adapter's), verified likewise. */
+    public Fetched vectorBank(String tenant, String bankId) {
+        return fetch(tenant, bankId, "/vector_banks/" + enc(bankId) + "/content");
+    }
+
+    private Fetched fetch(String tenant, String adapterId, String path) {
+        URI uri = URI.create(config.url().replaceAll("/+$", "") + "/internal/tenants/" + enc(tenant) + path);
         HttpResponse<InputStream> r;
         try {
             r = client.send(HttpRequest.newBuilder(uri).timeout(config.requestTimeout()).GET().build(),

@@ -51,7 +51,9 @@ final class WireSchemas {
                    @Schema(required = true) String sha256, @Schema(required = true) long createdAt,
                    @Schema(description = "the method's configuration (hyperparameters)") Map<String, Object> config,
                    AdapterParameters parameters,
-                   @Schema(enumeration = {"trained", "imported"}) String source) {
+                   @Schema(enumeration = {"trained", "imported"}) String source,
+                   @Schema(description = "the published vector bank (vbank-…) a VB-LoRA adapter was trained against and "
+                           + "references instead of holding; null otherwise") String vectorBank) {
     }
 
     @Schema(name = "BankUsageModule")

@@ -22,6 +22,8 @@ import dev.vbank.vblora.model.ClassificationHead;
 import dev.vbank.vblora.format.Accounting;
 import dev.vbank.vblora.format.AdapterKind;
 import dev.vbank.vblora.format.AdapterWeights;
+import dev.vbank.vblora.format.BankRef;
+import dev.vbank.artifacts.banks.VectorBankStore;
 import dev.vbank.vblora.format.CompactFormat;
 import dev.vbank.vblora.format.FormatException;
 import dev.vbank.vblora.format.PeftFormat;
@@ -48,18 +50,22 @@ public class AdapterService {
     public static final String FORMAT = "vbank-compact";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String COLUMNS = "id, job_id, base_model, training_file, method, format, object_key, bytes, "
-            + "sha256, config::text as config, trainable_params, peft_savable_params, compact_bytes, source, created_at";
+            + "sha256, config::text as config, trainable_params, peft_savable_params, compact_bytes, source, created_at, "
+            + "vector_bank";
 
     private final Db db;
     private final ObjectStore store;
     private final ArtifactsConfig config;
     private final BaseModelService baseModels;
+    private final VectorBankStore banks;
 
-    public AdapterService(Db db, ObjectStore store, ArtifactsConfig config, BaseModelService baseModels) {
+    public AdapterService(Db db, ObjectStore store, ArtifactsConfig config, BaseModelService baseModels,
+                          VectorBankStore banks) {
         this.db = db;
         this.store = store;
         this.config = config;
         this.baseModels = baseModels;
+        this.banks = banks;
     }
 
     public static String objectKey(String tenant, String id) {
@@ -105,9 +111,17 @@ public class AdapterService {
         byte[] bytes = readCapped(body, config.adapterMaxBytes());
         AdapterWeights adapter;
         JsonNode manifest;
+        VectorBankStore.Row bank = null;
         try {
             manifest = CompactFormat.readManifest(bytes);
-            adapter = CompactFormat.read(bytes);
+            BankRef ref = CompactFormat.bankRef(bytes);
+            if (ref != null) {
+                bank = referencedBank(tenant, l.baseModel(), ref);
+                VectorBankStore.Row b = bank;
+                adapter = CompactFormat.read(bytes, r -> banks.content(b));
+            } else {
+                adapter = CompactFormat.read(bytes);
+            }
         } catch (FormatException | IllegalArgumentException e) {
             throw Invalid.of("body", "not a valid vbank compact adapter: " + e.getMessage());
         }
@@ -121,6 +135,22 @@ public class AdapterService {
         }
         JsonNode cfg = manifest.get("config");
         return store(tenant, l, adapter, bytes, cfg == null || cfg.isNull() ? null : cfg.toString(), "trained");
+    }
+
+    /** The published bank an uploaded adapter references: one the tenant may use, of its base model and content. */
+    private VectorBankStore.Row referencedBank(String tenant, String baseModel, BankRef ref) {
+        VectorBankStore.Row bank = banks.find(ref.id()).filter(r -> r.visibleTo(tenant)).orElseThrow(() ->
+                Invalid.of("body", "the adapter references vector bank " + ref.id() + ", which does not exist for "
+                        + "this tenant"));
+        if (!bank.sha256().equals(ref.sha256())) {
+            throw Invalid.of("body", "the adapter references vector bank " + ref.id() + " with sha256 " + ref.sha256()
+                    + ", the bank's is " + bank.sha256());
+        }
+        if (!bank.baseModel().equals(baseModel)) {
+            throw Invalid.of("body", "vector bank " + ref.id() + " belongs to base model " + bank.baseModel()
+                    + ", not " + baseModel);
+        }
+        return bank;
     }
 
     /**
@@ -222,7 +252,8 @@ public class AdapterService {
     }
 
     private Created store(String tenant, Lineage l, AdapterWeights adapter, byte[] bytes, String cfg, String source) {
-        Accounting acc = Accounting.of(adapter, CompactFormat.Options.FP32);
+        Accounting acc = Accounting.of(adapter, adapter.bankRef() != null ? CompactFormat.Options.SHARED_BANK
+                : CompactFormat.Options.FP32);
         String method = adapter.kind().id();
         String sha = java.util.HexFormat.of().formatHex(Spool.digest().digest(bytes));
         String id = Names.newId("adapter");
@@ -234,8 +265,9 @@ public class AdapterService {
             deleteQuietly(tmp);
         }
         try {
+            String bankId = adapter.bankRef() == null ? null : adapter.bankRef().id();
             Optional<AdapterObject> inserted = db.tx(c -> insert(c, tenant, id, l, method, key, bytes.length, sha,
-                    cfg, acc, source));
+                    cfg, acc, source, bankId));
             if (inserted.isPresent()) {
                 return new Created(inserted.get(), true);
             }
@@ -250,10 +282,11 @@ public class AdapterService {
 
     private static Optional<AdapterObject> insert(Connection c, String tenant, String id, Lineage l, String method,
                                                   String key, long bytes, String sha, String cfg, Accounting acc,
-                                                  String source) throws SQLException {
+                                                  String source, String vectorBank) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("insert into artifacts.adapters (id, tenant, job_id, base_model, "
                 + "training_file, method, format, object_key, bytes, sha256, config, trainable_params, "
-                + "peft_savable_params, compact_bytes, source) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?) "
+                + "peft_savable_params, compact_bytes, source, vector_bank) "
+                + "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?) "
                 + "on conflict (tenant, job_id) do nothing returning " + COLUMNS)) {
             ps.setString(1, id);
             ps.setString(2, tenant);
@@ -271,6 +304,7 @@ public class AdapterService {
             // the stored file's exact size (it may hold fp16 tensors), not Accounting's fp32 estimate
             ps.setLong(14, bytes);
             ps.setString(15, source);
+            ps.setString(16, vectorBank);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? Optional.of(read(rs)) : Optional.empty();
             }
@@ -312,9 +346,10 @@ public class AdapterService {
         return store.fetchVerified(s.objectKey(), s.adapter().sha256());
     }
 
-    private AdapterWeights load(Stored s) {
+    /** The stored adapter's weights; a bank-referencing adapter's with its published bank. */
+    public AdapterWeights load(Stored s) {
         try (Spool spool = compact(s)) {
-            return CompactFormat.read(Files.readAllBytes(spool.file()));
+            return CompactFormat.read(Files.readAllBytes(spool.file()), banks.source());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -433,6 +468,6 @@ public class AdapterService {
                 rs.getString("training_file"), rs.getString("method"), rs.getString("format"), rs.getLong("bytes"),
                 rs.getString("sha256"), rs.getTimestamp("created_at").toInstant().getEpochSecond(), cfg,
                 new AdapterObject.Parameters(rs.getLong("trainable_params"), rs.getLong("peft_savable_params"),
-                        rs.getLong("compact_bytes")), rs.getString("source"));
+                        rs.getLong("compact_bytes")), rs.getString("source"), rs.getString("vector_bank"));
     }
 }

@@ -114,6 +114,11 @@ public class ArtifactClient {
                 maxBytes);
     }
 
+    /** A published vector bank's file (own or platform-wide), verified against the sha256 header. */
+    public Download vectorBankContent(String tenant, String bankId, Path target, long maxBytes) {
+        return download(tenantPath(tenant) + "/vector_banks/" + enc(bankId) + "/content", target, maxBytes);
+    }
+
     public StoredCheckpoint putCheckpoint(String tenant, String jobId, long step, Path archive) {
         HttpResponse<String> r = send("PUT", tenantPath(tenant) + "/checkpoints/" + enc(jobId) + "/" + step,
                 archive, HttpResponse.BodyHandlers.ofString());

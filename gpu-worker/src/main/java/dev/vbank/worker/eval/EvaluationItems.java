@@ -22,6 +22,7 @@ import dev.vbank.vblora.format.CompactFormat;
 import dev.vbank.worker.JobFailure;
 import dev.vbank.worker.WorkerConfig;
 import dev.vbank.worker.artifacts.ArtifactClient;
+import dev.vbank.worker.train.SharedBanks;
 import dev.vbank.worker.artifacts.DatasetCache;
 import dev.vbank.worker.train.TaskTypes;
 import dev.vbank.worker.train.SpecMapper;
@@ -95,7 +96,8 @@ public class EvaluationItems {
         }
         byte[] subject = w.subject() == EvaluationSubject.ADAPTER ? storedAdapter(job, w, work)
                 : baseline(job, work, reporter, stop);
-        checkAdapter(subject, job);
+        CompactFormat.BankSource banks = SharedBanks.source(artifacts, job.tenantId(), work, config.maxDatasetBytes());
+        checkAdapter(subject, job, banks);
         reporter.message("evaluating", "Scoring " + describe(w) + " on suite " + w.suite().name() + " version "
                 + w.suite().version() + " (" + tasks.size() + " tasks)");
         int[] current = {0};
@@ -105,7 +107,7 @@ public class EvaluationItems {
             return examples(job.tenantId(), tasks.get(current[0]), current[0]);
         };
         try {
-            return ScoringContract.outcome(engine.evaluator().evaluate(subject, scoring, source,
+            return ScoringContract.outcome(engine.evaluator().evaluate(subject, banks, scoring, source,
                     (done, total, score) -> reporter.taskDone(done, total, ScoringContract.result(score)), stop));
         } catch (DatasetException e) {
             throw new JobFailure("invalid_file", "task " + tasks.get(current[0]).name() + ": " + e.getMessage(),
@@ -170,10 +172,12 @@ public class EvaluationItems {
     }
 
     /** The bytes must be an adapter of a registered base model, the one the dispatch names. */
-    private static void checkAdapter(byte[] bytes, DispatchJob job) {
+    private static void checkAdapter(byte[] bytes, DispatchJob job, CompactFormat.BankSource banks) {
         AdapterWeights a;
         try {
-            a = CompactFormat.read(bytes);
+            a = CompactFormat.read(bytes, banks);
+        } catch (JobFailure e) {
+            throw e;
         } catch (RuntimeException e) {
             throw new JobFailure("invalid_adapter", "the adapter is not a readable compact adapter: " + e.getMessage(),
                     "evaluation.adapter_id", e);

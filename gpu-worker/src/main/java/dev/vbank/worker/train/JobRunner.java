@@ -190,7 +190,8 @@ public class JobRunner {
                     // the spec must equal the checkpoint's: keep its interval even if this worker's default differs
                     checkpointEvery = readSpec(resumeDir).path("checkpoint_every").asInt(checkpointEvery);
                 }
-                TrainingSpec spec = SpecMapper.spec(job, task, checkpointEvery);
+                TrainingSpec spec = SharedBanks.withSharedBank(job, SpecMapper.spec(job, task, checkpointEvery),
+                        artifacts, work, config.maxDatasetBytes());
                 if (validation != null) {
                     spec = SpecMapper.withDefaultEvalEvery(job, spec, data.train().rows().size());
                 }

@@ -34,6 +34,7 @@ public class ArtifactStub implements QuarkusTestResourceLifecycleManager {
     private static final Map<String, StoredFile> FILES = new ConcurrentHashMap<>();
     private static final Map<String, byte[]> CHECKPOINTS = new ConcurrentHashMap<>();
     private static final Map<String, StoredAdapter> ADAPTERS = new ConcurrentHashMap<>();
+    private static final Map<String, byte[]> BANKS = new ConcurrentHashMap<>();
     private static final Map<String, AtomicInteger> CALLS = new ConcurrentHashMap<>();
     private static final Map<String, AtomicInteger> FAILURES = new ConcurrentHashMap<>();
     private static HttpServer server;
@@ -62,6 +63,11 @@ public class ArtifactStub implements QuarkusTestResourceLifecycleManager {
         String id = "adapter-" + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
         ADAPTERS.put(tenant + "/" + jobId, new StoredAdapter(id, jobId, Map.of(), bytes));
         return id;
+    }
+
+    /** A published vector bank the tenant may use: {@code GET .../vector_banks/{id}/content} serves these bytes. */
+    public static void putVectorBank(String tenant, String bankId, byte[] bankFile) {
+        BANKS.put(tenant + "/" + bankId, bankFile);
     }
 
     public static StoredAdapter adapterOf(String tenant, String jobId) {
@@ -152,7 +158,7 @@ public class ArtifactStub implements QuarkusTestResourceLifecycleManager {
             count("adapter_post");
             byte[] body = ex.getRequestBody().readAllBytes();
             try {
-                CompactFormat.read(body);
+                CompactFormat.read(body, ref -> BANKS.get(tenant + "/" + ref.id()));
             } catch (RuntimeException e) {
                 send(ex, 400, "{\"error\":{\"code\":\"invalid_adapter\",\"message\":\"" + e.getMessage()
                         .replace("\"", "'") + "\",\"param\":\"body\"}}", null);
@@ -176,6 +182,14 @@ public class ArtifactStub implements QuarkusTestResourceLifecycleManager {
                 return;
             }
             sendBytes(ex, 200, a.bytes(), sha256(a.bytes()));
+        } else if (kind.equals("vector_banks") && method.equals("GET") && p.length == 7 && p[6].equals("content")) {
+            count("vector_bank_get");
+            byte[] bank = BANKS.get(tenant + "/" + p[5]);
+            if (bank == null) {
+                send(ex, 404, error("vector_bank_not_found", "no such vector bank"), null);
+                return;
+            }
+            sendBytes(ex, 200, bank, sha256(bank));
         } else {
             send(ex, 404, error("not_found", method + " " + ex.getRequestURI().getPath()), null);
         }

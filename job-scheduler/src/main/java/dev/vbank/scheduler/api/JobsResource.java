@@ -2,6 +2,7 @@ package dev.vbank.scheduler.api;
 
 import dev.vbank.common.job.FineTuningJob;
 import dev.vbank.scheduler.jobs.InitAdapters;
+import dev.vbank.scheduler.jobs.VectorBankReferences;
 import dev.vbank.scheduler.jobs.JobRow;
 import dev.vbank.scheduler.jobs.JobService;
 import dev.vbank.scheduler.jobs.JobStore;
@@ -52,11 +53,14 @@ public class JobsResource {
 
     private final JobService service;
     private final InitAdapters initAdapters;
+    private final VectorBankReferences vectorBanks;
     private final JobStore store;
     private final Db db;
 
-    public JobsResource(JobService service, JobStore store, Db db, InitAdapters initAdapters) {
+    public JobsResource(JobService service, JobStore store, Db db, InitAdapters initAdapters,
+                        VectorBankReferences vectorBanks) {
         this.initAdapters = initAdapters;
+        this.vectorBanks = vectorBanks;
         this.service = service;
         this.store = store;
         this.db = db;
@@ -71,7 +75,7 @@ public class JobsResource {
             throw Invalid.of("Idempotency-Key", "Idempotency-Key must be 1 to 255 printable ASCII characters");
         }
         JobService.Created created = service.create(tenant,
-                JobRequestParser.parse(initAdapters.resolve(tenant, body)), idempotencyKey);
+                JobRequestParser.parse(vectorBanks.resolve(tenant, initAdapters.resolve(tenant, body))), idempotencyKey);
         return Response.ok(created.job().toApi())
                 .header("Idempotent-Replayed", String.valueOf(created.replayed())).build();
     }

@@ -26,7 +26,15 @@ public class ArtifactLookup {
     private static final Logger LOG = Logger.getLogger(ArtifactLookup.class);
 
     /** @param config the method's configuration as stored (hyperparameter names), null for head-only */
-    public record Adapter(String id, String jobId, String baseModel, String method, String sha256, JsonNode config) {
+    public record Adapter(String id, String jobId, String baseModel, String method, String sha256, JsonNode config,
+                          String vectorBank) {
+        public Adapter(String id, String jobId, String baseModel, String method, String sha256, JsonNode config) {
+            this(id, jobId, baseModel, method, sha256, config, null);
+        }
+    }
+
+    /** A published vector bank the tenant may use (its own or platform-wide). */
+    public record VectorBank(String id, String baseModel, int numVectors, int vectorLength, String sha256) {
     }
 
     public record File(String id, String status, String sha256) {
@@ -41,7 +49,15 @@ public class ArtifactLookup {
     public Optional<Adapter> adapter(String tenant, String adapterId) {
         return get(() -> artifacts.adapter(tenant, adapterId)).map(b -> new Adapter(b.path("id").asText(adapterId),
                 b.path("job_id").asText(null), b.path("base_model").asText(null), b.path("method").asText(null),
-                b.path("sha256").asText(null), b.hasNonNull("config") ? b.get("config") : null));
+                b.path("sha256").asText(null), b.hasNonNull("config") ? b.get("config") : null,
+                b.path("vector_bank").asText(null)));
+    }
+
+    /** {@code GET /internal/tenants/{t}/vector_banks/{id}}: another tenant's private bank is a 404 there. */
+    public Optional<VectorBank> vectorBank(String tenant, String bankId) {
+        return get(() -> artifacts.vectorBank(tenant, bankId)).map(b -> new VectorBank(b.path("id").asText(bankId),
+                b.path("base_model").asText(null), b.path("num_vectors").asInt(), b.path("vector_length").asInt(),
+                b.path("sha256").asText(null)));
     }
 
     public Optional<File> file(String tenant, String fileId) {

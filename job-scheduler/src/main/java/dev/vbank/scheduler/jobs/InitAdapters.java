@@ -67,6 +67,14 @@ public class InitAdapters {
             throw Invalid.of(PARAM, "adapter " + name + " was made for " + a.baseModel() + ", not "
                     + root.path("model").asText(""));
         }
+        if (a.vectorBank() != null) {
+            throw Invalid.of(PARAM, "adapter " + name + " was trained against vector bank " + a.vectorBank()
+                    + " and stores top-k indices and weights only, so it has no logits to train further");
+        }
+        if (hp.hasNonNull("vector_bank")) {
+            throw Invalid.of(PARAM, "init_adapter and vector_bank cannot be combined: a job trains against a "
+                    + "published bank from fresh logits");
+        }
         JsonNode cfg = a.config();
         if (type.equals("vblora") && cfg != null && cfg.path("save_only_topk_weights").asBoolean(false)) {
             throw Invalid.of(PARAM, "adapter " + name + " was stored with save_only_topk_weights (top-k "

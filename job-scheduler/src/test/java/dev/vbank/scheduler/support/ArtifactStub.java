@@ -22,6 +22,7 @@ public class ArtifactStub implements QuarkusTestResourceLifecycleManager {
 
     private static final Map<String, String> FILES = new ConcurrentHashMap<>();
     private static final Map<String, String> ADAPTERS = new ConcurrentHashMap<>();
+    private static final Map<String, String> BANKS = new ConcurrentHashMap<>();
     private static final AtomicInteger REQUESTS = new AtomicInteger();
     private static final Map<String, String[]> RAW = new ConcurrentHashMap<>();
     private static final Map<String, AtomicInteger> DROPS = new ConcurrentHashMap<>();
@@ -43,6 +44,11 @@ public class ArtifactStub implements QuarkusTestResourceLifecycleManager {
     /** Registers an adapter answered with exactly this metadata JSON (e.g. with a {@code config}). */
     public static void putAdapterJson(String tenant, String adapterId, String json) {
         ADAPTERS.put(tenant + "/" + adapterId, json);
+    }
+
+    /** Registers a vector bank the tenant may use; {@code GET .../vector_banks/{id}} answers this JSON. */
+    public static void putVectorBank(String tenant, String bankId, String json) {
+        BANKS.put(tenant + "/" + bankId, json);
     }
 
     public static int requests() {
@@ -94,7 +100,9 @@ public class ArtifactStub implements QuarkusTestResourceLifecycleManager {
                 // ["", "internal", "tenants", tenant, "files", id]
                 String status = parts.length == 6 && parts[4].equals("files") ? FILES.get(parts[3] + "/" + parts[5]) : null;
                 String adapter = parts.length == 6 && parts[4].equals("adapters")
-                        ? ADAPTERS.get(parts[3] + "/" + parts[5]) : null;
+                        ? ADAPTERS.get(parts[3] + "/" + parts[5])
+                        : parts.length == 6 && parts[4].equals("vector_banks") ? BANKS.get(parts[3] + "/" + parts[5])
+                        : null;
                 byte[] body = adapter != null ? adapter.getBytes(StandardCharsets.UTF_8) : status == null
                         ? "{\"error\":{\"code\":\"not_found\",\"message\":\"no such object\",\"param\":\"id\"}}"
                         .getBytes(StandardCharsets.UTF_8)

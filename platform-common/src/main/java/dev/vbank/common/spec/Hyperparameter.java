@@ -24,7 +24,11 @@ public record Hyperparameter(String name, Type type, Range range, Object default
         /** Distinct encoder layer indices of the base model. */
         LAYERS("array"),
         /** The id of a stored adapter ({@code adapter-…}). */
-        ADAPTER_ID("string");
+        ADAPTER_ID("string"),
+        /** The id of a published vector bank ({@code vbank-…}). */
+        VECTOR_BANK_ID("string"),
+        /** How a job trains against a published bank: {@code frozen} (the only mode implemented). */
+        BANK_MODE("string");
 
         private final String jsonType;
 
@@ -100,6 +104,22 @@ public record Hyperparameter(String name, Type type, Range range, Object default
             case ADAPTER_ID -> {
                 if (!v.isTextual() || !v.asText().matches("adapter-[A-Za-z0-9_.-]{1,120}")) {
                     throw new InvalidSpecException(param, param + " must be an adapter id (adapter-...)");
+                }
+                yield v.asText();
+            }
+            case VECTOR_BANK_ID -> {
+                if (!v.isTextual() || !v.asText().matches("vbank-[A-Za-z0-9_.-]{1,120}")) {
+                    throw new InvalidSpecException(param, param + " must be a vector bank id (vbank-...)");
+                }
+                yield v.asText();
+            }
+            case BANK_MODE -> {
+                if (!v.isTextual() || !(v.asText().equals("frozen") || v.asText().equals("alternate"))) {
+                    throw new InvalidSpecException(param, param + " must be \"frozen\"");
+                }
+                if (v.asText().equals("alternate")) {
+                    throw new InvalidSpecException(param, "bank_mode \"alternate\" (alternating bank and logits "
+                            + "training) is not implemented; use \"frozen\"");
                 }
                 yield v.asText();
             }

@@ -49,6 +49,12 @@ public final class Hyperparameters {
             new Hyperparameter("init_adapter", Type.ADAPTER_ID, null, null, EVERY_METHOD,
                     "continue training this stored or imported adapter (same method and base model, logits kept);"
                             + " its shapes are used where the job sets none; unset: a fresh adapter"),
+            new Hyperparameter("vector_bank", Type.VECTOR_BANK_ID, null, null, Set.of(VBLORA),
+                    "train against this published vector bank (yours or platform-wide, same base model), loaded"
+                            + " frozen: only logits and head train and the adapter stores indices, weights and head,"
+                            + " not the bank; num_vectors and vector_length are the bank's where unset"),
+            new Hyperparameter("bank_mode", Type.BANK_MODE, null, null, Set.of(VBLORA),
+                    "with vector_bank: frozen (the bank is not trained; the only mode, the default)"),
             integer("num_vectors", 1, 65536, 90L, Set.of(VBLORA), "vectors in the shared bank (h)"),
             integer("vector_length", 1, 1536, 128L, Set.of(VBLORA),
                     "length of each bank vector (b); must divide the in and out features of every adapted module"),
@@ -126,6 +132,9 @@ public final class Hyperparameters {
             }
         }
         checkAgainstEachOther(method, resolved, model);
+        if (resolved.containsKey("vector_bank")) {
+            resolved.putIfAbsent("bank_mode", "frozen");
+        }
         return resolved;
     }
 
@@ -137,6 +146,9 @@ public final class Hyperparameters {
         }
         if (method != VBLORA) {
             return;
+        }
+        if (hp.containsKey("bank_mode") && !hp.containsKey("vector_bank")) {
+            throw new InvalidSpecException(PARAM + ".bank_mode", "bank_mode applies to jobs that name a vector_bank");
         }
         long h = ((Number) hp.get("num_vectors")).longValue();
         long k = ((Number) hp.get("topk")).longValue();

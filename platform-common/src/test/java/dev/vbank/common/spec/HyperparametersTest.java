@@ -108,6 +108,16 @@ class HyperparametersTest {
                     assertRejected(method, h.name(), NODES.textNode("file-abc"), param);
                     assertAccepted(method, h.name(), NODES.textNode("adapter-0123456789abcdef01234567"));
                 }
+                case VECTOR_BANK_ID -> {
+                    assertRejected(method, h.name(), NODES.textNode("adapter-abc"), param);
+                    assertAccepted(method, h.name(), NODES.textNode("vbank-0123456789abcdef01234567"));
+                }
+                case BANK_MODE -> {
+                    assertRejected(method, h.name(), NODES.textNode("thawed"), param);
+                    assertRejected(method, h.name(), NODES.textNode("alternate"), param);
+                    // frozen alone: only with a vector_bank
+                    assertRejected(method, h.name(), NODES.textNode("frozen"), param);
+                }
                 case LAYERS -> {
                     assertRejected(method, h.name(), NODES.arrayNode(), param);
                     assertRejected(method, h.name(), NODES.arrayNode().add(6), param);
@@ -198,6 +208,9 @@ class HyperparametersTest {
         ObjectNode body = NODES.objectNode().set(name, value);
         if (name.equals("topk")) {
             body.put("num_vectors", 256);
+        }
+        if (name.equals("vector_bank")) {
+            assertThat(Hyperparameters.resolve(method, body, MINILM)).containsEntry("bank_mode", "frozen");
         }
         if (name.equals("vector_length") || name.equals("num_vectors") && value.asLong() < 2) {
             body.put("topk", 1);

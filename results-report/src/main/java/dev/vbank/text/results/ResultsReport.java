@@ -23,6 +23,10 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
+import dev.vbank.vblora.format.BankRef;
+import dev.vbank.vblora.format.CompactFormat;
+import dev.vbank.vblora.format.SharedBank;
+import dev.vbank.vblora.format.VectorBankFile;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,7 +53,15 @@ public final class ResultsReport {
     static final long DATA_SEED = 7;
     static final String MODEL = BaseModels.ALL_MINILM_L6_V2.id();
 
-    record Variant(String id, String label, Method method, VbloraConfig vblora, LoraConfig lora) {
+    /** @param sharedBank trains against the published bank of the bank-source task's VB-LoRA qv adapter, frozen */
+    record Variant(String id, String label, Method method, VbloraConfig vblora, LoraConfig lora, boolean sharedBank) {
+        Variant(String id, String label, Method method, VbloraConfig vblora, LoraConfig lora) {
+            this(id, label, method, vblora, lora, false);
+        }
+    }
+
+    /** The published bank the shared-bank variant trains against: where it came from and its file's size. */
+    record BankSource(String task, long seed, SharedBank bank, long bytes) {
     }
 
     record Task(String id, String description, Dataset train, Dataset test, int maxLen, int epochs) {
@@ -64,8 +76,12 @@ public final class ResultsReport {
                 new Variant("lora", "LoRA r=8 (qv)", Method.LORA, null, LoraConfig.defaults()),
                 new Variant("vblora-qv", "VB-LoRA qv", Method.VBLORA, TrainingSpec.defaultVblora("qv"), null),
                 new Variant("vblora-all", "VB-LoRA all-linear", Method.VBLORA,
-                        TrainingSpec.defaultVblora("all-linear"), null));
+                        TrainingSpec.defaultVblora("all-linear"), null),
+                new Variant(SHARED, "VB-LoRA qv, shared bank", Method.VBLORA, TrainingSpec.defaultVblora("qv"), null,
+                        true));
     }
+
+    static final String SHARED = "vblora-shared";
 
     public static void main(String[] argv) throws Exception {
         Map<String, String> a = parse(argv);
@@ -86,6 +102,8 @@ public final class ResultsReport {
         int uciEpochs = Integer.parseInt(a.getOrDefault("uci-epochs", "3"));
         int uciTrain = Integer.parseInt(a.getOrDefault("uci-train", "0"));
         int uciMaxLen = Integer.parseInt(a.getOrDefault("uci-max-len", "64"));
+        // the task whose VB-LoRA qv adapter (first seed) publishes the bank the shared-bank variant trains against
+        String bankFrom = a.get("shared-bank-from");
         String omp = System.getenv("OMP_WAIT_POLICY");
         String command = (omp == null ? "" : "OMP_WAIT_POLICY=" + omp + " ")
                 + "./mvnw -o -q -pl results-report org.codehaus.mojo:exec-maven-plugin:3.5.0:java \\\n"
@@ -100,7 +118,19 @@ public final class ResultsReport {
                 default -> throw new IllegalArgumentException("unknown dataset " + d);
             });
         }
-        List<Variant> chosen = variants().stream().filter(v -> methods.contains(v.id())).toList();
+        List<Variant> chosen = variants().stream().filter(v -> methods.contains(v.id())
+                || v.sharedBank() && bankFrom != null).toList();
+        if (bankFrom != null) {
+            if (!methods.contains("vblora-qv") || tasks.stream().noneMatch(t -> t.id().equals(bankFrom))) {
+                throw new IllegalArgumentException("--shared-bank-from " + bankFrom + " needs that dataset and the "
+                        + "vblora-qv method: the bank is the one its first seed trains");
+            }
+            // the bank's task first, its VB-LoRA qv run before the other methods
+            tasks.sort(java.util.Comparator.comparing(t -> !t.id().equals(bankFrom)));
+            List<Variant> ordered = new ArrayList<>(chosen);
+            ordered.sort(java.util.Comparator.comparing(v -> !v.id().equals("vblora-qv")));
+            chosen = ordered;
+        }
         Report report = new Report(command, tasks, chosen, seeds, Instant.now(), a.getOrDefault("threads", "2"));
         Thread hook = new Thread(() -> {
             // a stopped command (time limit, Ctrl-C) still leaves a report that says where it stopped
@@ -115,8 +145,14 @@ public final class ResultsReport {
         try (FineTuner tuner = new FineTuner(store)) {
             for (Task t : tasks) {
                 for (Variant v : chosen) {
+                    if (v.sharedBank() && (report.bank() == null || t.id().equals(report.bank().task()))) {
+                        continue; // per-user adapters train on the other tasks
+                    }
                     for (long seed : seeds) {
                         TrainingSpec spec = spec(t, v, seed);
+                        if (v.sharedBank()) {
+                            spec = spec.toBuilder().sharedBank(report.bank().bank()).build();
+                        }
                         Path dir = work.resolve(t.id() + "-" + v.id() + "-s" + seed);
                         long t0 = System.nanoTime();
                         FineTuneResult r = tuner.run(spec, t.train(), t.test(), dir, FineTuner.RunOptions.defaults());
@@ -124,6 +160,13 @@ public final class ResultsReport {
                                 t.id(), v.id(), seed, r.final_().accuracy(), r.steps(), r.trainSeconds(),
                                 (System.nanoTime() - t0) / 1e9);
                         report.add(new Run(t, v, seed, r));
+                        if (t.id().equals(bankFrom) && v.id().equals("vblora-qv") && seed == seeds[0]) {
+                            // publish the bank as the platform does: the adapter's bank, as a content-addressed file
+                            byte[] file = VectorBankFile.write(CompactFormat.read(Files.readAllBytes(r.adapterFile()))
+                                    .vectorBank());
+                            report.bank(new BankSource(t.id(), seed, new SharedBank(new BankRef("vbank-" + t.id(),
+                                    VectorBankFile.sha256(file)), VectorBankFile.read(file)), file.length));
+                        }
                         report.write(out);
                     }
                 }
@@ -199,6 +242,7 @@ public final class ResultsReport {
         private final Instant started;
         private final String threads;
         private final List<Run> runs = new ArrayList<>();
+        private BankSource bank;
         private final double loadAtStart = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
         private Instant finished;
         private Instant stoppedAt;
@@ -215,6 +259,27 @@ public final class ResultsReport {
 
         synchronized void add(Run r) {
             runs.add(r);
+        }
+
+        synchronized void bank(BankSource b) {
+            bank = b;
+        }
+
+        synchronized BankSource bank() {
+            return bank;
+        }
+
+        /** Runs the command plans: the shared-bank variant does not run on the bank's own task. */
+        private int expectedRuns() {
+            int n = 0;
+            for (Task t : tasks) {
+                for (Variant v : variants) {
+                    if (!(v.sharedBank() && bank != null && t.id().equals(bank.task()))) {
+                        n += seeds.length;
+                    }
+                }
+            }
+            return n;
         }
 
         void finish() {
@@ -238,7 +303,7 @@ public final class ResultsReport {
             StringBuilder s = new StringBuilder();
             s.append("# Fine-tuning results\n\n");
             s.append("Generated by one command (from the repository root):\n\n```\n").append(command).append("\n```\n\n");
-            int expected = tasks.size() * variants.size() * seeds.length;
+            int expected = expectedRuns();
             double minutes = ChronoUnit.SECONDS.between(started, finished != null ? finished : Instant.now()) / 60.0;
             s.append(String.format(Locale.ROOT, "Status: **%s** — %d of %d runs done, %.1f min wall time, started %s. "
                             + "Machine: %d CPU cores, load average %.1f at start and %.1f at the last update (shared with "
@@ -267,6 +332,16 @@ public final class ResultsReport {
                     + "r 4, top-k 2, no dropout; lr bank 1e-3, logits 1e-2, head 4e-3, no weight decay on bank or "
                     + "logits. qv = query+value of every layer; all-linear = q, k, v, attention output, intermediate, "
                     + "output.\n");
+            if (variants.stream().anyMatch(Variant::sharedBank)) {
+                s.append(bank == null ? "- VB-LoRA qv, shared bank: waits for the bank-source run.\n"
+                        : String.format(Locale.ROOT, "- VB-LoRA qv, shared bank: the bank (90 × 128, %,d bytes as a "
+                        + "vector bank file) of the VB-LoRA qv adapter trained on `%s` with seed %d is published as is "
+                        + "and loaded **frozen** for the other tasks: only the logits and the head train (no bank lr), "
+                        + "and each per-user adapter stores top-k indices (uint8), k−1 weights and head in fp16 plus "
+                        + "the bank's id and sha256, not the bank (compact bytes: the file as stored, top-k weights and "
+                        + "head in fp16 / the same adapter with fp16 weights and an fp32 head; PEFT savable counts the "
+                        + "bank as PEFT does).\n", bank.bytes(), bank.task(), bank.seed()));
+            }
             s.append("- Counts: *trainable* = every trained value incl. the head (768 + 2); *PEFT savable* = PEFT's "
                     + "`get_nb_savable_parameters` for the adapter alone with `save_only_topk_weights` (VB-LoRA: bank + "
                     + "top-k weights and uint8 indices as fp32 equivalents; LoRA: A + B; head excluded); *compact* = "
@@ -281,6 +356,11 @@ public final class ResultsReport {
                 s.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
                 for (Variant v : variants) {
                     List<Run> rs = runs(t, v);
+                    if (v.sharedBank() && bank != null && t.id().equals(bank.task())) {
+                        s.append("| ").append(v.label()).append(" | — (this task's adapter is the bank source) "
+                                + "| | | | | | | | | |\n");
+                        continue;
+                    }
                     if (rs.isEmpty()) {
                         s.append("| ").append(v.label()).append(" | not run | | | | | | | | | 0 of ")
                                 .append(seeds.length).append(" |\n");
@@ -326,6 +406,28 @@ public final class ResultsReport {
             s.append(".\n");
             Variant lora = find(done, "lora");
             Variant head = find(done, "head_only");
+            Variant shared = find(done, SHARED);
+            Variant privateQv = find(done, "vblora-qv");
+            if (shared != null && privateQv != null) {
+                List<Run> sr = runs(t, shared);
+                List<Run> pr = runs(t, privateQv);
+                double d = median(sr, "acc") - median(pr, "acc");
+                s.append(String.format(Locale.ROOT, "- Shared bank vs private bank (VB-LoRA qv): %s by %.2f accuracy "
+                                + "points (median %.4f vs %.4f; ranges %.4f–%.4f vs %.4f–%.4f), with a bank trained on "
+                                + "`%s`, frozen. Stored per adapter: %,d vs %,d bytes (fp32 file); trainable values "
+                                + "%,d vs %,d.\n",
+                        d < 0 ? "**loses**" : d > 0 ? "wins" : "ties", Math.abs(100 * d), median(sr, "acc"),
+                        median(pr, "acc"), min(sr), max(sr), min(pr), max(pr), bank.task(),
+                        sr.get(0).result().accounting().compactBytes(), pr.get(0).result().accounting().compactBytes(),
+                        sr.get(0).result().accounting().trainable(), pr.get(0).result().accounting().trainable()));
+                long users = 10_000;
+                long sharedTotal = bank.bytes() + users * sr.get(0).result().accounting().compactBytes();
+                String loraTotal = lora == null ? "" : String.format(Locale.ROOT, ", LoRA r=8 %s",
+                        mb(users * runs(t, lora).get(0).result().accounting().compactBytes()));
+                s.append(String.format(Locale.ROOT, "- Storage for 10,000 users (computed from the stored bytes): "
+                                + "shared bank once + per-user adapters %s, private VB-LoRA qv %s%s.\n",
+                        mb(sharedTotal), mb(users * pr.get(0).result().accounting().compactBytes()), loraTotal));
+            }
             for (Variant v : done) {
                 if (v.method() != Method.VBLORA) {
                     continue;
@@ -354,6 +456,10 @@ public final class ResultsReport {
                     o.label(), 100 * d, separated ? "outside the seed ranges" : "within the seed spread (ranges overlap)",
                     size, vr.get(0).result().accounting().compactBytes(), or.get(0).result().accounting().compactBytes(),
                     median(vr, "time"), median(or, "time"));
+        }
+
+        private static String mb(long bytes) {
+            return String.format(Locale.ROOT, "%.1f MB", bytes / 1e6);
         }
 
         private static Variant find(List<Variant> vs, String id) {

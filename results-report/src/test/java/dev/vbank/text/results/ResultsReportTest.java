@@ -8,6 +8,10 @@ import dev.vbank.text.train.Checkpoint;
 import dev.vbank.text.train.Evaluation;
 import dev.vbank.text.train.FineTuneResult;
 import dev.vbank.vblora.format.Accounting;
+import dev.vbank.vblora.format.BankRef;
+import dev.vbank.vblora.format.SharedBank;
+import dev.vbank.vblora.format.Tensor;
+import dev.vbank.vblora.format.VectorBankFile;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -29,7 +33,7 @@ class ResultsReportTest {
     @Test
     void tablesShowMediansRangesAndWhereVbloraLoses() {
         ResultsReport.Task task = new ResultsReport.Task("uci-amazon", "desc", TINY, TINY, 64, 2);
-        List<ResultsReport.Variant> variants = ResultsReport.variants();
+        List<ResultsReport.Variant> variants = ResultsReport.variants().subList(0, 4);
         ResultsReport.Variant head = variants.get(0);
         ResultsReport.Variant lora = variants.get(1);
         ResultsReport.Variant vbQv = variants.get(2);
@@ -56,5 +60,44 @@ class ResultsReportTest {
         assertThat(r.render()).contains("partial: the command was stopped at 2026-01-02T03:04:05Z");
         r.finish();
         assertThat(r.render()).contains("Status: **complete**");
+    }
+
+    @Test
+    void sharedBankRowsSayWhereTheSharedBankLosesAndTheStorageFor10000Users() {
+        ResultsReport.Task source = new ResultsReport.Task("imdb", "desc", TINY, TINY, 128, 1);
+        ResultsReport.Task task = new ResultsReport.Task("uci-amazon", "desc", TINY, TINY, 64, 1);
+        List<ResultsReport.Variant> all = ResultsReport.variants();
+        ResultsReport.Variant lora = all.get(1);
+        ResultsReport.Variant vbQv = all.get(2);
+        ResultsReport.Variant shared = all.get(4);
+        assertThat(shared.sharedBank()).isTrue();
+        List<ResultsReport.Variant> variants = List.of(lora, vbQv, shared);
+        ResultsReport.Report r = new ResultsReport.Report("./mvnw ...", List.of(source, task), variants,
+                new long[] {1, 2, 3}, Instant.now(), "2");
+        Tensor bank = new Tensor(new long[] {90, 128}, new float[90 * 128]);
+        byte[] file = VectorBankFile.write(bank);
+        r.bank(new ResultsReport.BankSource("imdb", 1, new SharedBank(new BankRef("vbank-imdb",
+                VectorBankFile.sha256(file)), bank), file.length));
+        double[] privateAcc = {0.90, 0.91, 0.92};
+        double[] sharedAcc = {0.87, 0.88, 0.90};
+        for (int i = 0; i < 3; i++) {
+            r.add(new ResultsReport.Run(task, lora, i + 1, result(0.91, 73_728, 302_472, 30)));
+            r.add(new ResultsReport.Run(task, vbQv, i + 1, result(privateAcc[i], 11_952, 52_964, 30)));
+            r.add(new ResultsReport.Run(task, shared, i + 1, result(sharedAcc[i], 1_152, 3_480, 30)));
+        }
+        String md = r.render();
+        // 2 tasks × 3 variants × 3 seeds, less the shared bank on its own source task
+        assertThat(md).contains("9 of 15 runs done");
+        assertThat(md).contains("| VB-LoRA qv, shared bank | — (this task's adapter is the bank source)");
+        assertThat(md).contains("| VB-LoRA qv, shared bank | 0.8800 | 0.8700–0.9000 |");
+        assertThat(md).contains("the VB-LoRA qv adapter trained on `imdb` with seed 1 is published as is and loaded "
+                + "**frozen**");
+        assertThat(md).contains("- Shared bank vs private bank (VB-LoRA qv): **loses** by 3.00 accuracy points "
+                + "(median 0.8800 vs 0.9100; ranges 0.8700–0.9000 vs 0.9000–0.9200), with a bank trained on `imdb`, "
+                + "frozen. Stored per adapter: 3,480 vs 52,964 bytes");
+        long bankBytes = file.length;
+        String expected = String.format(java.util.Locale.ROOT, "shared bank once + per-user adapters %.1f MB, private "
+                + "VB-LoRA qv 529.6 MB, LoRA r=8 3024.7 MB", (bankBytes + 10_000L * 3_480) / 1e6);
+        assertThat(md).contains("- Storage for 10,000 users (computed from the stored bytes): " + expected);
     }
 }

@@ -1,7 +1,9 @@
 package dev.vbank.service.artifacts;
 
+import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.ProcessingException;
@@ -59,4 +61,40 @@ public interface ArtifactServiceClient {
     @GET
     @Path("base-models")
     Response baseModels();
+
+    /** Publishes an adapter's bank: {@code {"from_adapter", "name"?}}; the same content again answers the same bank. */
+    @POST
+    @Path("tenants/{tenant}/vector_banks")
+    @Consumes(MediaType.APPLICATION_JSON)
+    Response publishVectorBank(@PathParam("tenant") String tenant, Map<String, Object> body);
+
+    @GET
+    @Path("tenants/{tenant}/vector_banks")
+    Response vectorBanks(@PathParam("tenant") String tenant);
+
+    @GET
+    @Path("tenants/{tenant}/vector_banks/{id}")
+    Response vectorBank(@PathParam("tenant") String tenant, @PathParam("id") String id);
+
+    /** The tenant's adapters that reference the bank and its vectors' selections summed over them. */
+    @GET
+    @Path("tenants/{tenant}/vector_banks/{id}/usage")
+    Response vectorBankUsage(@PathParam("tenant") String tenant, @PathParam("id") String id);
+
+    /** Not tried again (see {@link #deleteFile}). */
+    @DELETE
+    @Retry(maxRetries = 0)
+    @Path("tenants/{tenant}/vector_banks/{id}")
+    Response deleteVectorBank(@PathParam("tenant") String tenant, @PathParam("id") String id);
+
+    /** A platform-wide bank from a tenant's adapter: {@code {"tenant", "from_adapter", "name"?}}. */
+    @POST
+    @Path("vector_banks")
+    @Consumes(MediaType.APPLICATION_JSON)
+    Response seedVectorBank(Map<String, Object> body);
+
+    @DELETE
+    @Retry(maxRetries = 0)
+    @Path("vector_banks/{id}")
+    Response deletePlatformVectorBank(@PathParam("id") String id);
 }

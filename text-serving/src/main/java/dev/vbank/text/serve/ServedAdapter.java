@@ -48,7 +48,13 @@ public final class ServedAdapter {
      * @throws IllegalArgumentException bytes that are no adapter, an unregistered base model or other base weights
      */
     public static ServedAdapter load(NDManager parent, String id, String sha256, byte[] compact) {
-        AdapterWeights w = CompactFormat.read(compact);
+        return load(parent, id, sha256, compact, null);
+    }
+
+    /** As above; a bank-referencing adapter gets its published bank from {@code banks} (sha256 checked). */
+    public static ServedAdapter load(NDManager parent, String id, String sha256, byte[] compact,
+                                     CompactFormat.BankSource banks) {
+        AdapterWeights w = CompactFormat.read(compact, banks);
         BaseModel bm = BaseModels.of(w);
         return compose(parent, id, sha256, compact.length, bm, w);
     }

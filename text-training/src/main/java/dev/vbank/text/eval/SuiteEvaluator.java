@@ -94,12 +94,18 @@ public final class SuiteEvaluator implements AutoCloseable {
      * @throws IllegalArgumentException for bytes that are no adapter, an unknown base model or other base weights
      */
     public ScoringAdapter load(byte[] compact) throws IOException {
+        return load(compact, null);
+    }
+
+    /** As {@link #load(byte[])}; a bank-referencing adapter gets its bank from {@code banks} (sha256 checked). */
+    public ScoringAdapter load(byte[] compact, CompactFormat.BankSource banks) throws IOException {
         FineTuner.gradModeOff();
-        AdapterWeights w = CompactFormat.read(compact);
+        AdapterWeights w = CompactFormat.read(compact, banks);
         BaseModel bm = BaseModels.of(w);
         int seqLen = Math.min(bm.maxPositions(), recordedSeqLength(w));
         TaskType type = recordedTask(w);
-        Accounting acc = Accounting.of(w, CompactFormat.Options.FP32);
+        Accounting acc = Accounting.of(w, w.bankRef() != null ? CompactFormat.Options.SHARED_BANK
+                : CompactFormat.Options.FP32);
         EncoderWeights base = tuner.baseWeights(bm);
         ComposedAdapter composed = ComposedAdapter.compose(root, w, FineTuner.shapeOf(bm));
         try {
@@ -115,7 +121,14 @@ public final class SuiteEvaluator implements AutoCloseable {
     /** Every task of a suite, in order; the listener hears of each. Throws {@link CancellationException} when cancelled. */
     public SuiteScore evaluate(byte[] compact, List<ScoringTask> tasks, TaskSource source, Listener listener,
                                       BooleanSupplier cancelled) throws IOException, InterruptedException {
-        try (ScoringAdapter m = load(compact)) {
+        return evaluate(compact, null, tasks, source, listener, cancelled);
+    }
+
+    /** As above; a bank-referencing adapter's bank comes from {@code banks}. */
+    public SuiteScore evaluate(byte[] compact, CompactFormat.BankSource banks, List<ScoringTask> tasks,
+                               TaskSource source, Listener listener, BooleanSupplier cancelled)
+            throws IOException, InterruptedException {
+        try (ScoringAdapter m = load(compact, banks)) {
             List<TaskScore> results = new ArrayList<>();
             for (ScoringTask task : tasks) {
                 checkCancelled(cancelled);

@@ -132,8 +132,9 @@ final class TrainingRun {
         Map<String, Tensor> exported = bestState != null ? bestState : model.exportState();
         AdapterWeights adapter = adapterWeights(exported);
         Path file = outDir.resolve(FineTuner.ADAPTER_FILE);
-        CompactFormat.write(adapter, CompactFormat.Options.FP32, file);
-        Accounting acc = Accounting.of(adapter, CompactFormat.Options.FP32);
+        CompactFormat.Options stored = storedWith(adapter);
+        CompactFormat.write(adapter, stored, file);
+        Accounting acc = Accounting.of(adapter, stored);
         long fp16 = CompactFormat.write(adapter, CompactFormat.Options.FP16).length;
         return new FineTuneResult(FineTuneResult.Status.COMPLETED, step, total, List.copyOf(losses),
                 List.copyOf(evaluations), fin, best, file, acc, fp16, trainSeconds, lastCheckpoint);
@@ -184,7 +185,8 @@ final class TrainingRun {
             bestState = model.exportState();
             Path dir = outDir.resolve(FineTuner.BEST_DIR);
             Files.createDirectories(dir);
-            CompactFormat.write(adapterWeights(bestState), CompactFormat.Options.FP32, dir.resolve(FineTuner.ADAPTER_FILE));
+            AdapterWeights bestAdapter = adapterWeights(bestState);
+            CompactFormat.write(bestAdapter, storedWith(bestAdapter), dir.resolve(FineTuner.ADAPTER_FILE));
             Files.writeString(dir.resolve("evaluation.json"),
                     Checkpoint.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(se));
         }
@@ -200,6 +202,11 @@ final class TrainingRun {
                 opt.exportState(), bestState).write(dir);
         options.listener().onCheckpoint(step, dir);
         return dir;
+    }
+
+    /** FP32, or for an adapter that references a shared bank the fp16 top-k weights and head it is stored with. */
+    static CompactFormat.Options storedWith(AdapterWeights adapter) {
+        return adapter.bankRef() != null ? CompactFormat.Options.SHARED_BANK : CompactFormat.Options.FP32;
     }
 
     private AdapterWeights adapterWeights(Map<String, Tensor> state) {

@@ -3,6 +3,7 @@ package dev.vbank.text.train;
 import dev.vbank.text.data.TaskType;
 import dev.vbank.vblora.config.LoraConfig;
 import dev.vbank.vblora.config.VbloraConfig;
+import dev.vbank.vblora.format.SharedBank;
 import dev.vbank.vblora.method.AdapterMethod;
 import dev.vbank.vblora.method.HeadOnlyMethod;
 import dev.vbank.vblora.method.LoraMethod;
@@ -18,6 +19,8 @@ import dev.vbank.vblora.optim.LrSchedule;
  * @param maxSteps    optimizer steps (each {@code gradientAccumulation} micro-batches); 0 = use epochs
  * @param evalEvery   evaluate on the validation set every N optimizer steps (0: only at the end)
  * @param checkpointEvery write a resumable checkpoint every N optimizer steps (0: none besides cancellation)
+ * @param sharedBank  VB-LoRA only: a published bank to train against, frozen (only logits and head train; the adapter
+ *                    references the bank instead of holding it); null for a private, trained bank
  */
 public record TrainingSpec(
         String baseModelId,
@@ -37,7 +40,8 @@ public record TrainingSpec(
         int evalEvery,
         int checkpointEvery,
         long seed,
-        double maxGradNorm) {
+        double maxGradNorm,
+        SharedBank sharedBank) {
 
     public TrainingSpec {
         if (baseModelId == null || baseModelId.isBlank()) {
@@ -67,6 +71,9 @@ public record TrainingSpec(
         if (!(warmupRatio >= 0 && warmupRatio <= 1)) {
             throw new IllegalArgumentException("warmup_ratio: must be in [0, 1], was " + warmupRatio);
         }
+        if (sharedBank != null && method != Method.VBLORA) {
+            throw new IllegalArgumentException("vector_bank: only method vblora trains against a shared vector bank");
+        }
         if (evalEvery < 0 || checkpointEvery < 0) {
             throw new IllegalArgumentException("eval_every and checkpoint_every must be >= 0");
         }
@@ -75,7 +82,7 @@ public record TrainingSpec(
     /** The method object this spec trains with: the one place a method name becomes its behaviour. */
     public AdapterMethod adapterMethod() {
         return switch (method) {
-            case VBLORA -> new VbloraMethod(vblora);
+            case VBLORA -> new VbloraMethod(vblora, sharedBank);
             case LORA -> new LoraMethod(lora);
             case HEAD_ONLY -> new HeadOnlyMethod(headLr, headWeightDecay);
         };
@@ -115,6 +122,7 @@ public record TrainingSpec(
         b.checkpointEvery = checkpointEvery;
         b.seed = seed;
         b.maxGradNorm = maxGradNorm;
+        b.sharedBank = sharedBank;
         return b;
     }
 
@@ -137,6 +145,7 @@ public record TrainingSpec(
         private int checkpointEvery;
         private long seed = 42;
         private double maxGradNorm = 1.0;
+        private SharedBank sharedBank;
 
         private Builder(String baseModelId) {
             this.baseModelId = baseModelId;
@@ -159,11 +168,12 @@ public record TrainingSpec(
         public Builder checkpointEvery(int v) { checkpointEvery = v; return this; }
         public Builder seed(long v) { seed = v; return this; }
         public Builder maxGradNorm(double v) { maxGradNorm = v; return this; }
+        public Builder sharedBank(SharedBank v) { sharedBank = v; return this; }
 
         public TrainingSpec build() {
             return new TrainingSpec(baseModelId, method, vblora, lora, headLr, headWeightDecay, task, epochs, maxSteps,
                     batchSize, maxSeqLength, gradientAccumulation, warmupRatio, schedule, evalEvery, checkpointEvery,
-                    seed, maxGradNorm);
+                    seed, maxGradNorm, sharedBank);
         }
     }
 }

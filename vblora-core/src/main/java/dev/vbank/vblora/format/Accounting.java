@@ -14,7 +14,8 @@ import java.util.List;
  * @param peftSavableFull the same without top-k: bank + all logits (LoRA: A + B)
  * @param headParams      head tensors' element count (PEFT's "other" savable parameters)
  * @param compactBytes    exact size of the compact file with the given options
- * @param trainable       bank + all logits + head (LoRA: A + B + head; head_only: head)
+ * @param trainable       bank + all logits + head (LoRA: A + B + head; head_only: head); a bank-referencing adapter
+ *                        trained against a frozen bank: all logits + head
  * @param subVectors      Σ over modules of r·in/b + out/b·r (0 for non-VB-LoRA)
  */
 public record Accounting(long peftSavable, long peftSavableFull, long headParams, long compactBytes, long trainable,
@@ -31,7 +32,9 @@ public record Accounting(long peftSavable, long peftSavableFull, long headParams
                 long sub = subVectors(c, shapes);
                 long bank = (long) c.numVectors() * c.vectorLength();
                 long logits = sub * c.numVectors();
-                yield new Accounting(peftSavableTopk(c, shapes), bank + logits, head, bytes, bank + logits + head, sub);
+                long trainedBank = a.bankRef() == null ? bank : 0;
+                yield new Accounting(peftSavableTopk(c, shapes), bank + logits, head, bytes, trainedBank + logits + head,
+                        sub);
             }
             case LORA -> {
                 long lora = a.loraModules().values().stream().mapToLong(m -> (long) m.a().numel() + m.b().numel()).sum();

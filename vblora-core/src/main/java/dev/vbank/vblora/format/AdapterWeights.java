@@ -22,6 +22,8 @@ import java.util.TreeMap;
  * @param taskType          PEFT's task type, e.g. {@code SEQ_CLS}; may be null
  * @param labels            class labels in head order; empty when none
  * @param provenance        free-form string pairs (job id, dataset, seed, code version, …)
+ * @param bankRef           for a VB-LoRA adapter trained against a published, frozen bank: that bank's id and sha256
+ *                          ({@link CompactFormat} then stores the reference instead of the bank); else null
  */
 public record AdapterWeights(
         AdapterKind kind,
@@ -35,7 +37,8 @@ public record AdapterWeights(
         Map<String, Tensor> head,
         String taskType,
         List<String> labels,
-        Map<String, String> provenance) {
+        Map<String, String> provenance,
+        BankRef bankRef) {
 
     public AdapterWeights {
         Objects.requireNonNull(kind, "kind");
@@ -50,6 +53,9 @@ public record AdapterWeights(
         head = sorted(head);
         provenance = sorted(provenance);
         labels = labels == null ? List.of() : List.copyOf(labels);
+        if (bankRef != null && kind != AdapterKind.VBLORA) {
+            throw new IllegalArgumentException("only a VB-LoRA adapter can reference a vector bank");
+        }
         for (Map.Entry<String, VbloraModule> e : vbloraModules.entrySet()) {
             if (!e.getKey().equals(e.getValue().path())) {
                 throw new IllegalArgumentException("module key " + e.getKey() + " != path " + e.getValue().path());
@@ -120,20 +126,20 @@ public record AdapterWeights(
                                         Collection<VbloraModule> modules, Map<String, Tensor> head, String taskType,
                                         List<String> labels, Map<String, String> provenance) {
         return new AdapterWeights(AdapterKind.VBLORA, config, null, baseModelId, baseWeightsSha256, bank,
-                byPath(modules, VbloraModule::path), null, head, taskType, labels, provenance);
+                byPath(modules, VbloraModule::path), null, head, taskType, labels, provenance, null);
     }
 
     public static AdapterWeights lora(LoraConfig config, String baseModelId, String baseWeightsSha256,
                                       Collection<LoraModule> modules, Map<String, Tensor> head, String taskType,
                                       List<String> labels, Map<String, String> provenance) {
         return new AdapterWeights(AdapterKind.LORA, null, config, baseModelId, baseWeightsSha256, null, null,
-                byPath(modules, LoraModule::path), head, taskType, labels, provenance);
+                byPath(modules, LoraModule::path), head, taskType, labels, provenance, null);
     }
 
     public static AdapterWeights headOnly(String baseModelId, String baseWeightsSha256, Map<String, Tensor> head,
                                           String taskType, List<String> labels, Map<String, String> provenance) {
         return new AdapterWeights(AdapterKind.HEAD_ONLY, null, null, baseModelId, baseWeightsSha256, null, null, null,
-                head, taskType, labels, provenance);
+                head, taskType, labels, provenance, null);
     }
 
     /** True when every VB-LoRA module still has its logits (a top-k-only adapter can be merged, not trained). */
@@ -148,7 +154,23 @@ public record AdapterWeights(
         }
         int k = vbloraConfig.topk();
         return vblora(vbloraConfig, baseModelId, baseWeightsSha256, vectorBank,
-                vbloraModules.values().stream().map(m -> m.toTopK(k)).toList(), head, taskType, labels, provenance);
+                vbloraModules.values().stream().map(m -> m.toTopK(k)).toList(), head, taskType, labels, provenance)
+                .withBankRef(bankRef);
+    }
+
+    /**
+     * The same VB-LoRA adapter marked as trained against the published bank {@code ref} (its bank must be that bank's
+     * values); {@code null} drops the mark, so the adapter is stored with its bank again (self-contained).
+     */
+    public AdapterWeights withBankRef(BankRef ref) {
+        return new AdapterWeights(kind, vbloraConfig, loraConfig, baseModelId, baseWeightsSha256, vectorBank,
+                vbloraModules, loraModules, head, taskType, labels, provenance, ref);
+    }
+
+    /** The same adapter with {@code bank} as its vector bank (same shape), e.g. a bank-referencing one resolved. */
+    public AdapterWeights withBank(Tensor bank, BankRef ref) {
+        return new AdapterWeights(kind, vbloraConfig, loraConfig, baseModelId, baseWeightsSha256, bank,
+                vbloraModules, loraModules, head, taskType, labels, provenance, ref);
     }
 
     /** A (r, in) of an adapted module. */

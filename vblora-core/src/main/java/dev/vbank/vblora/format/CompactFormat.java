@@ -46,10 +46,19 @@ import java.util.Map;
  * PEFT does by default, the logits are kept instead ({@code logits_A:<path>} (r, in/b, h) and {@code logits_B:<path>}
  * (out/b, r, h), F32, no top-k tensors), and a reader tells the two apart by the presence of {@code topk_indices}.
  * LoRA stores A and B; head_only the head.
+ * <p>
+ * <b>Bank-referencing adapters</b> (trained against a published, frozen bank; {@link AdapterWeights#bankRef()} set) are
+ * written as container version 2: the manifest is deflate-compressed (the preamble's length and sha256 are those of the
+ * compressed bytes) and carries {@code vector_bank: {id, sha256}}; the payload holds no bank and always the top-k form
+ * (indices, k−1 weights) and the head, in the precisions of {@link Options}. Reading one needs the bank:
+ * {@link #read(byte[], BankSource)} resolves it and checks its sha256; {@link #read(byte[])} throws
+ * {@link BankRequiredException}. Version 1 files read as before.
  */
 public final class CompactFormat {
     public static final byte[] MAGIC = "VBNKADPT".getBytes(StandardCharsets.US_ASCII);
     public static final int VERSION = 1;
+    /** Container version of bank-referencing adapters: deflated manifest, no bank in the payload. */
+    public static final int VERSION_BANK_REFERENCING = 2;
     static final int PREAMBLE = 48;
     static final long MAX_MANIFEST_BYTES = 64L * 1024 * 1024;
 
@@ -58,10 +67,41 @@ public final class CompactFormat {
     /** Storage precision of floating-point payload tensors. */
     public enum Precision { F32, F16 }
 
-    /** @param bank precision of the vector bank (and of LoRA's A and B); @param weights precision of the top-k weights */
-    public record Options(Precision bank, Precision weights) {
+    /**
+     * @param bank precision of the vector bank (and of LoRA's A and B); @param weights precision of the top-k weights;
+     * @param head precision of the head tensors
+     */
+    public record Options(Precision bank, Precision weights, Precision head) {
         public static final Options FP32 = new Options(Precision.F32, Precision.F32);
         public static final Options FP16 = new Options(Precision.F16, Precision.F16);
+        /** What bank-referencing adapters are stored with: top-k weights and head in fp16 (see docs/RESULTS.md). */
+        public static final Options SHARED_BANK = new Options(Precision.F32, Precision.F16, Precision.F16);
+
+        /** The head in F32. */
+        public Options(Precision bank, Precision weights) {
+            this(bank, weights, Precision.F32);
+        }
+    }
+
+    /** Supplies the bank file of a referenced bank (the reader checks its sha256 against the reference). */
+    @FunctionalInterface
+    public interface BankSource {
+        byte[] bankFile(BankRef ref);
+    }
+
+    /** A bank-referencing adapter was read without a way to get its bank. */
+    public static final class BankRequiredException extends FormatException {
+        private final transient BankRef ref;
+
+        public BankRequiredException(BankRef ref) {
+            super("compact adapter references vector bank " + ref.id() + " (sha256 " + ref.sha256()
+                    + "); it can only be read with that bank");
+            this.ref = ref;
+        }
+
+        public BankRef ref() {
+            return ref;
+        }
     }
 
     private CompactFormat() {
@@ -77,7 +117,9 @@ public final class CompactFormat {
                 VbloraConfig c = a.vbloraConfig();
                 int h = c.numVectors();
                 String indexType = indexDtype(h);
-                p.floats("bank", a.vectorBank(), opts.bank());
+                if (a.bankRef() == null) {
+                    p.floats("bank", a.vectorBank(), opts.bank());
+                }
                 if (keepsLogits(a)) {
                     for (VbloraModule m : a.vbloraModules().values()) {
                         modules.add(moduleNode(m.path(), m.in(), m.out()));
@@ -116,13 +158,14 @@ public final class CompactFormat {
             }
         }
         for (Map.Entry<String, Tensor> e : a.head().entrySet()) {
-            p.floats("head:" + e.getKey(), e.getValue(), Precision.F32);
+            p.floats("head:" + e.getKey(), e.getValue(), opts.head());
         }
         byte[] payload = p.bytes.toByteArray();
 
         ObjectNode man = JSON.createObjectNode();
         man.put("format", "vbank-adapter");
-        man.put("format_version", VERSION);
+        int version = a.bankRef() == null ? VERSION : VERSION_BANK_REFERENCING;
+        man.put("format_version", version);
         man.put("adapter_kind", a.kind().id());
         ObjectNode base = man.putObject("base_model");
         base.put("id", a.baseModelId());
@@ -135,6 +178,11 @@ public final class CompactFormat {
         man.put("task_type", a.taskType());
         ArrayNode labels = man.putArray("labels");
         a.labels().forEach(labels::add);
+        if (a.bankRef() != null) {
+            ObjectNode vb = man.putObject("vector_bank");
+            vb.put("id", a.bankRef().id());
+            vb.put("sha256", a.bankRef().sha256());
+        }
         man.set("modules", modules);
         ArrayNode head = man.putArray("head");
         a.head().keySet().forEach(head::add);
@@ -149,8 +197,11 @@ public final class CompactFormat {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
+        if (version == VERSION_BANK_REFERENCING) {
+            manifest = deflate(manifest);
+        }
         ByteBuffer out = ByteBuffer.allocate(PREAMBLE + manifest.length + payload.length).order(ByteOrder.LITTLE_ENDIAN);
-        out.put(MAGIC).putInt(VERSION).putInt(manifest.length).put(sha256Bytes(manifest)).put(manifest).put(payload);
+        out.put(MAGIC).putInt(version).putInt(manifest.length).put(sha256Bytes(manifest)).put(manifest).put(payload);
         return out.array();
     }
 
@@ -163,7 +214,65 @@ public final class CompactFormat {
      * {@code save_only_topk_weights} or it has none left to keep.
      */
     public static boolean keepsLogits(AdapterWeights a) {
-        return a.kind() == AdapterKind.VBLORA && !a.vbloraConfig().saveOnlyTopkWeights() && a.trainable();
+        return a.kind() == AdapterKind.VBLORA && a.bankRef() == null && !a.vbloraConfig().saveOnlyTopkWeights()
+                && a.trainable();
+    }
+
+    /** The bank a compact file references (container version 2), or null when it holds its own bank or none. */
+    public static BankRef bankRef(byte[] file) {
+        return bankRefOf(parseManifest(file));
+    }
+
+    static BankRef bankRefOf(JsonNode man) {
+        JsonNode vb = man.get("vector_bank");
+        if (vb == null || vb.isNull()) {
+            return null;
+        }
+        try {
+            return new BankRef(requireText(vb, "id"), requireText(vb, "sha256"));
+        } catch (IllegalArgumentException e) {
+            throw new FormatException("compact adapter manifest: vector_bank: " + e.getMessage(), e);
+        }
+    }
+
+    private static byte[] deflate(byte[] data) {
+        java.util.zip.Deflater d = new java.util.zip.Deflater(java.util.zip.Deflater.BEST_COMPRESSION, true);
+        try {
+            d.setInput(data);
+            d.finish();
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            byte[] buf = new byte[4096];
+            while (!d.finished()) {
+                out.write(buf, 0, d.deflate(buf));
+            }
+            return out.toByteArray();
+        } finally {
+            d.end();
+        }
+    }
+
+    private static byte[] inflate(byte[] data) {
+        java.util.zip.Inflater inf = new java.util.zip.Inflater(true);
+        try {
+            inf.setInput(data);
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            byte[] buf = new byte[4096];
+            while (!inf.finished()) {
+                int n = inf.inflate(buf);
+                if (n == 0 && (inf.needsInput() || inf.needsDictionary())) {
+                    throw new FormatException("compact adapter manifest: truncated deflate stream");
+                }
+                out.write(buf, 0, n);
+                if (out.size() > MAX_MANIFEST_BYTES) {
+                    throw new FormatException("compact adapter manifest inflates past " + MAX_MANIFEST_BYTES + " bytes");
+                }
+            }
+            return out.toByteArray();
+        } catch (java.util.zip.DataFormatException e) {
+            throw new FormatException("compact adapter manifest: bad deflate stream: " + e.getMessage(), e);
+        } finally {
+            inf.end();
+        }
     }
 
     static String indexDtype(int h) {
@@ -237,7 +346,16 @@ public final class CompactFormat {
         return parseManifest(file);
     }
 
+    /** Reads a compact adapter that holds its own bank; a bank-referencing one throws {@link BankRequiredException}. */
     public static AdapterWeights read(byte[] file) {
+        return read(file, null);
+    }
+
+    /**
+     * Reads a compact adapter; a bank-referencing one gets its bank from {@code banks} (checked against the reference's
+     * sha256 and the config's shape) and keeps the reference ({@link AdapterWeights#bankRef()}).
+     */
+    public static AdapterWeights read(byte[] file, BankSource banks) {
         JsonNode man = parseManifest(file);
         int manifestLen = ByteBuffer.wrap(file, 12, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
         int payloadStart = PREAMBLE + manifestLen;
@@ -256,7 +374,7 @@ public final class CompactFormat {
             throw new FormatException("compact adapter corrupted: payload sha256 " + got + " != manifest " + sha);
         }
         try {
-            return decode(man, payload);
+            return decode(man, payload, banks);
         } catch (IllegalArgumentException | IllegalStateException e) {
             throw new FormatException("compact adapter manifest is inconsistent: " + e.getMessage(), e);
         }
@@ -272,8 +390,9 @@ public final class CompactFormat {
         }
         ByteBuffer bb = ByteBuffer.wrap(file, 8, 8).order(ByteOrder.LITTLE_ENDIAN);
         long version = bb.getInt() & 0xffffffffL;
-        if (version != VERSION) {
-            throw new FormatException("unsupported compact adapter version " + version + " (this reader supports " + VERSION + ")");
+        if (version != VERSION && version != VERSION_BANK_REFERENCING) {
+            throw new FormatException("unsupported compact adapter version " + version + " (this reader supports "
+                    + VERSION + " and " + VERSION_BANK_REFERENCING + ")");
         }
         long manifestLen = bb.getInt() & 0xffffffffL;
         if (manifestLen > MAX_MANIFEST_BYTES) {
@@ -286,6 +405,9 @@ public final class CompactFormat {
         byte[] manifestBytes = Arrays.copyOfRange(file, PREAMBLE, PREAMBLE + (int) manifestLen);
         if (!Arrays.equals(sha256Bytes(manifestBytes), Arrays.copyOfRange(file, 16, PREAMBLE))) {
             throw new FormatException("compact adapter corrupted: manifest sha256 mismatch");
+        }
+        if (version == VERSION_BANK_REFERENCING) {
+            manifestBytes = inflate(manifestBytes);
         }
         JsonNode man;
         try {
@@ -309,7 +431,7 @@ public final class CompactFormat {
     private record Slot(String dtype, long[] shape, byte[] data) {
     }
 
-    private static AdapterWeights decode(JsonNode man, byte[] payload) {
+    private static AdapterWeights decode(JsonNode man, byte[] payload, BankSource banks) {
         Map<String, Slot> slots = new LinkedHashMap<>();
         long pos = 0;
         for (JsonNode t : requireArray(man, "tensors")) {
@@ -363,7 +485,28 @@ public final class CompactFormat {
         switch (kind) {
             case VBLORA -> {
                 VbloraConfig c = ConfigJson.vbloraFromTree(man.get("config"));
-                Tensor bank = floats(take(slots, "bank"));
+                BankRef ref = bankRefOf(man);
+                Tensor bank;
+                if (ref == null) {
+                    bank = floats(take(slots, "bank"));
+                } else {
+                    if (slots.containsKey("bank") || !slots.containsKey("topk_indices")) {
+                        throw new FormatException("compact adapter: a bank-referencing adapter holds top-k selections and"
+                                + " no bank");
+                    }
+                    if (banks == null) {
+                        throw new BankRequiredException(ref);
+                    }
+                    byte[] bankFile = banks.bankFile(ref);
+                    if (bankFile == null) {
+                        throw new BankRequiredException(ref);
+                    }
+                    bank = SharedBank.of(ref, bankFile).bank();
+                    if (bank.dim(0) != c.numVectors() || bank.dim(1) != c.vectorLength()) {
+                        throw new FormatException("compact adapter: vector bank " + ref.id() + " is " + bank.shapeString()
+                                + ", the adapter needs (" + c.numVectors() + ", " + c.vectorLength() + ")");
+                    }
+                }
                 if (!slots.containsKey("topk_indices")) {
                     List<VbloraModule> modules = new ArrayList<>();
                     for (JsonNode m : requireArray(man, "modules")) {
@@ -403,7 +546,8 @@ public final class CompactFormat {
                     s += bt.subVectors();
                     modules.add(VbloraModule.ofTopK(path, in, outF, a, bt));
                 }
-                out = AdapterWeights.vblora(c, baseId, baseSha, bank, modules, head, taskType, labels, provenance);
+                out = AdapterWeights.vblora(c, baseId, baseSha, bank, modules, head, taskType, labels, provenance)
+                        .withBankRef(ref);
             }
             case LORA -> {
                 LoraConfig c = ConfigJson.loraFromTree(man.get("config"));

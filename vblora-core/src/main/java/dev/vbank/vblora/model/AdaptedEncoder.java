@@ -59,6 +59,9 @@ public final class AdaptedEncoder implements AutoCloseable {
         for (TrainableParameter p : parameters()) {
             tempAttach(p.array(), step);
         }
+        for (NDArray a : adapter.frozenArrays()) {
+            tempAttach(a, step);
+        }
     }
 
     private static void tempAttach(NDArray a, NDManager step) {

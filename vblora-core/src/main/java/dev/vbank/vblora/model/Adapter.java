@@ -16,6 +16,11 @@ public interface Adapter extends AutoCloseable {
 
     List<TrainableParameter> parameters();
 
+    /** Arrays a forward pass reads that training does not update (a frozen vector bank); attached to each step too. */
+    default List<NDArray> frozenArrays() {
+        return List.of();
+    }
+
     /** Whether training may update this adapter (false when it was loaded without trainable state). */
     default boolean trainable() {
         return true;

@@ -42,6 +42,7 @@ public final class VbloraAdapter implements Adapter {
     private final VbloraConfig config;
     private final NDManager manager;
     private boolean trainable = true;
+    private boolean frozenBank;
     private final NDArray bank;
     private final NDArray packedLogits;
     private final Map<String, Slot> slots;
@@ -74,6 +75,32 @@ public final class VbloraAdapter implements Adapter {
         float[] bank = Init.uniform(random, (long) h * config.vectorLength(), config.initVectorBankBound());
         float[] logits = Init.normal(random, (long) totalRows(slots) * h, config.initLogitsStd());
         return build(parent, config, slots, bank, logits);
+    }
+
+    /**
+     * Fresh logits ~ N(0, std²) drawn from {@code seed} (the same draws as {@link #create} makes after its bank) on the
+     * given frozen {@code bank} (h, b), which is not trained.
+     */
+    public static VbloraAdapter createOnFrozenBank(NDManager parent, VbloraConfig config, List<ModuleShape> encoderModules,
+                                                   long seed, Tensor bank) {
+        Map<String, Slot> slots = layout(config, encoderModules);
+        int h = config.numVectors();
+        bank.requireShape(BANK, h, config.vectorLength());
+        Random random = new Random(seed);
+        Init.uniform(random, (long) h * config.vectorLength(), config.initVectorBankBound());
+        float[] logits = Init.normal(random, (long) totalRows(slots) * h, config.initLogitsStd());
+        return build(parent, config, slots, bank.data(), logits).freezeBank();
+    }
+
+    /** Marks the bank frozen: no gradient, not among {@link #parameters()}. */
+    public VbloraAdapter freezeBank() {
+        frozenBank = true;
+        bank.setRequiresGradient(false);
+        return this;
+    }
+
+    public boolean bankFrozen() {
+        return frozenBank;
     }
 
     /** Adapter from saved state (names as in {@link #exportState()}); shapes are checked against the config. */
@@ -218,8 +245,16 @@ public final class VbloraAdapter implements Adapter {
 
     @Override
     public List<TrainableParameter> parameters() {
+        if (frozenBank) {
+            return List.of(new TrainableParameter("vblora_logits", packedLogits, ParamGroup.LOGITS));
+        }
         return List.of(new TrainableParameter(BANK, bank, ParamGroup.VECTOR_BANK),
                 new TrainableParameter("vblora_logits", packedLogits, ParamGroup.LOGITS));
+    }
+
+    @Override
+    public List<NDArray> frozenArrays() {
+        return frozenBank ? List.of(bank) : List.of();
     }
 
     @Override
@@ -327,9 +362,9 @@ public final class VbloraAdapter implements Adapter {
         return out;
     }
 
-    /** Number of trainable values (bank + all logits). */
+    /** Number of trainable values (bank + all logits; only the logits on a frozen bank). */
     public long trainableCount() {
-        return bank.size() + packedLogits.size();
+        return (frozenBank ? 0 : bank.size()) + packedLogits.size();
     }
 
     @Override

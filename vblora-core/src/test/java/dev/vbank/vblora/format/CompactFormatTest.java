@@ -165,9 +165,9 @@ class CompactFormatTest {
         assertThatThrownBy(() -> CompactFormat.read(magic)).isInstanceOf(FormatException.class).hasMessageContaining("magic");
 
         byte[] version = ok.clone();
-        ByteBuffer.wrap(version).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 2);
+        ByteBuffer.wrap(version).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 3);
         assertThatThrownBy(() -> CompactFormat.read(version)).isInstanceOf(FormatException.class)
-                .hasMessageContaining("unsupported compact adapter version 2");
+                .hasMessageContaining("unsupported compact adapter version 3");
 
         int manifestLen = ByteBuffer.wrap(ok, 12, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
         for (int cut : new int[]{0, 10, 30, 48 + manifestLen / 2, 48 + manifestLen + 5, ok.length - 1}) {
