@@ -6,7 +6,6 @@ import dev.vbank.cli.VbankCli;
 import dev.vbank.text.data.PublicDatasets;
 import io.restassured.response.Response;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -59,10 +58,7 @@ class CliEndToEndTest {
 
     @BeforeAll
     void up() throws Exception {
-        Assumptions.assumeFalse(LocalPlatform.skipped(), "vbank.e2e.skip=true");
-        platform = new LocalPlatform("cli");
-        LocalPlatform.Result r = platform.up();
-        assertThat(r.exit()).as("vbank-local up:\n" + r.output()).isZero();
+        platform = LocalPlatform.started("cli");
         tenant = Api.createTenant(platform.adminToken, "cli");
         work = Files.createTempDirectory(platform.dataDir, "cli-");
         env = new HashMap<>();

@@ -6,7 +6,6 @@ import dev.vbank.common.job.JobStatus;
 import dev.vbank.text.data.PublicDatasets;
 import io.restassured.response.Response;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -45,10 +44,7 @@ class EvaluationEndToEndTest {
 
     @BeforeAll
     void up() throws Exception {
-        Assumptions.assumeFalse(LocalPlatform.skipped(), "vbank.e2e.skip=true");
-        platform = new LocalPlatform("eval");
-        LocalPlatform.Result r = platform.up();
-        assertThat(r.exit()).as("vbank-local up:\n" + r.output()).isZero();
+        platform = LocalPlatform.started("eval");
     }
 
     @AfterAll

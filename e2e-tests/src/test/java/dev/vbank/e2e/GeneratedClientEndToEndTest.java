@@ -29,7 +29,6 @@ import dev.vbank.e2e.client.model.ModelFile;
 import dev.vbank.e2e.client.model.SuiteTask;
 import dev.vbank.text.data.PublicDatasets;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -73,10 +72,7 @@ class GeneratedClientEndToEndTest {
 
     @BeforeAll
     void up() throws Exception {
-        Assumptions.assumeFalse(LocalPlatform.skipped(), "vbank.e2e.skip=true");
-        platform = new LocalPlatform("client");
-        LocalPlatform.Result r = platform.up();
-        assertThat(r.exit()).as("vbank-local up:\n" + r.output()).isZero();
+        platform = LocalPlatform.started("client");
     }
 
     @AfterAll

@@ -16,6 +16,8 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import org.junit.jupiter.api.Assumptions;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -51,6 +53,15 @@ final class LocalPlatform {
         env.put("VBANK_WORKER_PROGRESS_INTERVAL", "0s");
     }
 
+    /** A platform brought up for a test class; the class is skipped where {@code vbank.e2e.skip} is set. */
+    static LocalPlatform started(String name) throws Exception {
+        Assumptions.assumeFalse(skipped(), "vbank.e2e.skip=true");
+        LocalPlatform platform = new LocalPlatform(name);
+        Result r = platform.up();
+        assertThat(r.exit()).as("vbank-local up:\n" + r.output()).isZero();
+        return platform;
+    }
+
     static boolean skipped() {
         return Boolean.getBoolean("vbank.e2e.skip");
     }
@@ -79,7 +90,7 @@ final class LocalPlatform {
         if (!Files.isRegularFile(repo.resolve("deploy/target/vbank-deploy.jar"))) {
             missing.add("deploy/target/vbank-deploy.jar");
         }
-        assertThat(missing).as("service jars (build with ./mvnw -DskipTests install)").isEmpty();
+        assertThat(missing).as("service jars (build them first: ./mvnw -B -pl e2e-tests -am verify)").isEmpty();
     }
 
     Result up() throws Exception {

@@ -12,7 +12,6 @@ import dev.vbank.vblora.format.Safetensors;
 import dev.vbank.vblora.format.VectorBankFile;
 import io.restassured.response.Response;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -46,10 +45,7 @@ class SharedBankEndToEndTest {
 
     @BeforeAll
     void up() throws Exception {
-        Assumptions.assumeFalse(LocalPlatform.skipped(), "vbank.e2e.skip=true");
-        platform = new LocalPlatform("banks");
-        LocalPlatform.Result r = platform.up();
-        assertThat(r.exit()).as("vbank-local up:\n" + r.output()).isZero();
+        platform = LocalPlatform.started("banks");
     }
 
     @AfterAll
