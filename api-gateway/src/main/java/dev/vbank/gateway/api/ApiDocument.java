@@ -17,9 +17,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The gateway's {@code mp.openapi.filter}: the job spec ({@link JobSpecSchemas}), then what a client generated from the
- * document needs to talk to the real wire (checked by e2e-tests' GeneratedClientEndToEndTest, which generates a Java
- * client with openapi-generator and drives the platform through it):
+ * The gateway's {@code mp.openapi.filter}: the job spec ({@link JobSpecSchemas}), the inference bodies
+ * ({@link InferenceSchemas}), then what a client generated from the document needs to talk to the real wire (checked by
+ * e2e-tests' GeneratedClientEndToEndTest, which generates a Java client with openapi-generator and drives the platform
+ * through it):
  * <ul>
  *   <li>The uploads ({@code POST /v1/files}, {@code POST /v1/adapters}) are one path and verb served by two methods, a
  *   multipart form and a raw body, merged into one operation. Generators build their method from the first media type
@@ -36,11 +37,12 @@ public class ApiDocument implements OASFilter {
 
     static final Set<String> REQUEST_SCHEMAS = Set.of("CreateFineTuningJobRequest", "FineTuningMethod",
             JobSpecSchemas.HYPERPARAMETERS, "CreateEvaluationRequest", "CreateEvaluationSuiteRequest", "SuiteTask",
-            "CreateTenantRequest", "PredictionRequest", "EmbeddingRequest");
+            "CreateTenantRequest", InferenceSchemas.PREDICTION_REQUEST, InferenceSchemas.EMBEDDING_REQUEST);
 
     @Override
     public void filterOpenAPI(OpenAPI openAPI) {
         new JobSpecSchemas().filterOpenAPI(openAPI);
+        new InferenceSchemas().filterOpenAPI(openAPI);
         if (openAPI.getPaths() != null && openAPI.getPaths().getPathItems() != null) {
             for (PathItem item : openAPI.getPaths().getPathItems().values()) {
                 item.getOperations().values().forEach(ApiDocument::operation);
