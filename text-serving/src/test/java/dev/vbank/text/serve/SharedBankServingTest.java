@@ -116,6 +116,8 @@ class SharedBankServingTest {
                     SharedBankServingTest::readBank);
             assertThat(composed.packed()).isFalse();
             assertThat(composed.residentBytes()).isGreaterThan(30 * packedSum / SHARED);
+            System.out.printf("shared bank %d B once; %d packed adapters %d B (%d B each on average); the same adapter"
+                    + " composed %d B%n", bankBytes, SHARED, packedSum, packedSum / SHARED, composed.residentBytes());
             composed.release();
 
             // a private-bank adapter is cached composed, and touches no shared bank
