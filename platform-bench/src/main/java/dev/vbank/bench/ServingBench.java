@@ -348,7 +348,7 @@ public final class ServingBench {
 
     /** The naive way: read the adapter, merge it into copies of the weights it adapts, run the rows, drop the copies. */
     private void mergedForward(NDManager scope, byte[] compact, List<String> texts) throws java.io.IOException {
-        AdapterWeights w = CompactFormat.read(compact);
+        AdapterWeights w = CompactFormat.read(compact, (CompactFormat.BankSource) ref -> bankFile);
         List<String> adapted = w.adaptedPaths().stream().map(p -> p + ".weight").toList();
         int seqLen = Math.min(MODEL.maxPositions(), SuiteEvaluator.recordedSeqLength(w));
         TextTokenizer tok = tokenizers.computeIfAbsent(seqLen, l -> TextTokenizer.forModel(MODEL, l));
