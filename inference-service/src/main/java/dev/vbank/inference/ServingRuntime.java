@@ -84,22 +84,18 @@ public class ServingRuntime {
         return cache;
     }
 
-    /**
-     * Published vector banks by sha256 (their content address), each fetched once: a bank-referencing adapter's
-     * reference was checked against its tenant's banks when it was stored, and the reader checks the bytes' sha256.
-     */
-    private final java.util.Map<String, byte[]> banks = new java.util.concurrent.ConcurrentHashMap<>();
-
     /** A reference to the tenant's adapter (fetched and composed on a miss); the caller releases it. */
     public ServedAdapter acquire(String tenant, String adapterId) {
         InferenceEngine e = engine();
         try {
-            return cache().get(tenant + "/" + adapterId, key -> {
+            AdapterCache c = cache();
+            // a bank-referencing adapter is cached packed; its published bank (content-addressed by sha256, checked
+            // against the tenant's banks when the adapter was stored) is fetched only when the cache does not hold it
+            return c.get(tenant + "/" + adapterId, key -> {
                 ArtifactFetcher.Fetched f = fetcher.adapter(tenant, adapterId);
                 try {
                     return ServedAdapter.load(e.manager(), adapterId, f.sha256(), f.bytes(),
-                            ref -> banks.computeIfAbsent(ref.sha256(),
-                                    sha -> fetcher.vectorBank(tenant, ref.id()).bytes()));
+                            ref -> fetcher.vectorBank(tenant, ref.id()).bytes(), c.banks());
                 } catch (IllegalArgumentException bad) {
                     throw new Invalid("unsupported_adapter", "adapter " + adapterId + " cannot be served: "
                             + bad.getMessage(), "adapter");

@@ -52,7 +52,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * bytes, composed, served; an idle engine), resident bytes per cached adapter; and the naive baseline that merges each
  * adapter into a copy of the base weights for its requests (the evaluation path), at saturation.
  * <pre>
- *   deploy/bin/vbank-serving-bench [--seconds 15] [--counts 1,10,100,1000] [--clients 64] [--out DIR]
+ *   deploy/bin/vbank-serving-bench [--seconds 15] [--counts 1,10,100,1000] [--clients 64] [--out DIR] [--shared-bank true]
  * </pre>
  */
 public final class ServingBench {
@@ -73,6 +73,11 @@ public final class ServingBench {
     private final Duration phase;
     private final int rounds;
     private final ExecutorService clientPool;
+    /** {@code --shared-bank true}: the adapters reference one published bank and are cached packed. */
+    private boolean sharedBank;
+    private byte[] bankFile;
+    private dev.vbank.vblora.format.BankRef bankRef;
+    private AdapterCache cache;
 
     private ServingBench(FineTuner tuner, int clients, Duration phase, int rounds) {
         this.tuner = tuner;
@@ -101,6 +106,7 @@ public final class ServingBench {
             FineTuner.gradModeOff();
             ServingBench bench = new ServingBench(tuner, clients, Duration.ofSeconds(seconds),
                     Integer.parseInt(o.getOrDefault("rounds", "3")));
+            bench.sharedBank = Boolean.parseBoolean(o.getOrDefault("shared-bank", "false"));
             ObjectNode result = bench.run(counts, out);
             Files.writeString(out.resolve("serving.json"), PlatformClient.JSON.writerWithDefaultPrettyPrinter()
                     .writeValueAsString(result));
@@ -121,6 +127,8 @@ public final class ServingBench {
         makeAdapters(maxN, out);
         ArrayNode rows = result.putArray("rows");
         AdapterCache cache = new AdapterCache(4L << 30);
+        this.cache = cache;
+        result.put("shared_bank", sharedBank);
         try (InferenceEngine engine = new InferenceEngine(tuner, Duration.ofMillis(3), 64)) {
             engine.warmUp(MODEL).join();
             // cold: adapters outside every N, one at a time on an idle engine (read, composed, served)
@@ -141,7 +149,9 @@ public final class ServingBench {
             ServedAdapter one = cache.get("adapter-0", this::load);
             result.put("resident_bytes_per_adapter", one.residentBytes())
                     .put("rss_delta_per_adapter", rssBefore < 0 ? -1 : (rssAfter - rssBefore) / maxN)
-                    .put("rss_adapters", maxN);
+                    .put("rss_adapters", maxN)
+                    .put("resident_adapter_state_bytes", cache.stats().bytes())
+                    .put("resident_bank_bytes", cache.stats().bankBytes());
             one.release();
             // saturation in rounds, every N (and the naive server) once per round, so load swings hit all alike
             Map<Integer, List<Double>> served = new LinkedHashMap<>();
@@ -213,15 +223,31 @@ public final class ServingBench {
                     .adapterFile();
             trained.add(CompactFormat.read(Files.readAllBytes(file)));
         }
+        dev.vbank.vblora.format.Tensor bank = trained.get(0).vectorBank();
+        if (sharedBank) {
+            bankFile = dev.vbank.vblora.format.VectorBankFile.write(bank);
+            bankRef = new dev.vbank.vblora.format.BankRef("vbank-serving-bench",
+                    dev.vbank.vblora.format.VectorBankFile.sha256(bankFile));
+        }
         for (int i = 0; i < count + 40; i++) {
             AdapterWeights variant = AdapterVariants.perturb(trained.get(i % 2), 1000 + i, 0.3);
-            adapters.put("adapter-" + i, CompactFormat.write(variant, CompactFormat.Options.FP32));
+            if (sharedBank) {
+                // distinct selections (perturbed logits) and heads over the one published bank
+                variant = variant.withBank(bank, bankRef).toTopKOnly();
+                adapters.put("adapter-" + i, CompactFormat.write(variant, CompactFormat.Options.SHARED_BANK));
+            } else {
+                adapters.put("adapter-" + i, CompactFormat.write(variant, CompactFormat.Options.FP32));
+            }
         }
     }
 
     private ServedAdapter load(String id) {
         byte[] bytes = adapters.get(id);
-        return ServedAdapter.load(adapterManager(), id, Integer.toHexString(java.util.Arrays.hashCode(bytes)), bytes);
+        String sha = Integer.toHexString(java.util.Arrays.hashCode(bytes));
+        if (sharedBank) {
+            return ServedAdapter.load(adapterManager(), id, sha, bytes, ref -> bankFile, cache.banks());
+        }
+        return ServedAdapter.load(adapterManager(), id, sha, bytes);
     }
 
     private NDManager manager;
@@ -322,7 +348,7 @@ public final class ServingBench {
 
     /** The naive way: read the adapter, merge it into copies of the weights it adapts, run the rows, drop the copies. */
     private void mergedForward(NDManager scope, byte[] compact, List<String> texts) throws java.io.IOException {
-        AdapterWeights w = CompactFormat.read(compact);
+        AdapterWeights w = CompactFormat.read(compact, (CompactFormat.BankSource) ref -> bankFile);
         List<String> adapted = w.adaptedPaths().stream().map(p -> p + ".weight").toList();
         int seqLen = Math.min(MODEL.maxPositions(), SuiteEvaluator.recordedSeqLength(w));
         TextTokenizer tok = tokenizers.computeIfAbsent(seqLen, l -> TextTokenizer.forModel(MODEL, l));
@@ -381,6 +407,11 @@ public final class ServingBench {
                 r.path("cold_p50_ms").asDouble(), r.path("cold_p99_ms").asDouble(),
                 r.path("resident_bytes_per_adapter").asLong(), r.path("rss_delta_per_adapter").asLong(),
                 r.path("rss_adapters").asInt()));
+        md.append(String.format(Locale.ROOT, "%nResident adapter state with %,d adapters cached%s: %,d bytes"
+                        + " (%,d of them shared banks).%n", r.path("rss_adapters").asInt(),
+                r.path("shared_bank").asBoolean() ? " (shared bank, packed: the bank once, each adapter its compact"
+                        + " bytes; factors composed per batch)" : " (composed)",
+                r.path("resident_adapter_state_bytes").asLong(), r.path("resident_bank_bytes").asLong()));
         md.append(String.format(Locale.ROOT, "%nLoad average before → after: `%s` → `%s`; %d cores, %d clients, %d s per"
                         + " figure in %d rounds.%n", r.path("load_before").asText(), r.path("load_after").asText(),
                 r.path("cores").asInt(), r.path("clients").asInt(), r.path("seconds_per_phase").asInt(),

@@ -11,6 +11,10 @@ import java.util.concurrent.CompletionException;
  * Composed adapters by key, least recently used first out once their resident bytes pass the budget (the newest entry
  * always stays, even alone over budget). Concurrent misses on one key load it once. {@link #get} hands out a reference
  * the caller must {@link ServedAdapter#release() release}.
+ * <p>
+ * Bank-referencing adapters loaded with {@link #banks()} are cached packed and charged their packed bytes; the banks
+ * they share are charged once each ({@link BankCache#bytes()}), and a bank leaves with the last adapter that uses it.
+ * {@link Stats#bytes()} is adapters plus banks, {@link Stats#bankBytes()} the banks' part.
  */
 public final class AdapterCache implements AutoCloseable {
 
@@ -20,10 +24,15 @@ public final class AdapterCache implements AutoCloseable {
         ServedAdapter load(String key) throws Exception;
     }
 
-    public record Stats(int entries, long bytes, long budget, long hits, long misses, long evictions) {
+    public record Stats(int entries, long bytes, long budget, long hits, long misses, long evictions, int banks,
+                        long bankBytes) {
+        public Stats(int entries, long bytes, long budget, long hits, long misses, long evictions) {
+            this(entries, bytes, budget, hits, misses, evictions, 0, 0);
+        }
     }
 
     private final long budgetBytes;
+    private final BankCache banks = new BankCache();
     private final LinkedHashMap<String, ServedAdapter> entries = new LinkedHashMap<>(16, 0.75f, true);
     private final ConcurrentHashMap<String, CompletableFuture<ServedAdapter>> loading = new ConcurrentHashMap<>();
     private long bytes;
@@ -97,7 +106,7 @@ public final class AdapterCache implements AutoCloseable {
         }
         bytes += loaded.residentBytes();
         Iterator<Map.Entry<String, ServedAdapter>> it = entries.entrySet().iterator();
-        while (bytes > budgetBytes && entries.size() > 1 && it.hasNext()) {
+        while (bytes + banks.bytes() > budgetBytes && entries.size() > 1 && it.hasNext()) {
             Map.Entry<String, ServedAdapter> eldest = it.next();
             if (eldest.getValue() == loaded) {
                 continue;
@@ -123,8 +132,14 @@ public final class AdapterCache implements AutoCloseable {
         }
     }
 
+    /** The shared banks of the packed adapters in this cache: pass it to {@link ServedAdapter#load} in a loader. */
+    public BankCache banks() {
+        return banks;
+    }
+
     public synchronized Stats stats() {
-        return new Stats(entries.size(), bytes, budgetBytes, hits, misses, evictions);
+        return new Stats(entries.size(), bytes + banks.bytes(), budgetBytes, hits, misses, evictions, banks.size(),
+                banks.bytes());
     }
 
     @Override

@@ -242,11 +242,28 @@ public final class InferenceEngine implements AutoCloseable {
     private void forward(EncoderWeights base, Pooling pooling, List<Row> chunk, Map<Pending, RowResult[]> results) {
         Encoding[] encodings = new Encoding[chunk.size()];
         List<ComposedAdapter> adapters = new ArrayList<>(chunk.size());
-        for (int i = 0; i < chunk.size(); i++) {
-            encodings[i] = chunk.get(i).encoding();
-            ServedAdapter a = chunk.get(i).pending().adapter();
-            adapters.add(a == null ? null : a.composed());
+        // packed (shared-bank) adapters are composed once for this chunk from the bank they share, then dropped
+        Map<ServedAdapter, ComposedAdapter> composedHere = new java.util.IdentityHashMap<>();
+        try {
+            for (int i = 0; i < chunk.size(); i++) {
+                encodings[i] = chunk.get(i).encoding();
+                ServedAdapter a = chunk.get(i).pending().adapter();
+                if (a == null) {
+                    adapters.add(null);
+                } else if (a.packed()) {
+                    adapters.add(composedHere.computeIfAbsent(a, x -> x.composeForBatch(root)));
+                } else {
+                    adapters.add(a.composed());
+                }
+            }
+            forward(base, pooling, chunk, results, encodings, adapters);
+        } finally {
+            composedHere.values().forEach(ComposedAdapter::close);
         }
+    }
+
+    private void forward(EncoderWeights base, Pooling pooling, List<Row> chunk, Map<Pending, RowResult[]> results,
+                         Encoding[] encodings, List<ComposedAdapter> adapters) {
         dev.vbank.text.tokenize.Batch padded = chunk.get(0).pending().prepared().tokenizer()
                 .pad(encodings, Padding.LONGEST);
         Batch batch = new Batch(padded.size(), padded.length(), padded.inputIds(), padded.attentionMask(),

@@ -348,7 +348,7 @@ public final class CompactFormat {
 
     /** Reads a compact adapter that holds its own bank; a bank-referencing one throws {@link BankRequiredException}. */
     public static AdapterWeights read(byte[] file) {
-        return read(file, null);
+        return read(file, (BankSource) null);
     }
 
     /**
@@ -356,6 +356,40 @@ public final class CompactFormat {
      * sha256 and the config's shape) and keeps the reference ({@link AdapterWeights#bankRef()}).
      */
     public static AdapterWeights read(byte[] file, BankSource banks) {
+        return read(file, (BankResolver) ref -> {
+            if (banks == null) {
+                throw new BankRequiredException(ref);
+            }
+            byte[] bankFile = banks.bankFile(ref);
+            if (bankFile == null) {
+                throw new BankRequiredException(ref);
+            }
+            return SharedBank.of(ref, bankFile).bank();
+        });
+    }
+
+    /**
+     * Reads a compact adapter with a bank already resolved (e.g. held once by a serving cache): a bank-referencing
+     * adapter must reference {@code bank} (same sha256) and gets its tensor as is, without re-reading the bank file.
+     */
+    public static AdapterWeights read(byte[] file, SharedBank bank) {
+        return read(file, (BankResolver) ref -> {
+            if (bank == null) {
+                throw new BankRequiredException(ref);
+            }
+            if (!bank.ref().sha256().equals(ref.sha256())) {
+                throw new FormatException("compact adapter references vector bank " + ref.id() + " (sha256 "
+                        + ref.sha256() + "), not the given bank " + bank.ref().id() + " (" + bank.ref().sha256() + ")");
+            }
+            return bank.bank();
+        });
+    }
+
+    private interface BankResolver {
+        Tensor bank(BankRef ref);
+    }
+
+    private static AdapterWeights read(byte[] file, BankResolver banks) {
         JsonNode man = parseManifest(file);
         int manifestLen = ByteBuffer.wrap(file, 12, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
         int payloadStart = PREAMBLE + manifestLen;
@@ -431,7 +465,7 @@ public final class CompactFormat {
     private record Slot(String dtype, long[] shape, byte[] data) {
     }
 
-    private static AdapterWeights decode(JsonNode man, byte[] payload, BankSource banks) {
+    private static AdapterWeights decode(JsonNode man, byte[] payload, BankResolver banks) {
         Map<String, Slot> slots = new LinkedHashMap<>();
         long pos = 0;
         for (JsonNode t : requireArray(man, "tensors")) {
@@ -494,14 +528,7 @@ public final class CompactFormat {
                         throw new FormatException("compact adapter: a bank-referencing adapter holds top-k selections and"
                                 + " no bank");
                     }
-                    if (banks == null) {
-                        throw new BankRequiredException(ref);
-                    }
-                    byte[] bankFile = banks.bankFile(ref);
-                    if (bankFile == null) {
-                        throw new BankRequiredException(ref);
-                    }
-                    bank = SharedBank.of(ref, bankFile).bank();
+                    bank = banks.bank(ref);
                     if (bank.dim(0) != c.numVectors() || bank.dim(1) != c.vectorLength()) {
                         throw new FormatException("compact adapter: vector bank " + ref.id() + " is " + bank.shapeString()
                                 + ", the adapter needs (" + c.numVectors() + ", " + c.vectorLength() + ")");
