@@ -1,6 +1,7 @@
 package dev.vbank.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vbank.common.job.JobStatus;
 import io.restassured.response.Response;
 import org.junit.jupiter.api.AfterAll;
@@ -282,6 +283,47 @@ class DashboardBrowserTest {
         assertThat(present(By.id("download-merged"))).isPresent();
         screenshot("dashboard-adapter.png");
 
+        // ---- the adapter's bank published, a second adapter trained against it: the bank page shows that adapter and the
+        // usage summed over the adapters that use the bank, as the API reports it
+        Response published = Api.as(a.key()).contentType("application/json")
+                .body("{\"from_adapter\": \"" + adapterId + "\", \"name\": \"dash\"}").post("/v1/vector_banks");
+        assertThat(published.statusCode()).as(published.asString()).isEqualTo(201);
+        String bankId = Api.JSON.readTree(published.asString()).path("id").asText();
+        ObjectNode bankJobBody = Api.JSON.createObjectNode().put("model", "all-minilm-l6-v2")
+                .put("training_file", train.path("id").asText()).put("seed", 14);
+        bankJobBody.putObject("method").put("type", "vblora").putObject("hyperparameters").put("n_epochs", 1)
+                .put("batch_size", BATCH).put("max_seq_length", 64).put("vector_bank", bankId);
+        Response bankJob = Api.as(a.key()).contentType("application/json").body(bankJobBody.toString())
+                .post("/v1/fine_tuning/jobs");
+        assertThat(bankJob.statusCode()).as(bankJob.asString()).isIn(200, 201);
+        String bankJobId = Api.JSON.readTree(bankJob.asString()).path("id").asText();
+        long bankJobDeadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+        JsonNode bankJobState = Api.job(a.key(), bankJobId);
+        while (!JobStatus.isTerminal(bankJobState.path("status").asText())) {
+            assertThat(System.nanoTime()).as("job against the bank still " + bankJobState).isLessThan(bankJobDeadline);
+            Thread.sleep(500);
+            bankJobState = Api.job(a.key(), bankJobId);
+        }
+        assertThat(bankJobState.path("status").asText()).as("job against the bank: " + bankJobState)
+                .isEqualTo("succeeded");
+        String bankAdapter = bankJobState.path("adapter_id").asText();
+        open("/dashboard/#/vector_banks/" + bankId);
+        until(Duration.ofSeconds(30), () -> present(By.cssSelector("svg[data-chart='bank-usage']")));
+        JsonNode bankUsage = Api.JSON.readTree(Api.as(a.key()).get("/v1/vector_banks/" + bankId + "/usage").asString());
+        assertThat(bankUsage.path("adapters").toString()).contains(bankAdapter);
+        assertThat(browser.findElements(By.cssSelector("#bank-adapters li a")).stream().map(WebElement::getText))
+                .containsExactly(bankAdapter);
+        List<WebElement> bankBars = browser.findElements(By.cssSelector("svg[data-chart='bank-usage'] rect.bar"));
+        assertThat(bankBars).hasSize(bankUsage.path("usage").size());
+        long bankTotal = 0;
+        for (int v = 0; v < bankBars.size(); v++) {
+            assertThat(bankBars.get(v).getDomAttribute("data-count")).as("bank usage of vector %d", v)
+                    .isEqualTo(bankUsage.path("usage").get(v).asText());
+            bankTotal += bankUsage.path("usage").get(v).asLong();
+        }
+        assertThat(bankTotal).as("selections summed over the bank's adapters").isPositive();
+        screenshot("dashboard-bank.png");
+
         // ---- tenant b signs in: no job in its list, and a's job and adapter pages are "not found"
         browser.findElement(By.id("logout")).click();
         signIn(b.key());
@@ -294,6 +336,9 @@ class DashboardBrowserTest {
         assertThat(until(Duration.ofSeconds(20), () -> attr(By.id("page-error"), "data-status"))).isEqualTo("404");
         assertThat(browser.findElements(By.id("heatmap"))).isEmpty();
         assertThat(browser.getPageSource()).doesNotContain(meta.path("sha256").asText());
+        open("/dashboard/#/vector_banks/" + bankId);
+        assertThat(until(Duration.ofSeconds(20), () -> attr(By.id("page-error"), "data-status"))).isEqualTo("404");
+        assertThat(browser.findElements(By.cssSelector("svg[data-chart='bank-usage']"))).isEmpty();
         screenshot("dashboard-other-tenant.png");
     }
 
