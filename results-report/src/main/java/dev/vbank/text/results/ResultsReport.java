@@ -447,10 +447,18 @@ public final class ResultsReport {
             }
             Run worst = largestFp16Change(measured);
             long changed = measured.stream().filter(r -> r.fp16DeltaPoints() != 0).count();
-            return String.format(Locale.ROOT, "fp16 storage changed accuracy by at most %.2f points over %d runs "
-                            + "(largest: %s, %s, seed %d, %+.2f; %d of %d runs changed at all).\n\n",
-                    Math.abs(worst.fp16DeltaPoints()), measured.size(), worst.task().id(), worst.variant().label(),
-                    worst.seed(), worst.fp16DeltaPoints(), changed, measured.size());
+            String largest = changed == 0 ? "no run's accuracy changed" : String.format(Locale.ROOT,
+                    "largest: %s, %s, seed %d, %+.2f; %d of %d runs changed at all", worst.task().id(),
+                    worst.variant().label(), worst.seed(), worst.fp16DeltaPoints(), changed, measured.size());
+            return String.format(Locale.ROOT, "fp16 storage changed accuracy by at most %.2f points over %s "
+                            + "(%s; largest |Δ| test loss %.1e).\n\n", Math.abs(worst.fp16DeltaPoints()),
+                    measured.size() == 1 ? "1 run" : measured.size() + " runs", largest, maxLossChange(measured));
+        }
+
+        /** The largest |fp16-stored − fp32| test loss over {@code measured}. */
+        private static double maxLossChange(List<Run> measured) {
+            return measured.stream().mapToDouble(r -> Math.abs(r.fp16().evaluation().loss()
+                    - r.result().final_().loss())).max().orElse(0);
         }
 
         /** The findings line of one dataset: the largest |Δ| between fp16-stored and fp32 accuracy over its runs. */
@@ -462,12 +470,17 @@ public final class ResultsReport {
             Run worst = largestFp16Change(measured);
             long changed = measured.stream().filter(r -> r.fp16DeltaPoints() != 0).count();
             double meanAbs = measured.stream().mapToDouble(r -> Math.abs(r.fp16DeltaPoints())).average().orElse(0);
-            return String.format(Locale.ROOT, "- fp16 storage: largest |Δ| accuracy fp16-stored vs fp32 over the %s "
-                            + "on `%s` is %.2f points (%s, seed %d: %.4f vs %.4f); %d of %d runs changed, mean "
-                            + "|Δ| %.2f points.\n", measured.size() == 1 ? "1 run" : measured.size() + " runs", t.id(),
-                    Math.abs(worst.fp16DeltaPoints()),
+            String runsOn = (measured.size() == 1 ? "1 run" : measured.size() + " runs") + " on `" + t.id() + "`";
+            if (changed == 0) {
+                return String.format(Locale.ROOT, "- fp16 storage: largest |Δ| accuracy fp16-stored vs fp32 over the "
+                        + "%s is 0.00 points: no run's accuracy changed (largest |Δ| test loss %.1e).\n", runsOn,
+                        maxLossChange(measured));
+            }
+            return String.format(Locale.ROOT, "- fp16 storage: largest |Δ| accuracy fp16-stored vs fp32 over the %s is "
+                            + "%.2f points (%s, seed %d: %.4f vs %.4f); %d of %d runs changed, mean |Δ| %.2f points "
+                            + "(largest |Δ| test loss %.1e).\n", runsOn, Math.abs(worst.fp16DeltaPoints()),
                     worst.variant().label(), worst.seed(), worst.fp16().evaluation().accuracy(),
-                    worst.result().final_().accuracy(), changed, measured.size(), meanAbs);
+                    worst.result().final_().accuracy(), changed, measured.size(), meanAbs, maxLossChange(measured));
         }
 
         /** Plain statements computed from the medians: who wins, by how much, and against the seed spread. */

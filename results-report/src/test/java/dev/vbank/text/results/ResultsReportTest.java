@@ -126,7 +126,7 @@ class ResultsReportTest {
         r.add(new ResultsReport.Run(imdb, head, 2, result(0.72, 0, 3_859, 5)));
         String md = r.render();
         assertThat(md).contains("fp16 storage changed accuracy by at most 1.00 points over 5 runs (largest: "
-                + "uci-amazon, VB-LoRA qv, seed 2, -1.00; 2 of 5 runs changed at all).");
+                + "uci-amazon, VB-LoRA qv, seed 2, -1.00; 2 of 5 runs changed at all; largest |Δ| test loss 0.0e+00).");
         assertThat(md.indexOf("fp16 storage changed accuracy")).isLessThan(md.indexOf("## Setup"));
         assertThat(md).contains("round-to-nearest-even").contains("the vector bank, LoRA's A and B, the top-k "
                 + "weights and the head");
@@ -137,10 +137,17 @@ class ResultsReportTest {
         assertThat(md).contains("| head only | 0.7100 | 0.7050 (1 of 2 runs) |");
         assertThat(md).contains("- fp16 storage: largest |Δ| accuracy fp16-stored vs fp32 over the 4 runs on "
                 + "`uci-amazon` is 1.00 points (VB-LoRA qv, seed 2: 0.9100 vs 0.9200); 1 of 4 runs changed, mean |Δ| "
-                + "0.25 points.");
+                + "0.25 points (largest |Δ| test loss 0.0e+00).");
         assertThat(md).contains("- fp16 storage: largest |Δ| accuracy fp16-stored vs fp32 over the 1 run on "
                 + "`uci-imdb` is 0.50 points (head only, seed 1: 0.7050 vs 0.7000)");
         assertThat(md).contains("| uci-amazon | VB-LoRA qv | 2 | 0.9200 | 0.9100 (-1.00) |");
         assertThat(md).contains("| uci-imdb | head only | 2 | 0.7200 | — |");
+
+        ResultsReport.Report same = new ResultsReport.Report("./mvnw ...", List.of(amazon), List.of(head),
+                new long[] {1}, Instant.now(), "1");
+        same.add(new ResultsReport.Run(amazon, head, 1, result(0.80, 0, 3_859, 5), fp16(0.80, 2_319)));
+        assertThat(same.render()).contains("fp16 storage changed accuracy by at most 0.00 points over 1 run (no "
+                + "run's accuracy changed;").contains("- fp16 storage: largest |Δ| accuracy fp16-stored vs fp32 over "
+                + "the 1 run on `uci-amazon` is 0.00 points: no run's accuracy changed");
     }
 }
