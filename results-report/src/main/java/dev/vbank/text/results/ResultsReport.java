@@ -38,6 +38,8 @@ import java.util.Random;
  * Fine-tunes all-MiniLM-L6-v2 on IMDB (a seeded subset) and on the UCI Amazon and IMDb sentence sets with head-only,
  * LoRA r=8 (qv), VB-LoRA qv and VB-LoRA all-linear over several seeds, and writes {@code docs/RESULTS.md}: accuracy
  * (median over seeds), trainable and PEFT-savable parameters, compact bytes, train time, and what the numbers show.
+ * Every run's adapter is also written with fp16 storage ({@link FineTuner#FP16_STORAGE}), read back and scored on the
+ * same test rows (one more evaluation pass, no retraining), so the report gives the accuracy change fp16 storage costs.
  * The report is rewritten after every run, so an interrupted run leaves a partial report that says which rows ran.
  * <p>
  * Run it with {@code OMP_WAIT_POLICY=PASSIVE} on a shared machine: libtorch's OpenMP threads otherwise spin while
