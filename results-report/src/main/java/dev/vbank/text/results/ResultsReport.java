@@ -38,6 +38,8 @@ import java.util.Random;
  * Fine-tunes all-MiniLM-L6-v2 on IMDB (a seeded subset) and on the UCI Amazon and IMDb sentence sets with head-only,
  * LoRA r=8 (qv), VB-LoRA qv and VB-LoRA all-linear over several seeds, and writes {@code docs/RESULTS.md}: accuracy
  * (median over seeds), trainable and PEFT-savable parameters, compact bytes, train time, and what the numbers show.
+ * Every run's adapter is also written with fp16 storage ({@link FineTuner#FP16_STORAGE}), read back and scored on the
+ * same test rows (one more evaluation pass, no retraining), so the report gives the accuracy change fp16 storage costs.
  * The report is rewritten after every run, so an interrupted run leaves a partial report that says which rows ran.
  * <p>
  * Run it with {@code OMP_WAIT_POLICY=PASSIVE} on a shared machine: libtorch's OpenMP threads otherwise spin while
@@ -67,7 +69,19 @@ public final class ResultsReport {
     record Task(String id, String description, Dataset train, Dataset test, int maxLen, int epochs) {
     }
 
-    record Run(Task task, Variant variant, long seed, FineTuneResult result) {
+    /**
+     * @param fp16 the run's adapter written with {@link FineTuner#FP16_STORAGE}, read back and scored on the test split
+     *             the way {@code result.final_()} was scored (null where not measured)
+     */
+    record Run(Task task, Variant variant, long seed, FineTuneResult result, FineTuner.StoredEvaluation fp16) {
+        Run(Task task, Variant variant, long seed, FineTuneResult result) {
+            this(task, variant, seed, result, null);
+        }
+
+        /** fp16-stored minus fp32 accuracy, in accuracy points; NaN where not measured. */
+        double fp16DeltaPoints() {
+            return fp16 == null ? Double.NaN : 100 * (fp16.evaluation().accuracy() - result.final_().accuracy());
+        }
     }
 
     static List<Variant> variants() {
@@ -156,10 +170,15 @@ public final class ResultsReport {
                         Path dir = work.resolve(t.id() + "-" + v.id() + "-s" + seed);
                         long t0 = System.nanoTime();
                         FineTuneResult r = tuner.run(spec, t.train(), t.test(), dir, FineTuner.RunOptions.defaults());
-                        System.out.printf(Locale.ROOT, "%s %s seed %d: acc %.4f, %d steps, train %.1f s, wall %.1f s%n",
-                                t.id(), v.id(), seed, r.final_().accuracy(), r.steps(), r.trainSeconds(),
-                                (System.nanoTime() - t0) / 1e9);
-                        report.add(new Run(t, v, seed, r));
+                        // the adapter as it reads back from fp16 storage, scored on the same test rows: one more pass
+                        long e0 = System.nanoTime();
+                        FineTuner.StoredEvaluation fp16 = tuner.evaluateStored(spec, r.adapterFile(),
+                                FineTuner.FP16_STORAGE, t.test());
+                        System.out.printf(Locale.ROOT, "%s %s seed %d: acc %.4f (fp16-stored %.4f, eval %.1f s), %d "
+                                        + "steps, train %.1f s, wall %.1f s%n", t.id(), v.id(), seed,
+                                r.final_().accuracy(), fp16.evaluation().accuracy(), (System.nanoTime() - e0) / 1e9,
+                                r.steps(), r.trainSeconds(), (System.nanoTime() - t0) / 1e9);
+                        report.add(new Run(t, v, seed, r, fp16));
                         if (t.id().equals(bankFrom) && v.id().equals("vblora-qv") && seed == seeds[0]) {
                             // publish the bank as the platform does: the adapter's bank, as a content-addressed file
                             byte[] file = VectorBankFile.write(CompactFormat.read(Files.readAllBytes(r.adapterFile()))
@@ -313,6 +332,7 @@ public final class ResultsReport {
                             + "'not run' did not run" : "partial (in progress)", runs.size(), expected,
                     minutes, started.truncatedTo(ChronoUnit.SECONDS), Runtime.getRuntime().availableProcessors(),
                     loadAtStart, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), threads));
+            s.append(fp16Summary());
             s.append("## Setup\n\n");
             s.append("- Base model: `all-minilm-l6-v2` (6 layers, hidden 384, mean pooling), frozen; converted from the "
                     + "langchain4j ONNX jar, forward pass checked against onnxruntime (`EncoderParityTest`).\n");
@@ -339,53 +359,130 @@ public final class ResultsReport {
                         + "and loaded **frozen** for the other tasks: only the logits and the head train (no bank lr), "
                         + "and each per-user adapter stores top-k indices (uint8), k−1 weights and head in fp16 plus "
                         + "the bank's id and sha256, not the bank (compact bytes: the file as stored, top-k weights and "
-                        + "head in fp16 / the same adapter with fp16 weights and an fp32 head; PEFT savable counts the "
-                        + "bank as PEFT does).\n", bank.bytes(), bank.task(), bank.seed()));
+                        + "head in fp16, in both columns; PEFT savable counts the bank as PEFT does).\n", bank.bytes(),
+                        bank.task(), bank.seed()));
             }
             s.append("- Counts: *trainable* = every trained value incl. the head (768 + 2); *PEFT savable* = PEFT's "
                     + "`get_nb_savable_parameters` for the adapter alone with `save_only_topk_weights` (VB-LoRA: bank + "
                     + "top-k weights and uint8 indices as fp32 equivalents; LoRA: A + B; head excluded); *compact* = "
-                    + "bytes of vbank's compact adapter file incl. head and manifest, fp32 / fp16.\n");
+                    + "bytes of vbank's compact adapter file incl. head and manifest, fp32 / fp16-stored (below).\n");
+            s.append("- fp16 storage: the adapter file written with every floating-point array the compact format can "
+                    + "hold in fp16 converted to IEEE fp16 with round-to-nearest-even — the vector bank, LoRA's A and B, "
+                    + "the top-k weights and the head (so a head-only adapter changes too); VB-LoRA logits, which these "
+                    + "adapters keep so training can continue, stay fp32, and top-k indices are integers. *accuracy "
+                    + "fp16-stored* is that file read back and scored on the same test rows by the same code as the "
+                    + "fp32 accuracy (same tokenizer, batches and evaluator; no retraining, one extra evaluation pass). "
+                    + "The fp32 accuracy is measured on the in-memory weights after the last step; the fp32 file read "
+                    + "back and scored that way gives the same accuracy (checked in `StoredEvaluationTest`: identical "
+                    + "metrics for head only, LoRA and VB-LoRA, whose fp32 file holds the trained values bit for bit; "
+                    + "the same accuracy for a shared-bank adapter, whose file holds top-k weights instead of logits). "
+                    + "So Δ = fp16-stored − fp32 is the effect of fp16 storage. A shared-bank adapter is already stored "
+                    + "that way (top-k weights and head fp16, no bank), so its fp16-stored figure is its stored file's "
+                    + "accuracy.\n");
             s.append("- Train time is wall-clock seconds of the optimizer steps on the machine above; on a shared, "
                     + "oversubscribed machine it varies several-fold from run to run, so it is no speed comparison.\n\n");
 
             for (Task t : tasks) {
                 s.append("## ").append(t.id()).append("\n\n");
-                s.append("| method | accuracy (median) | min–max over seeds | macro-F1 (median) | MCC (median) | trainable "
-                        + "| PEFT savable | compact bytes fp32 / fp16 | train s (median) | steps | seeds done |\n");
-                s.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
+                s.append("| method | accuracy (median) | accuracy fp16-stored (median) | min–max over seeds "
+                        + "| macro-F1 (median) | MCC (median) | trainable | PEFT savable | compact bytes fp32 / fp16 "
+                        + "| train s (median) | steps | seeds done |\n");
+                s.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
                 for (Variant v : variants) {
                     List<Run> rs = runs(t, v);
                     if (v.sharedBank() && bank != null && t.id().equals(bank.task())) {
                         s.append("| ").append(v.label()).append(" | — (this task's adapter is the bank source) "
-                                + "| | | | | | | | | |\n");
+                                + "| | | | | | | | | | |\n");
                         continue;
                     }
                     if (rs.isEmpty()) {
-                        s.append("| ").append(v.label()).append(" | not run | | | | | | | | | 0 of ")
+                        s.append("| ").append(v.label()).append(" | not run | | | | | | | | | | 0 of ")
                                 .append(seeds.length).append(" |\n");
                         continue;
                     }
                     FineTuneResult any = rs.get(0).result();
+                    List<Run> measured = rs.stream().filter(r -> r.fp16() != null).toList();
+                    String fp16Acc = measured.isEmpty() ? "—" : String.format(Locale.ROOT, "%.4f%s",
+                            median(measured, "acc16"), measured.size() < rs.size() ? " (" + measured.size() + " of "
+                                    + rs.size() + " runs)" : "");
+                    long fp16Bytes = measured.isEmpty() ? any.compactBytesFp16() : measured.get(0).fp16().bytes();
                     s.append(String.format(Locale.ROOT,
-                            "| %s | %.4f | %.4f–%.4f | %.4f | %.4f | %,d | %,d | %,d / %,d | %.0f | %d | %d of %d |\n",
-                            v.label(), median(rs, "acc"), min(rs), max(rs), median(rs, "f1"), median(rs, "mcc"),
-                            any.accounting().trainable(), any.accounting().peftSavable(),
-                            any.accounting().compactBytes(), any.compactBytesFp16(), median(rs, "time"), any.steps(),
-                            rs.size(), seeds.length));
+                            "| %s | %.4f | %s | %.4f–%.4f | %.4f | %.4f | %,d | %,d | %,d / %,d | %.0f | %d | %d of %d |\n",
+                            v.label(), median(rs, "acc"), fp16Acc, min(rs), max(rs), median(rs, "f1"),
+                            median(rs, "mcc"), any.accounting().trainable(), any.accounting().peftSavable(),
+                            any.accounting().compactBytes(), fp16Bytes, median(rs, "time"), any.steps(), rs.size(),
+                            seeds.length));
                 }
-                s.append("\n").append(findings(t)).append("\n");
+                s.append("\n").append(findings(t)).append(fp16Finding(t)).append("\n");
             }
-            s.append("## Every run\n\n| dataset | method | seed | accuracy | macro-F1 | MCC | test loss | first / last "
-                    + "train loss | train s |\n|---|---|---|---|---|---|---|---|---|\n");
+            s.append("## Every run\n\n| dataset | method | seed | accuracy | accuracy fp16-stored | macro-F1 | MCC "
+                    + "| test loss | first / last train loss | train s |\n|---|---|---|---|---|---|---|---|---|---|\n");
             for (Run r : runs) {
                 var e = r.result().final_();
                 List<Float> l = r.result().losses();
-                s.append(String.format(Locale.ROOT, "| %s | %s | %d | %.4f | %.4f | %.4f | %.4f | %.4f / %.4f | %.1f |\n",
-                        r.task().id(), r.variant().label(), r.seed(), e.accuracy(), e.macroF1(), e.mcc(), e.loss(),
-                        l.get(0), l.get(l.size() - 1), r.result().trainSeconds()));
+                String fp16 = r.fp16() == null ? "—" : String.format(Locale.ROOT, "%.4f (%+.2f)",
+                        r.fp16().evaluation().accuracy(), r.fp16DeltaPoints());
+                s.append(String.format(Locale.ROOT, "| %s | %s | %d | %.4f | %s | %.4f | %.4f | %.4f | %.4f / %.4f "
+                                + "| %.1f |\n", r.task().id(), r.variant().label(), r.seed(), e.accuracy(), fp16,
+                        e.macroF1(), e.mcc(), e.loss(), l.get(0), l.get(l.size() - 1), r.result().trainSeconds()));
             }
             return s.toString();
+        }
+
+        /** The run with the largest |Δ| between fp16-stored and fp32 accuracy among {@code rs} (first on ties). */
+        private static Run largestFp16Change(List<Run> rs) {
+            Run worst = null;
+            for (Run r : rs) {
+                if (r.fp16() != null && (worst == null
+                        || Math.abs(r.fp16DeltaPoints()) > Math.abs(worst.fp16DeltaPoints()))) {
+                    worst = r;
+                }
+            }
+            return worst;
+        }
+
+        /** The line at the top: the largest |Δ| over every measured run. */
+        private String fp16Summary() {
+            List<Run> measured = runs.stream().filter(r -> r.fp16() != null).toList();
+            if (measured.isEmpty()) {
+                return "";
+            }
+            Run worst = largestFp16Change(measured);
+            long changed = measured.stream().filter(r -> r.fp16DeltaPoints() != 0).count();
+            String largest = changed == 0 ? "no run's accuracy changed" : String.format(Locale.ROOT,
+                    "largest: %s, %s, seed %d, %+.2f; %d of %d runs changed at all", worst.task().id(),
+                    worst.variant().label(), worst.seed(), worst.fp16DeltaPoints(), changed, measured.size());
+            return String.format(Locale.ROOT, "fp16 storage changed accuracy by at most %.2f points over %s "
+                            + "(%s; largest |Δ| test loss %.1e).\n\n", Math.abs(worst.fp16DeltaPoints()),
+                    measured.size() == 1 ? "1 run" : measured.size() + " runs", largest, maxLossChange(measured));
+        }
+
+        /** The largest |fp16-stored − fp32| test loss over {@code measured}. */
+        private static double maxLossChange(List<Run> measured) {
+            return measured.stream().mapToDouble(r -> Math.abs(r.fp16().evaluation().loss()
+                    - r.result().final_().loss())).max().orElse(0);
+        }
+
+        /** The findings line of one dataset: the largest |Δ| between fp16-stored and fp32 accuracy over its runs. */
+        private String fp16Finding(Task t) {
+            List<Run> measured = runs.stream().filter(r -> r.task() == t && r.fp16() != null).toList();
+            if (measured.isEmpty()) {
+                return "";
+            }
+            Run worst = largestFp16Change(measured);
+            long changed = measured.stream().filter(r -> r.fp16DeltaPoints() != 0).count();
+            double meanAbs = measured.stream().mapToDouble(r -> Math.abs(r.fp16DeltaPoints())).average().orElse(0);
+            String runsOn = (measured.size() == 1 ? "1 run" : measured.size() + " runs") + " on `" + t.id() + "`";
+            if (changed == 0) {
+                return String.format(Locale.ROOT, "- fp16 storage: largest |Δ| accuracy fp16-stored vs fp32 over the "
+                        + "%s is 0.00 points: no run's accuracy changed (largest |Δ| test loss %.1e).\n", runsOn,
+                        maxLossChange(measured));
+            }
+            return String.format(Locale.ROOT, "- fp16 storage: largest |Δ| accuracy fp16-stored vs fp32 over the %s is "
+                            + "%.2f points (%s, seed %d: %.4f vs %.4f); %d of %d runs changed, mean |Δ| %.2f points "
+                            + "(largest |Δ| test loss %.1e).\n", runsOn, Math.abs(worst.fp16DeltaPoints()),
+                    worst.variant().label(), worst.seed(), worst.fp16().evaluation().accuracy(),
+                    worst.result().final_().accuracy(), changed, measured.size(), meanAbs, maxLossChange(measured));
         }
 
         /** Plain statements computed from the medians: who wins, by how much, and against the seed spread. */
@@ -475,6 +572,7 @@ public final class ResultsReport {
                 case "acc" -> r.result().final_().accuracy();
                 case "f1" -> r.result().final_().macroF1();
                 case "mcc" -> r.result().final_().mcc();
+                case "acc16" -> r.fp16().evaluation().accuracy();
                 default -> r.result().trainSeconds();
             }).sorted().toArray();
             int n = x.length;

@@ -7,6 +7,7 @@ import dev.vbank.text.data.TaskType;
 import dev.vbank.text.train.Checkpoint;
 import dev.vbank.text.train.Evaluation;
 import dev.vbank.text.train.FineTuneResult;
+import dev.vbank.text.train.FineTuner;
 import dev.vbank.vblora.format.Accounting;
 import dev.vbank.vblora.format.BankRef;
 import dev.vbank.vblora.format.SharedBank;
@@ -49,8 +50,8 @@ class ResultsReportTest {
         }
         String md = r.render();
         assertThat(md).contains("partial (in progress)").contains("9 of 12 runs done");
-        assertThat(md).contains("| LoRA r=8 (qv) | 0.8400 | 0.8000–0.8600 |");
-        assertThat(md).contains("| VB-LoRA qv | 0.7100 | 0.7000–0.7200 |");
+        assertThat(md).contains("| LoRA r=8 (qv) | 0.8400 | — | 0.8000–0.8600 |");
+        assertThat(md).contains("| VB-LoRA qv | 0.7100 | — | 0.7000–0.7200 |");
         assertThat(md).contains("| VB-LoRA all-linear | not run |");
         assertThat(md).contains("LoRA r=8 (qv) (0.8400) > VB-LoRA qv (0.7100) > head only (0.6200)");
         assertThat(md).contains("VB-LoRA qv loses against LoRA r=8 (qv) by -13.00 accuracy points (median), outside "
@@ -89,7 +90,7 @@ class ResultsReportTest {
         // 2 tasks × 3 variants × 3 seeds, less the shared bank on its own source task
         assertThat(md).contains("9 of 15 runs done");
         assertThat(md).contains("| VB-LoRA qv, shared bank | — (this task's adapter is the bank source)");
-        assertThat(md).contains("| VB-LoRA qv, shared bank | 0.8800 | 0.8700–0.9000 |");
+        assertThat(md).contains("| VB-LoRA qv, shared bank | 0.8800 | — | 0.8700–0.9000 |");
         assertThat(md).contains("the VB-LoRA qv adapter trained on `imdb` with seed 1 is published as is and loaded "
                 + "**frozen**");
         assertThat(md).contains("- Shared bank vs private bank (VB-LoRA qv): **loses** by 3.00 accuracy points "
@@ -99,5 +100,54 @@ class ResultsReportTest {
         String expected = String.format(java.util.Locale.ROOT, "shared bank once + per-user adapters %.1f MB, private "
                 + "VB-LoRA qv 529.6 MB, LoRA r=8 3024.7 MB", (bankBytes + 10_000L * 3_480) / 1e6);
         assertThat(md).contains("- Storage for 10,000 users (computed from the stored bytes): " + expected);
+    }
+
+    private static FineTuner.StoredEvaluation fp16(double acc, long bytes) {
+        return new FineTuner.StoredEvaluation(FineTuner.FP16_STORAGE, bytes, null, new Evaluation(
+                TaskType.CLASSIFICATION, 100, 0.5, acc, acc, 2 * acc - 1, Double.NaN, Double.NaN, Double.NaN));
+    }
+
+    @Test
+    void fp16StoredAccuracyHasColumnsAPerDatasetLineAndASummary() {
+        ResultsReport.Task amazon = new ResultsReport.Task("uci-amazon", "desc", TINY, TINY, 64, 1);
+        ResultsReport.Task imdb = new ResultsReport.Task("uci-imdb", "desc", TINY, TINY, 64, 1);
+        List<ResultsReport.Variant> all = ResultsReport.variants();
+        ResultsReport.Variant head = all.get(0);
+        ResultsReport.Variant vbQv = all.get(2);
+        ResultsReport.Report r = new ResultsReport.Report("./mvnw ...", List.of(amazon, imdb), List.of(head, vbQv),
+                new long[] {1, 2}, Instant.now(), "1");
+        assertThat(r.render()).doesNotContain("fp16 storage changed accuracy");
+        // amazon: head only unchanged, VB-LoRA seed 2 loses 1 point; imdb: one run gains 0.5 points
+        r.add(new ResultsReport.Run(amazon, head, 1, result(0.80, 0, 3_859, 5), fp16(0.80, 2_319)));
+        r.add(new ResultsReport.Run(amazon, head, 2, result(0.82, 0, 3_859, 5), fp16(0.82, 2_319)));
+        r.add(new ResultsReport.Run(amazon, vbQv, 1, result(0.90, 11_952, 157_596, 20), fp16(0.90, 133_011)));
+        r.add(new ResultsReport.Run(amazon, vbQv, 2, result(0.92, 11_952, 157_596, 20), fp16(0.91, 133_011)));
+        r.add(new ResultsReport.Run(imdb, head, 1, result(0.70, 0, 3_859, 5), fp16(0.705, 2_319)));
+        r.add(new ResultsReport.Run(imdb, head, 2, result(0.72, 0, 3_859, 5)));
+        String md = r.render();
+        assertThat(md).contains("fp16 storage changed accuracy by at most 1.00 points over 5 runs (largest: "
+                + "uci-amazon, VB-LoRA qv, seed 2, -1.00; 2 of 5 runs changed at all; largest |Δ| test loss 0.0e+00).");
+        assertThat(md.indexOf("fp16 storage changed accuracy")).isLessThan(md.indexOf("## Setup"));
+        assertThat(md).contains("round-to-nearest-even").contains("the vector bank, LoRA's A and B, the top-k "
+                + "weights and the head");
+        assertThat(md).contains("| method | accuracy (median) | accuracy fp16-stored (median) | min–max over seeds |");
+        assertThat(md).contains("| head only | 0.8100 | 0.8100 | 0.8000–0.8200 |");
+        assertThat(md).contains("| VB-LoRA qv | 0.9100 | 0.9050 | 0.9000–0.9200 |");
+        assertThat(md).contains("| 157,596 / 133,011 |").contains("| 3,859 / 2,319 |");
+        assertThat(md).contains("| head only | 0.7100 | 0.7050 (1 of 2 runs) |");
+        assertThat(md).contains("- fp16 storage: largest |Δ| accuracy fp16-stored vs fp32 over the 4 runs on "
+                + "`uci-amazon` is 1.00 points (VB-LoRA qv, seed 2: 0.9100 vs 0.9200); 1 of 4 runs changed, mean |Δ| "
+                + "0.25 points (largest |Δ| test loss 0.0e+00).");
+        assertThat(md).contains("- fp16 storage: largest |Δ| accuracy fp16-stored vs fp32 over the 1 run on "
+                + "`uci-imdb` is 0.50 points (head only, seed 1: 0.7050 vs 0.7000)");
+        assertThat(md).contains("| uci-amazon | VB-LoRA qv | 2 | 0.9200 | 0.9100 (-1.00) |");
+        assertThat(md).contains("| uci-imdb | head only | 2 | 0.7200 | — |");
+
+        ResultsReport.Report same = new ResultsReport.Report("./mvnw ...", List.of(amazon), List.of(head),
+                new long[] {1}, Instant.now(), "1");
+        same.add(new ResultsReport.Run(amazon, head, 1, result(0.80, 0, 3_859, 5), fp16(0.80, 2_319)));
+        assertThat(same.render()).contains("fp16 storage changed accuracy by at most 0.00 points over 1 run (no "
+                + "run's accuracy changed;").contains("- fp16 storage: largest |Δ| accuracy fp16-stored vs fp32 over "
+                + "the 1 run on `uci-amazon` is 0.00 points: no run's accuracy changed");
     }
 }

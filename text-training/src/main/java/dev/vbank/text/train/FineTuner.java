@@ -13,9 +13,12 @@ import dev.vbank.text.model.BaseModels;
 import dev.vbank.text.model.FloatTensor;
 import dev.vbank.text.tokenize.Padding;
 import dev.vbank.text.tokenize.TextTokenizer;
+import dev.vbank.vblora.format.AdapterWeights;
+import dev.vbank.vblora.format.CompactFormat;
 import dev.vbank.vblora.format.Tensor;
 import dev.vbank.vblora.method.AdapterMethod;
 import dev.vbank.vblora.model.AdaptedEncoder;
+import dev.vbank.vblora.model.AdapterLoader;
 import dev.vbank.vblora.model.Batch;
 import dev.vbank.vblora.model.EncoderShape;
 import dev.vbank.vblora.model.EncoderWeights;
@@ -95,6 +98,13 @@ public final class FineTuner implements AutoCloseable {
     /** Provenance keys of an exported adapter that evaluation reads back. */
     public static final String TASK = "task";
     public static final String MAX_SEQ_LENGTH = "max_seq_length";
+    /**
+     * Every floating-point array the compact format can hold in fp16 stored in fp16 (round to nearest even): the vector
+     * bank, LoRA's A and B, the top-k weights and the head. A VB-LoRA adapter that keeps its logits keeps them in fp32.
+     * Unlike {@link CompactFormat.Options#FP16} the head is fp16 too, so a head-only adapter changes as well.
+     */
+    public static final CompactFormat.Options FP16_STORAGE = new CompactFormat.Options(CompactFormat.Precision.F16,
+            CompactFormat.Precision.F16, CompactFormat.Precision.F16);
 
     private final BaseModelStore store;
     private final Device device;
@@ -215,6 +225,47 @@ public final class FineTuner implements AutoCloseable {
                 return loop.run();
             }
         }
+    }
+
+    /**
+     * Scores a stored adapter on {@code validation} exactly as {@link #run} scores its model after the last step: the
+     * spec's base model, text prefix and tokenizer length, batches of {@code 2 × batchSize} in file order with the same
+     * padding, and {@link Evaluator#evaluate} on an engine model built from {@code adapter}'s weights (as read back from a
+     * file: a VB-LoRA adapter with logits comes back as trained, one in top-k form from its indices and weights).
+     */
+    public Evaluation evaluate(TrainingSpec spec, AdapterWeights adapter, Dataset validation) throws IOException {
+        gradModeOff();
+        BaseModel bm = BaseModels.get(spec.baseModelId());
+        checkData(spec, validation, validation);
+        validation = withPrefix(validation, bm.textPrefix());
+        EncoderWeights base = baseWeights(bm);
+        try (TextTokenizer tok = TextTokenizer.forModel(bm, spec.maxSeqLength());
+             AdaptedEncoder model = AdapterLoader.load(root, base, adapter, poolingOf(bm))) {
+            Batches batches = new Batches(validation, tok, spec.batchSize() * 2, Padding.LONGEST);
+            return Evaluator.evaluate(root, model, validation, batches);
+        }
+    }
+
+    /**
+     * A run's adapter file written again with {@code options}, the bytes that gives, and that file as read back and
+     * scored by {@link #evaluate(TrainingSpec, AdapterWeights, Dataset)}. A bank-referencing adapter is read with the
+     * spec's shared bank. No training: one evaluation pass.
+     */
+    public StoredEvaluation evaluateStored(TrainingSpec spec, Path adapterFile, CompactFormat.Options options,
+                                           Dataset validation) throws IOException {
+        AdapterWeights stored = readAdapter(spec, Files.readAllBytes(adapterFile));
+        byte[] rewritten = CompactFormat.write(stored, options);
+        AdapterWeights back = readAdapter(spec, rewritten);
+        return new StoredEvaluation(options, rewritten.length, back, evaluate(spec, back, validation));
+    }
+
+    /** What {@link #evaluateStored} measured: the options, the file's size, the adapter read back, its evaluation. */
+    public record StoredEvaluation(CompactFormat.Options options, long bytes, AdapterWeights readBack,
+                                   Evaluation evaluation) {
+    }
+
+    private static AdapterWeights readAdapter(TrainingSpec spec, byte[] file) {
+        return CompactFormat.read(file, spec.sharedBank());
     }
 
     private static void checkData(TrainingSpec spec, Dataset train, Dataset validation) {
