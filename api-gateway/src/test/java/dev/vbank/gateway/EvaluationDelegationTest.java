@@ -29,9 +29,7 @@ class EvaluationDelegationTest {
     }
 
     private List<JsonNode> requests() {
-        // the quota check's job counts are the gateway's own business, not a delegated call
-        return Gw.stubRequests(stub).stream().filter(r -> !r.get("path").asText().endsWith("/jobs")
-                && !r.get("path").asText().endsWith("/jobs/counts")).toList();
+        return Gw.stubRequests(stub).stream().filter(r -> !r.get("path").asText().endsWith("/jobs")).toList();
     }
 
     @Test
@@ -52,6 +50,9 @@ class EvaluationDelegationTest {
                         "GET " + base + "/evaluations/eval-1/report", "POST " + base + "/evaluations/eval-1/cancel",
                         "GET " + base + "/evaluation_suites");
         assertThat(seen.get(0).get("idempotency_key").asText()).isEqualTo("eval-7");
+        // the create carries the tenant's job limits (the defaults here): the scheduler admits it under them
+        assertThat(seen.get(0).get("max_queued_jobs").asText()).isEqualTo("20");
+        assertThat(seen.get(0).get("max_running_jobs").asText()).isEqualTo("4");
         assertThat(seen.get(1).get("query").get("format").asText()).isEqualTo("csv");
         assertThat(seen.get(2).get("query").get("format").asText()).isEqualTo("json");
         assertThat(seen.get(4).get("query").get("name").asText()).isEqualTo("my-suite");

@@ -1,5 +1,6 @@
 package dev.vbank.gateway;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.vbank.testkit.VbankInfraResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
@@ -8,10 +9,10 @@ import io.restassured.http.ContentType;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.is;
 
 @QuarkusTest
@@ -27,26 +28,53 @@ class QuotaRateLimitTest {
                 .statusCode(status);
     }
 
+    /** The scheduler enforces the job quotas; the gateway sends the tenant's limits with the create and relays a refusal. */
     @Test
     void queuedAndRunningJobQuotas() {
         Gw.T t = Gw.tenant(Map.of("name", "quota", "quotas", Map.of("max_queued_jobs", 2, "max_running_jobs", 1)));
         create(t, 200);
         create(t, 200);
         Gw.clearStub(stub);
-        Gw.as(t).contentType(ContentType.JSON).body(DelegationTest.JOB).post("/v1/fine_tuning/jobs").then()
-                .statusCode(429).body("error.code", is("quota_exceeded")).body("error.param", is("max_queued_jobs"))
-                .body("error.message", containsString("limit 2"));
-        assertThat(Gw.stubRequests(stub)).noneMatch(r -> r.get("method").asText().equals("POST"));
+        String refusal = Gw.as(t).contentType(ContentType.JSON).body(DelegationTest.JOB).post("/v1/fine_tuning/jobs")
+                .then().statusCode(429).contentType(ContentType.JSON)
+                .body("error.code", is("quota_exceeded")).body("error.param", is("max_queued_jobs"))
+                .body("error.message", is("quota max_queued_jobs exceeded: the tenant has 2 jobs waiting to start"
+                        + " (limit 2); wait for some to start or cancel them"))
+                .extract().asString();
+        assertThat(refusal).isEqualTo("{\"error\":{\"code\":\"quota_exceeded\",\"message\":\"quota max_queued_jobs"
+                + " exceeded: the tenant has 2 jobs waiting to start (limit 2); wait for some to start or cancel them\","
+                + "\"param\":\"max_queued_jobs\"}}");
+        // one call, carrying the tenant's overrides; no counts asked, no lock held around it
+        List<JsonNode> seen = Gw.stubRequests(stub);
+        assertThat(seen).extracting(r -> r.get("method").asText() + " " + r.get("path").asText())
+                .containsExactly("POST /internal/tenants/" + t.id() + "/jobs");
+        assertThat(seen.get(0).get("max_queued_jobs").asText()).isEqualTo("2");
+        assertThat(seen.get(0).get("max_running_jobs").asText()).isEqualTo("1");
 
         String first = Gw.as(t).get("/v1/fine_tuning/jobs").then().extract().path("data[1].id");
         Gw.call(stub, "POST", "/__stub/jobs/" + first + "/events", "{\"type\":\"state\",\"status\":\"running\"}");
         // one running, one queued: room in the queue, but the running quota is full
         Gw.as(t).contentType(ContentType.JSON).body(DelegationTest.JOB).post("/v1/fine_tuning/jobs").then()
                 .statusCode(429).body("error.param", is("max_running_jobs"));
+        // an evaluation is admitted under the same limits
+        Gw.clearStub(stub);
+        Gw.as(t).contentType(ContentType.JSON).body("{\"suite\": \"sentiment-en\", \"adapters\": [\"adapter-1\"]}")
+                .post("/v1/evaluations").then().statusCode(429).body("error.code", is("quota_exceeded"))
+                .body("error.param", is("max_running_jobs"));
+        assertThat(Gw.stubRequests(stub)).singleElement().satisfies(r -> {
+            assertThat(r.get("path").asText()).isEqualTo("/internal/tenants/" + t.id() + "/evaluations");
+            assertThat(r.get("max_queued_jobs").asText()).isEqualTo("2");
+            assertThat(r.get("max_running_jobs").asText()).isEqualTo("1");
+        });
         Gw.call(stub, "POST", "/__stub/jobs/" + first + "/events", "{\"type\":\"state\",\"status\":\"succeeded\"}");
         create(t, 200);
-        // another tenant is not affected
+        // another tenant is not affected, and a tenant without overrides gets the defaults (20 and 4)
+        Gw.clearStub(stub);
         create(Gw.tenant("neighbour"), 200);
+        assertThat(Gw.stubRequests(stub)).singleElement().satisfies(r -> {
+            assertThat(r.get("max_queued_jobs").asText()).isEqualTo("20");
+            assertThat(r.get("max_running_jobs").asText()).isEqualTo("4");
+        });
     }
 
     @Test

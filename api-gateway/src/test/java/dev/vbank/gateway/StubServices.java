@@ -35,6 +35,7 @@ public final class StubServices {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern JOBS = Pattern.compile("/internal/tenants/([^/]+)/jobs(?:/([^/]+)(/[a-z]+)?)?");
+    private static final Pattern EVALUATIONS = Pattern.compile("/internal/tenants/([^/]+)/evaluations");
     private static final Pattern FILES = Pattern.compile("/internal/tenants/([^/]+)/files(?:/([^/]+)(/content)?)?");
     private static final Pattern ADAPTERS = Pattern.compile("/internal/tenants/([^/]+)/adapters/([^/]+)(/content|/bank_usage)?");
     private static final Pattern BANKS = Pattern.compile("/internal/(?:tenants/([^/]+)/)?vector_banks(?:/([^/]+))?");
@@ -82,6 +83,8 @@ public final class StubServices {
                 r.put("path", path);
                 r.set("query", JSON.valueToTree(query));
                 r.put("idempotency_key", ex.getRequestHeaders().getFirst("Idempotency-Key"));
+                r.put("max_queued_jobs", ex.getRequestHeaders().getFirst("X-Vbank-Max-Queued-Jobs"));
+                r.put("max_running_jobs", ex.getRequestHeaders().getFirst("X-Vbank-Max-Running-Jobs"));
                 r.put("content_type", ex.getRequestHeaders().getFirst("Content-Type"));
                 r.put("body_bytes", body.length);
                 r.put("body_sha256", sha256(body));
@@ -92,7 +95,9 @@ public final class StubServices {
                 return;
             }
             Matcher m;
-            if ((m = JOBS.matcher(path)).matches()) {
+            if ((m = EVALUATIONS.matcher(path)).matches() && ex.getRequestMethod().equals("POST")) {
+                createEvaluation(ex, m.group(1));
+            } else if ((m = JOBS.matcher(path)).matches()) {
                 jobs(ex, m.group(1), m.group(2), m.group(3), query, body);
             } else if ((m = FILES.matcher(path)).matches()) {
                 files(ex, m.group(1), m.group(2), m.group(3) != null, query, body);
@@ -164,6 +169,49 @@ public final class StubServices {
         json(ex, 200, out);
     }
 
+    /**
+     * The scheduler's admission of a new job or evaluation under the limits the gateway sends (its JobQuota): the tenant's
+     * jobs waiting to start and running against {@code X-Vbank-Max-Queued-Jobs} / {@code X-Vbank-Max-Running-Jobs}.
+     */
+    private boolean refusedByQuota(HttpExchange ex, String tenant) throws IOException {
+        String maxQueued = ex.getRequestHeaders().getFirst("X-Vbank-Max-Queued-Jobs");
+        String maxRunning = ex.getRequestHeaders().getFirst("X-Vbank-Max-Running-Jobs");
+        long queued = 0;
+        long running = 0;
+        for (ObjectNode j : jobs.values()) {
+            if (tenant.equals(jobTenant.get(j.get("id").asText()))) {
+                switch (j.path("status").asText()) {
+                    case "validating_files", "queued" -> queued++;
+                    case "running", "cancelling" -> running++;
+                    default -> {
+                    }
+                }
+            }
+        }
+        if (maxQueued != null && queued >= Long.parseLong(maxQueued)) {
+            error(ex, 429, "quota_exceeded", "quota max_queued_jobs exceeded: the tenant has " + queued
+                    + " jobs waiting to start (limit " + maxQueued + "); wait for some to start or cancel them",
+                    "max_queued_jobs");
+            return true;
+        }
+        if (maxRunning != null && running >= Long.parseLong(maxRunning)) {
+            error(ex, 429, "quota_exceeded", "quota max_running_jobs exceeded: the tenant has " + running
+                    + " running jobs (limit " + maxRunning + "); new jobs are accepted once one finishes",
+                    "max_running_jobs");
+            return true;
+        }
+        return false;
+    }
+
+    /** {@code POST .../evaluations}: admitted under the job limits, answered with a queued evaluation. */
+    private synchronized void createEvaluation(HttpExchange ex, String tenant) throws IOException {
+        if (refusedByQuota(ex, tenant)) {
+            return;
+        }
+        json(ex, 201, JSON.createObjectNode().put("id", "eval-" + seq.incrementAndGet()).put("object", "evaluation")
+                .put("status", "queued"));
+    }
+
     private synchronized void jobs(HttpExchange ex, String tenant, String id, String action, Map<String, String> q,
                                    byte[] body) throws IOException {
         String method = ex.getRequestMethod();
@@ -172,6 +220,9 @@ public final class StubServices {
             if (key != null && idempotency.containsKey(tenant + "/" + key)) {
                 ex.getResponseHeaders().add("Idempotent-Replayed", "true");
                 json(ex, 200, jobs.get(idempotency.get(tenant + "/" + key)));
+                return;
+            }
+            if (refusedByQuota(ex, tenant)) {
                 return;
             }
             JsonNode req = JSON.readTree(body);
@@ -195,23 +246,6 @@ public final class StubServices {
             addEvent(jobId, "state", "validating_files", "Created fine-tuning job " + jobId);
             ex.getResponseHeaders().add("Idempotent-Replayed", "false");
             json(ex, 200, job);
-            return;
-        }
-        if ("counts".equals(id) && action == null && method.equals("GET")) {
-            long queued = 0;
-            long running = 0;
-            for (ObjectNode j : jobs.values()) {
-                if (tenant.equals(jobTenant.get(j.get("id").asText()))) {
-                    switch (j.path("status").asText()) {
-                        case "validating_files", "queued" -> queued++;
-                        case "running", "cancelling" -> running++;
-                        default -> {
-                        }
-                    }
-                }
-            }
-            json(ex, 200, JSON.createObjectNode().put("object", "fine_tuning.job.counts").put("queued", queued)
-                    .put("running", running));
             return;
         }
         if (id == null) {

@@ -106,7 +106,9 @@ public class EvaluationsResource {
         Params.idempotencyKey(idempotencyKey);
         checkShape(Bodies.tree(body));
         Tenant t = tenant.get();
-        return quotas.admitJob(t, () -> Downstream.call(SERVICE, () -> scheduler.create(t.id(), idempotencyKey, body)));
+        QuotaGuard.JobLimits limits = quotas.jobLimits(t);
+        return Downstream.call(SERVICE, () -> scheduler.create(t.id(), idempotencyKey, limits.maxQueued(),
+                limits.maxRunning(), body));
     }
 
     @GET

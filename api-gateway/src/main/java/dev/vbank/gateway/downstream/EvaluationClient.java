@@ -33,11 +33,13 @@ public interface EvaluationClient {
     @Path("evaluation_suites/{id}")
     Response suite(@PathParam("tenant") String tenant, @PathParam("id") String id);
 
+    /** Admitted under the tenant's job limits like a fine-tuning job ({@link SchedulerClient#create}). */
     @POST
     @Path("evaluations")
     @Consumes(MediaType.APPLICATION_JSON)
     Response create(@PathParam("tenant") String tenant, @HeaderParam("Idempotency-Key") String idempotencyKey,
-                    byte[] body);
+                    @HeaderParam(SchedulerClient.MAX_QUEUED_JOBS) int maxQueuedJobs,
+                    @HeaderParam(SchedulerClient.MAX_RUNNING_JOBS) int maxRunningJobs, byte[] body);
 
     @GET
     @Path("evaluations")

@@ -20,18 +20,19 @@ import java.util.Map;
 @Produces(MediaType.APPLICATION_JSON)
 public interface SchedulerClient {
 
+    /** The tenant's job limits on an internal create (fine-tuning job or evaluation); the scheduler enforces them. */
+    String MAX_QUEUED_JOBS = "X-Vbank-Max-Queued-Jobs";
+    String MAX_RUNNING_JOBS = "X-Vbank-Max-Running-Jobs";
+
+    /** The scheduler admits the job under the tenant's limits, sent as the two headers (429 quota_exceeded). */
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
     Response create(@PathParam("tenant") String tenant, @HeaderParam("Idempotency-Key") String idempotencyKey,
+                    @HeaderParam(MAX_QUEUED_JOBS) int maxQueuedJobs, @HeaderParam(MAX_RUNNING_JOBS) int maxRunningJobs,
                     byte[] body);
 
     @GET
     Response list(@PathParam("tenant") String tenant, @RestQuery Map<String, String> query);
-
-    /** {@code {"queued": n, "running": n}}: the tenant's jobs waiting to start and running, for its quotas. */
-    @GET
-    @Path("counts")
-    Response counts(@PathParam("tenant") String tenant);
 
     @GET
     @Path("{id}")

@@ -3,7 +3,6 @@ package dev.vbank.gateway.quota;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vbank.gateway.GatewayConfig;
 import dev.vbank.gateway.downstream.Downstream;
-import dev.vbank.gateway.downstream.SchedulerClient;
 import dev.vbank.gateway.tenants.Tenant;
 import dev.vbank.service.artifacts.ArtifactServiceClient;
 import dev.vbank.service.rest.ApiException;
@@ -19,9 +18,11 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * Per-tenant quotas. The gateway keeps no counters: it asks the owners (the scheduler's job counts, the artifact-service's
- * file list) at admission, so the numbers cannot drift from the truth. Admissions of one tenant are serialized by a
- * PostgreSQL advisory lock, so concurrent requests (on any gateway instance) cannot both slip under a limit.
+ * Per-tenant quotas. The gateway keeps no counters. Job quotas (fine-tuning jobs and evaluations) are enforced by the
+ * job-scheduler inside its create transaction: the gateway only computes the tenant's limits ({@link #jobLimits}) and
+ * sends them with the create. The storage quota is checked here by asking the artifact-service for the tenant's files,
+ * with uploads of one tenant serialized by a PostgreSQL advisory lock so concurrent uploads (on any gateway instance)
+ * cannot both slip under the limit.
  */
 @ApplicationScoped
 public class QuotaGuard {
@@ -29,38 +30,24 @@ public class QuotaGuard {
     /** Pages of 100 files read at most per count; a tenant past that is counted as at least what was read. */
     static final int MAX_PAGES = 50;
 
-    public record JobCounts(int queued, int running) {
+    /** What the scheduler admits a tenant's new fine-tuning job or evaluation under. */
+    public record JobLimits(int maxQueued, int maxRunning) {
     }
 
     private final GatewayConfig.Quotas defaults;
-    private final SchedulerClient scheduler;
     private final ArtifactServiceClient artifacts;
     private final DataSource dataSource;
 
-    public QuotaGuard(GatewayConfig config, @RestClient SchedulerClient scheduler, @RestClient ArtifactServiceClient artifacts,
-                      DataSource dataSource) {
+    public QuotaGuard(GatewayConfig config, @RestClient ArtifactServiceClient artifacts, DataSource dataSource) {
         this.defaults = config.quotas();
-        this.scheduler = scheduler;
         this.artifacts = artifacts;
         this.dataSource = dataSource;
     }
 
-    /** Runs {@code create} when the tenant has room for one more job. */
-    public <T> T admitJob(Tenant tenant, Supplier<T> create) {
-        return locked("jobs:" + tenant.id(), () -> {
-            JobCounts counts = jobCounts(tenant.id());
-            int maxQueued = or(tenant.overrides().maxQueuedJobs(), defaults.maxQueuedJobs());
-            int maxRunning = or(tenant.overrides().maxRunningJobs(), defaults.maxRunningJobs());
-            if (counts.queued() >= maxQueued) {
-                throw exceeded("max_queued_jobs", "the tenant has " + counts.queued() + " jobs waiting to start (limit "
-                        + maxQueued + "); wait for some to start or cancel them");
-            }
-            if (counts.running() >= maxRunning) {
-                throw exceeded("max_running_jobs", "the tenant has " + counts.running() + " running jobs (limit "
-                        + maxRunning + "); new jobs are accepted once one finishes");
-            }
-            return create.get();
-        });
+    /** The tenant's job limits: its overrides, else the defaults. The scheduler checks them when it creates a job. */
+    public JobLimits jobLimits(Tenant tenant) {
+        return new JobLimits(or(tenant.overrides().maxQueuedJobs(), defaults.maxQueuedJobs()),
+                or(tenant.overrides().maxRunningJobs(), defaults.maxRunningJobs()));
     }
 
     /** Runs {@code upload} when the tenant's stored files plus {@code incoming} bytes stay within its storage quota. */
@@ -78,11 +65,6 @@ public class QuotaGuard {
 
     public long maxStoredBytes(Tenant tenant) {
         return or(tenant.overrides().maxStoredBytes(), defaults.maxStoredBytes());
-    }
-
-    JobCounts jobCounts(String tenant) {
-        JsonNode body = Downstream.fetch("job-scheduler", () -> scheduler.counts(tenant)).orRelay().json("job-scheduler");
-        return new JobCounts(body.path("queued").asInt(), body.path("running").asInt());
     }
 
     long storedBytes(String tenant) {

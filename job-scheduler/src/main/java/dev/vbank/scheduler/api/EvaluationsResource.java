@@ -5,6 +5,7 @@ import dev.vbank.scheduler.eval.EvaluationRequestParser;
 import dev.vbank.scheduler.eval.EvaluationService;
 import dev.vbank.scheduler.eval.EvaluationStore;
 import dev.vbank.scheduler.eval.EvaluationViews;
+import dev.vbank.scheduler.jobs.JobQuota;
 import dev.vbank.scheduler.jobs.JobStore;
 import dev.vbank.service.db.Db;
 import dev.vbank.service.error.Invalid;
@@ -48,13 +49,15 @@ public class EvaluationsResource {
     @Path("evaluations")
     @Consumes(MediaType.WILDCARD)
     public Response create(@PathParam("tenant") String tenant, @HeaderParam("Idempotency-Key") String idempotencyKey,
-                           String body) {
+                           @HeaderParam(JobQuota.MAX_QUEUED_HEADER) String maxQueued,
+                           @HeaderParam(JobQuota.MAX_RUNNING_HEADER) String maxRunning, String body) {
         JobsResource.checkTenant(tenant);
         if (idempotencyKey != null && !JobsResource.IDEMPOTENCY_KEY.matcher(idempotencyKey).matches()) {
             throw Invalid.of("Idempotency-Key", "Idempotency-Key must be 1 to 255 printable ASCII characters");
         }
+        JobQuota.Limits limits = JobQuota.Limits.of(maxQueued, maxRunning);
         EvaluationService.Created created = service.create(tenant, EvaluationRequestParser.parseEvaluation(body),
-                idempotencyKey);
+                idempotencyKey, limits);
         EvaluationViews.EvaluationObject object = db.tx(c -> views.evaluation(c, created.evaluation()));
         return Response.status(created.replayed() ? 200 : 201).entity(object)
                 .header("Idempotent-Replayed", String.valueOf(created.replayed())).build();

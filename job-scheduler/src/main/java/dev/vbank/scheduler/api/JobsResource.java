@@ -2,6 +2,7 @@ package dev.vbank.scheduler.api;
 
 import dev.vbank.common.job.FineTuningJob;
 import dev.vbank.scheduler.jobs.InitAdapters;
+import dev.vbank.scheduler.jobs.JobQuota;
 import dev.vbank.scheduler.jobs.VectorBankReferences;
 import dev.vbank.scheduler.jobs.JobRow;
 import dev.vbank.scheduler.jobs.JobService;
@@ -43,7 +44,10 @@ public class JobsResource {
                              String objectKey, long bytes, String sha256) {
     }
 
-    /** The tenant's jobs that count against its quotas: waiting to start (validating or queued), and running. */
+    /**
+     * The tenant's jobs that count against its quotas: waiting to start (validating or queued), and running. Creates check
+     * the same counts themselves ({@link JobQuota}); this is for reading them.
+     */
     public record JobCounts(String object, long queued, long running) {
     }
 
@@ -69,13 +73,16 @@ public class JobsResource {
     @POST
     @Consumes(MediaType.WILDCARD)
     public Response create(@PathParam("tenant") String tenant, @HeaderParam("Idempotency-Key") String idempotencyKey,
-                           String body) {
+                           @HeaderParam(JobQuota.MAX_QUEUED_HEADER) String maxQueued,
+                           @HeaderParam(JobQuota.MAX_RUNNING_HEADER) String maxRunning, String body) {
         checkTenant(tenant);
         if (idempotencyKey != null && !IDEMPOTENCY_KEY.matcher(idempotencyKey).matches()) {
             throw Invalid.of("Idempotency-Key", "Idempotency-Key must be 1 to 255 printable ASCII characters");
         }
+        JobQuota.Limits limits = JobQuota.Limits.of(maxQueued, maxRunning);
         JobService.Created created = service.create(tenant,
-                JobRequestParser.parse(vectorBanks.resolve(tenant, initAdapters.resolve(tenant, body))), idempotencyKey);
+                JobRequestParser.parse(vectorBanks.resolve(tenant, initAdapters.resolve(tenant, body))), idempotencyKey,
+                limits);
         return Response.ok(created.job().toApi())
                 .header("Idempotent-Replayed", String.valueOf(created.replayed())).build();
     }

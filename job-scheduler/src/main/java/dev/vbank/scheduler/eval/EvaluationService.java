@@ -11,6 +11,7 @@ import dev.vbank.common.spec.Hyperparameter;
 import dev.vbank.common.spec.Hyperparameters;
 import dev.vbank.scheduler.SchedulerConfig;
 import dev.vbank.scheduler.jobs.Ids;
+import dev.vbank.scheduler.jobs.JobQuota;
 import dev.vbank.scheduler.jobs.JobRow;
 import dev.vbank.scheduler.jobs.JobService;
 import dev.vbank.scheduler.jobs.JobStore;
@@ -53,15 +54,17 @@ public class EvaluationService {
     private final JobService jobService;
     private final ArtifactLookup artifacts;
     private final SchedulerConfig config;
+    private final JobQuota quota;
 
     public EvaluationService(Db db, EvaluationStore store, JobStore jobs, JobService jobService, ArtifactLookup artifacts,
-                             SchedulerConfig config) {
+                             SchedulerConfig config, JobQuota quota) {
         this.db = db;
         this.store = store;
         this.jobs = jobs;
         this.jobService = jobService;
         this.artifacts = artifacts;
         this.config = config;
+        this.quota = quota;
     }
 
 
@@ -98,9 +101,11 @@ public class EvaluationService {
 
     /**
      * Creates the evaluation and all its items in one transaction, or nothing. An item whose results are all stored already
-     * (same subject, adapter sha256 and suite version) is created as succeeded and never dispatched.
+     * (same subject, adapter sha256 and suite version) is created as succeeded and never dispatched. A new evaluation is
+     * admitted under the tenant's job {@code limits} (429 when it has no room): checked first, so a refused request costs
+     * no artifact-service look-ups, and again in the writing transaction under the tenant's lock; a replay is never refused.
      */
-    public Created create(String tenant, EvaluationRequest request, String idempotencyKey) {
+    public Created create(String tenant, EvaluationRequest request, String idempotencyKey, JobQuota.Limits limits) {
         String hash = request.hash();
         Plan plan = db.tx(c -> {
             if (idempotencyKey != null) {
@@ -109,6 +114,7 @@ public class EvaluationService {
                     return new Plan(null, null, replay(existing.get(), hash));
                 }
             }
+            quota.check(c, tenant, limits);
             EvaluationStore.SuiteRow suite = store.resolve(c, tenant, request.suite())
                     .orElseThrow(() -> EvaluationErrors.suiteNotFound(request.suite(), "suite"));
             LinkedHashSet<String> adapters = new LinkedHashSet<>(request.adapters());
@@ -145,12 +151,14 @@ public class EvaluationService {
             adapters.add(a);
         }
         return db.tx(c -> {
+            quota.lock(c, tenant, limits);
             if (idempotencyKey != null) {
                 Optional<EvaluationStore.EvaluationRow> existing = store.byIdempotencyKey(c, tenant, idempotencyKey);
                 if (existing.isPresent()) {
                     return replay(existing.get(), hash);
                 }
             }
+            quota.check(c, tenant, limits);
             Optional<EvaluationStore.EvaluationRow> inserted = insertBatch(c, tenant, plan.suite(), adapters,
                     request.baselines(), request.metadata(), null, idempotencyKey, idempotencyKey == null ? null : hash,
                     "adapters");

@@ -34,28 +34,34 @@ public class JobService {
     private final SchedulerConfig config;
     private final EvaluationStore evaluations;
     private final Wakeups wakeups;
+    private final JobQuota quota;
 
-    public JobService(Db db, JobStore store, SchedulerConfig config, EvaluationStore evaluations, Wakeups wakeups) {
+    public JobService(Db db, JobStore store, SchedulerConfig config, EvaluationStore evaluations, Wakeups wakeups,
+                      JobQuota quota) {
         this.db = db;
         this.store = store;
         this.config = config;
         this.evaluations = evaluations;
         this.wakeups = wakeups;
+        this.quota = quota;
     }
 
     /**
      * Creates a job in {@code validating_files}. With an idempotency key, a repeat of the same request returns the job the
-     * first one created, and a different request under the same key is a 409.
+     * first one created, and a different request under the same key is a 409. A new job is admitted under the tenant's
+     * {@code limits} in the same transaction (429 when it has no room); a replay is never refused by them.
      */
-    public Created create(String tenant, NewJob request, String idempotencyKey) {
+    public Created create(String tenant, NewJob request, String idempotencyKey, JobQuota.Limits limits) {
         String hash = request.hash();
         Created created = db.tx(c -> {
+            quota.lock(c, tenant, limits);
             if (idempotencyKey != null) {
                 Optional<JobRow> existing = store.findByIdempotencyKey(c, tenant, idempotencyKey);
                 if (existing.isPresent()) {
                     return replay(existing.get(), hash);
                 }
             }
+            quota.check(c, tenant, limits);
             long seed = request.seed() != null ? request.seed() : SEEDS.nextInt(Integer.MAX_VALUE);
             Map<String, Object> evaluation = null;
             if (request.evaluation() != null) {
