@@ -1,5 +1,6 @@
 package dev.vbank.gateway.downstream;
 
+import dev.vbank.common.job.JobLimitHeaders;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
@@ -38,8 +39,8 @@ public interface EvaluationClient {
     @Path("evaluations")
     @Consumes(MediaType.APPLICATION_JSON)
     Response create(@PathParam("tenant") String tenant, @HeaderParam("Idempotency-Key") String idempotencyKey,
-                    @HeaderParam(SchedulerClient.MAX_QUEUED_JOBS) int maxQueuedJobs,
-                    @HeaderParam(SchedulerClient.MAX_RUNNING_JOBS) int maxRunningJobs, byte[] body);
+                    @HeaderParam(JobLimitHeaders.MAX_QUEUED_JOBS) int maxQueuedJobs,
+                    @HeaderParam(JobLimitHeaders.MAX_RUNNING_JOBS) int maxRunningJobs, byte[] body);
 
     @GET
     @Path("evaluations")

@@ -1,5 +1,6 @@
 package dev.vbank.gateway.downstream;
 
+import dev.vbank.common.job.JobLimitHeaders;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
@@ -20,15 +21,11 @@ import java.util.Map;
 @Produces(MediaType.APPLICATION_JSON)
 public interface SchedulerClient {
 
-    /** The tenant's job limits on an internal create (fine-tuning job or evaluation); the scheduler enforces them. */
-    String MAX_QUEUED_JOBS = "X-Vbank-Max-Queued-Jobs";
-    String MAX_RUNNING_JOBS = "X-Vbank-Max-Running-Jobs";
-
     /** The scheduler admits the job under the tenant's limits, sent as the two headers (429 quota_exceeded). */
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
     Response create(@PathParam("tenant") String tenant, @HeaderParam("Idempotency-Key") String idempotencyKey,
-                    @HeaderParam(MAX_QUEUED_JOBS) int maxQueuedJobs, @HeaderParam(MAX_RUNNING_JOBS) int maxRunningJobs,
+                    @HeaderParam(JobLimitHeaders.MAX_QUEUED_JOBS) int maxQueuedJobs, @HeaderParam(JobLimitHeaders.MAX_RUNNING_JOBS) int maxRunningJobs,
                     byte[] body);
 
     @GET

@@ -1,5 +1,6 @@
 package dev.vbank.scheduler.jobs;
 
+import dev.vbank.common.job.JobLimitHeaders;
 import dev.vbank.service.error.Invalid;
 import dev.vbank.service.rest.ApiException;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -18,8 +19,8 @@ import java.sql.SQLException;
 @ApplicationScoped
 public class JobQuota {
 
-    public static final String MAX_QUEUED_HEADER = "X-Vbank-Max-Queued-Jobs";
-    public static final String MAX_RUNNING_HEADER = "X-Vbank-Max-Running-Jobs";
+    public static final String MAX_QUEUED_HEADER = JobLimitHeaders.MAX_QUEUED_JOBS;
+    public static final String MAX_RUNNING_HEADER = JobLimitHeaders.MAX_RUNNING_JOBS;
 
     /** The limits a create is admitted under; a null limit is not checked (an internal caller that sends none). */
     public record Limits(Integer maxQueued, Integer maxRunning) {
