@@ -252,8 +252,7 @@ public class AdapterService {
     }
 
     private Created store(String tenant, Lineage l, AdapterWeights adapter, byte[] bytes, String cfg, String source) {
-        Accounting acc = Accounting.of(adapter, adapter.bankRef() != null ? CompactFormat.Options.SHARED_BANK
-                : CompactFormat.Options.FP32);
+        Accounting acc = Accounting.of(adapter, CompactFormat.storedOptions(bytes));
         String method = adapter.kind().id();
         String sha = java.util.HexFormat.of().formatHex(Spool.digest().digest(bytes));
         String id = Names.newId("adapter");

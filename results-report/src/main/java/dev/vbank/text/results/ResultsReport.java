@@ -38,8 +38,9 @@ import java.util.Random;
  * Fine-tunes all-MiniLM-L6-v2 on IMDB (a seeded subset) and on the UCI Amazon and IMDb sentence sets with head-only,
  * LoRA r=8 (qv), VB-LoRA qv and VB-LoRA all-linear over several seeds, and writes {@code docs/RESULTS.md}: accuracy
  * (median over seeds), trainable and PEFT-savable parameters, compact bytes, train time, and what the numbers show.
- * Every run's adapter is also written with fp16 storage ({@link FineTuner#FP16_STORAGE}), read back and scored on the
- * same test rows (one more evaluation pass, no retraining), so the report gives the accuracy change fp16 storage costs.
+ * Every run's adapter is written in fp32 and also with fp16 storage ({@link FineTuner#FP16_STORAGE}, the platform's
+ * default), read back and scored on the same test rows (one more evaluation pass, no retraining), so the report gives
+ * the accuracy change fp16 storage costs.
  * The report is rewritten after every run, so an interrupted run leaves a partial report that says which rows ran.
  * <p>
  * Run it with {@code OMP_WAIT_POLICY=PASSIVE} on a shared machine: libtorch's OpenMP threads otherwise spin while
@@ -60,6 +61,11 @@ public final class ResultsReport {
         Variant(String id, String label, Method method, VbloraConfig vblora, LoraConfig lora) {
             this(id, label, method, vblora, lora, false);
         }
+    }
+
+    /** fp32 for adapters with their own bank; a shared-bank adapter keeps what it is stored with by default. */
+    static CompactFormat.Options fp32Storage(Variant v) {
+        return v.sharedBank() ? null : CompactFormat.Options.FP32;
     }
 
     /** The published bank the shared-bank variant trains against: where it came from and its file's size. */
@@ -171,7 +177,8 @@ public final class ResultsReport {
                         }
                         Path dir = work.resolve(t.id() + "-" + v.id() + "-s" + seed);
                         long t0 = System.nanoTime();
-                        FineTuneResult r = tuner.run(spec, t.train(), t.test(), dir, FineTuner.RunOptions.defaults());
+                        FineTuneResult r = tuner.run(spec, t.train(), t.test(), dir,
+                                FineTuner.RunOptions.defaults().withStorage(fp32Storage(v)));
                         // the adapter as it reads back from fp16 storage, scored on the same test rows: one more pass
                         long e0 = System.nanoTime();
                         FineTuner.StoredEvaluation fp16 = tuner.evaluateStored(spec, r.adapterFile(),

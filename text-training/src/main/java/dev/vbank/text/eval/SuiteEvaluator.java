@@ -104,8 +104,7 @@ public final class SuiteEvaluator implements AutoCloseable {
         BaseModel bm = BaseModels.of(w);
         int seqLen = Math.min(bm.maxPositions(), recordedSeqLength(w));
         TaskType type = recordedTask(w);
-        Accounting acc = Accounting.of(w, w.bankRef() != null ? CompactFormat.Options.SHARED_BANK
-                : CompactFormat.Options.FP32);
+        Accounting acc = Accounting.of(w, CompactFormat.storedOptions(compact));
         EncoderWeights base = tuner.baseWeights(bm);
         ComposedAdapter composed = ComposedAdapter.compose(root, w, FineTuner.shapeOf(bm));
         try {

@@ -54,36 +54,50 @@ public final class FineTuner implements AutoCloseable {
      * wall-time checkpoint interval (a checkpoint is also written once this much time has passed since the last one, so
      * the work a crash loses is bounded in time as well as in steps; {@code null} or zero: by steps only; not part of the
      * spec, since when checkpoints are taken changes nothing a resumed run computes), and an optional adapter to start
-     * from instead of a fresh one ({@code init_adapter}: its state, the method's names; a checkpoint to resume from wins).
+     * from instead of a fresh one ({@code init_adapter}: its state, the method's names; a checkpoint to resume from wins),
+     * and the precisions the adapter file is written with ({@code null}: {@link CompactFormat.Options#TRAINED}, or
+     * {@link CompactFormat.Options#SHARED_BANK} for an adapter that references a shared bank; a shared-bank adapter
+     * holds no bank, so only its weights' and head's precisions apply).
      */
     public record RunOptions(ProgressListener listener, BooleanSupplier cancelled, Path resumeFrom,
-                             Duration checkpointInterval, Map<String, Tensor> initState) {
+                             Duration checkpointInterval, Map<String, Tensor> initState, CompactFormat.Options storage) {
         public RunOptions(ProgressListener listener, BooleanSupplier cancelled, Path resumeFrom) {
-            this(listener, cancelled, resumeFrom, null, null);
+            this(listener, cancelled, resumeFrom, null, null, null);
         }
 
         public static RunOptions defaults() {
-            return new RunOptions(ProgressListener.NONE, () -> false, null, null, null);
+            return new RunOptions(ProgressListener.NONE, () -> false, null, null, null, null);
+        }
+
+        public RunOptions withStorage(CompactFormat.Options options) {
+            return new RunOptions(listener, cancelled, resumeFrom, checkpointInterval, initState, options);
+        }
+
+        CompactFormat.Options storageFor(AdapterWeights adapter) {
+            if (storage != null) {
+                return storage;
+            }
+            return adapter.bankRef() != null ? CompactFormat.Options.SHARED_BANK : CompactFormat.Options.TRAINED;
         }
 
         public RunOptions withListener(ProgressListener l) {
-            return new RunOptions(l, cancelled, resumeFrom, checkpointInterval, initState);
+            return new RunOptions(l, cancelled, resumeFrom, checkpointInterval, initState, storage);
         }
 
         public RunOptions withCancel(BooleanSupplier c) {
-            return new RunOptions(listener, c, resumeFrom, checkpointInterval, initState);
+            return new RunOptions(listener, c, resumeFrom, checkpointInterval, initState, storage);
         }
 
         public RunOptions withResumeFrom(Path dir) {
-            return new RunOptions(listener, cancelled, dir, checkpointInterval, initState);
+            return new RunOptions(listener, cancelled, dir, checkpointInterval, initState, storage);
         }
 
         public RunOptions withCheckpointInterval(Duration interval) {
-            return new RunOptions(listener, cancelled, resumeFrom, interval, initState);
+            return new RunOptions(listener, cancelled, resumeFrom, interval, initState, storage);
         }
 
         public RunOptions withInitState(Map<String, Tensor> state) {
-            return new RunOptions(listener, cancelled, resumeFrom, checkpointInterval, state);
+            return new RunOptions(listener, cancelled, resumeFrom, checkpointInterval, state, storage);
         }
 
         boolean checkpointDue(long sinceNanos) {
@@ -98,13 +112,8 @@ public final class FineTuner implements AutoCloseable {
     /** Provenance keys of an exported adapter that evaluation reads back. */
     public static final String TASK = "task";
     public static final String MAX_SEQ_LENGTH = "max_seq_length";
-    /**
-     * Every floating-point array the compact format can hold in fp16 stored in fp16 (round to nearest even): the vector
-     * bank, LoRA's A and B, the top-k weights and the head. A VB-LoRA adapter that keeps its logits keeps them in fp32.
-     * Unlike {@link CompactFormat.Options#FP16} the head is fp16 too, so a head-only adapter changes as well.
-     */
-    public static final CompactFormat.Options FP16_STORAGE = new CompactFormat.Options(CompactFormat.Precision.F16,
-            CompactFormat.Precision.F16, CompactFormat.Precision.F16);
+    /** fp16 storage of every floating-point array but kept logits; what trained adapters are written with by default. */
+    public static final CompactFormat.Options FP16_STORAGE = CompactFormat.Options.TRAINED;
 
     private final BaseModelStore store;
     private final Device device;

@@ -132,7 +132,7 @@ final class TrainingRun {
         Map<String, Tensor> exported = bestState != null ? bestState : model.exportState();
         AdapterWeights adapter = adapterWeights(exported);
         Path file = outDir.resolve(FineTuner.ADAPTER_FILE);
-        CompactFormat.Options stored = storedWith(adapter);
+        CompactFormat.Options stored = options.storageFor(adapter);
         CompactFormat.write(adapter, stored, file);
         Accounting acc = Accounting.of(adapter, stored);
         long fp16 = CompactFormat.write(adapter, CompactFormat.Options.FP16).length;
@@ -186,7 +186,7 @@ final class TrainingRun {
             Path dir = outDir.resolve(FineTuner.BEST_DIR);
             Files.createDirectories(dir);
             AdapterWeights bestAdapter = adapterWeights(bestState);
-            CompactFormat.write(bestAdapter, storedWith(bestAdapter), dir.resolve(FineTuner.ADAPTER_FILE));
+            CompactFormat.write(bestAdapter, options.storageFor(bestAdapter), dir.resolve(FineTuner.ADAPTER_FILE));
             Files.writeString(dir.resolve("evaluation.json"),
                     Checkpoint.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(se));
         }
@@ -202,11 +202,6 @@ final class TrainingRun {
                 opt.exportState(), bestState).write(dir);
         options.listener().onCheckpoint(step, dir);
         return dir;
-    }
-
-    /** FP32, or for an adapter that references a shared bank the fp16 top-k weights and head it is stored with. */
-    static CompactFormat.Options storedWith(AdapterWeights adapter) {
-        return adapter.bankRef() != null ? CompactFormat.Options.SHARED_BANK : CompactFormat.Options.FP32;
     }
 
     private AdapterWeights adapterWeights(Map<String, Tensor> state) {

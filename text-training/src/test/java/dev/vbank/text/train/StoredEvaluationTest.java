@@ -68,8 +68,11 @@ class StoredEvaluationTest {
         TrainingSpec spec = spec(method);
         Dataset train = TrainData.head(amazon.train(), 48);
         Dataset val = TrainData.head(amazon.validation(), 64);
-        FineTuneResult run = tuner.run(spec, train, val, dir, FineTuner.RunOptions.defaults());
+        FineTuneResult run = tuner.run(spec, train, val, dir.resolve("fp32"),
+                FineTuner.RunOptions.defaults().withStorage(FP32));
         AdapterWeights trained = CompactFormat.read(run.adapterFile());
+        byte[] fp32File = Files.readAllBytes(run.adapterFile());
+        assertThat(CompactFormat.write(trained, FP32)).isEqualTo(fp32File);
 
         // fp32 storage holds the trained values bit for bit: every metric equals the in-memory final evaluation
         FineTuner.StoredEvaluation fp32 = tuner.evaluateStored(spec, run.adapterFile(), FP32, val);
@@ -106,6 +109,16 @@ class StoredEvaluationTest {
         double[] direct = scoreRowByRow(fp16.readBack(), val, spec.maxSeqLength());
         assertThat(fp16.evaluation().accuracy()).isEqualTo(direct[0]);
         assertThat(fp16.evaluation().loss()).isCloseTo(direct[1], within(1e-5));
+
+        // by default the same run is stored in fp16: the file is the fp16 rewrite of the fp32 one, and scores as it
+        FineTuneResult byDefault = tuner.run(spec, train, val, dir.resolve("default"), FineTuner.RunOptions.defaults());
+        byte[] defaultFile = Files.readAllBytes(byDefault.adapterFile());
+        assertThat(CompactFormat.write(CompactFormat.read(defaultFile), CompactFormat.Options.TRAINED))
+                .isEqualTo(defaultFile);
+        assertThat((long) defaultFile.length).isEqualTo(fp16.bytes());
+        assertThat(byDefault.final_()).isEqualTo(run.final_());
+        assertThat(tuner.evaluate(spec, CompactFormat.read(defaultFile), val)).isEqualTo(fp16.evaluation());
+
         System.out.printf("%s: fp32 acc %.4f loss %.6f; fp16-stored acc %.4f loss %.6f (direct %.4f / %.6f); "
                         + "%d vs %d bytes%n", method, run.final_().accuracy(), run.final_().loss(),
                 fp16.evaluation().accuracy(), fp16.evaluation().loss(), direct[0], direct[1],

@@ -41,6 +41,27 @@ class CompactFormatTest {
     }
 
     @Test
+    void theStoredPrecisionsAreReadBackSoRewritingGivesTheSameFile() {
+        AdapterWeights full = FormatFixtures.vblora(1, FormatFixtures.smallConfig(), 2, 16, 32);
+        for (AdapterWeights a : List.of(full, ADAPTER, FormatFixtures.lora(3))) {
+            for (CompactFormat.Options o : List.of(CompactFormat.Options.FP32, CompactFormat.Options.FP16,
+                    CompactFormat.Options.TRAINED)) {
+                byte[] file = CompactFormat.write(a, o);
+                CompactFormat.Options stored = CompactFormat.storedOptions(file);
+                // logits-only VB-LoRA files hold no top-k weights: their weights precision is reported as F32
+                CompactFormat.Precision weights = a.kind() == AdapterKind.VBLORA && !CompactFormat.keepsLogits(a)
+                        ? o.weights() : CompactFormat.Precision.F32;
+                assertThat(stored).as(a.kind() + " " + o)
+                        .isEqualTo(new CompactFormat.Options(o.bank(), weights, o.head()));
+                assertThat(CompactFormat.write(CompactFormat.read(file), stored)).as(a.kind() + " " + o).isEqualTo(file);
+                assertThat(Accounting.of(CompactFormat.read(file), stored).compactBytes()).isEqualTo(file.length);
+            }
+        }
+        assertThat(CompactFormat.write(full, CompactFormat.Options.TRAINED).length)
+                .isLessThan(CompactFormat.write(full, CompactFormat.Options.FP32).length);
+    }
+
+    @Test
     void fp32RoundTripIsExactAndCannotTrain(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("a.vbank");
         CompactFormat.write(ADAPTER, CompactFormat.Options.FP32, file);
