@@ -4,6 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.vbank.vblora.format.Tensor;
+import dev.vbank.vblora.precision.BaseMath;
+import dev.vbank.vblora.precision.Precision;
+import dev.vbank.vblora.precision.PrecisionUnavailableException;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -21,6 +24,8 @@ public final class AdaptedEncoder implements AutoCloseable {
     private final Adapter adapter;
     private final ClassificationHead head;
     private boolean merged;
+    private Precision trainingPrecision = Precision.FP32;
+    private BaseMath trainingMath = BaseMath.FP32;
 
     public AdaptedEncoder(EncoderWeights base, Adapter adapter, ClassificationHead head) {
         this.base = base;
@@ -42,6 +47,24 @@ public final class AdaptedEncoder implements AutoCloseable {
 
     public boolean isMerged() {
         return merged;
+    }
+
+    public Precision trainingPrecision() {
+        return trainingPrecision;
+    }
+
+    /**
+     * Runs the base's linear layers of training forward passes in {@code precision} from now on (evaluation stays fp32).
+     * Throws {@link PrecisionUnavailableException} when this build or machine cannot, leaving the model as it was.
+     */
+    public void trainIn(Precision precision, NDManager manager) {
+        if (precision == trainingPrecision) {
+            return;
+        }
+        BaseMath next = BaseMath.open(precision, manager);
+        trainingMath.close();
+        trainingMath = next;
+        trainingPrecision = precision;
     }
 
     /** Adapter parameters, then the head's. */
@@ -90,7 +113,7 @@ public final class AdaptedEncoder implements AutoCloseable {
             types = step.create(batch.tokenTypeIds(), shape);
         }
         Adapter.Pass pass = merged ? Adapter.BASE_ONLY : adapter.begin(training);
-        NDArray hidden = BertEncoder.forward(base, pass, ids, mask, types);
+        NDArray hidden = BertEncoder.forward(base, training ? trainingMath : BaseMath.FP32, pass, ids, mask, types);
         return head.forward(hidden, mask);
     }
 
@@ -150,6 +173,7 @@ public final class AdaptedEncoder implements AutoCloseable {
             for (Map.Entry<String, NDArray> e : deltas.entrySet()) {
                 base.get(e.getKey() + ".weight").addi(e.getValue());
             }
+            trainingMath.forgetWeights();
             merged = true;
         } finally {
             deltas.values().forEach(NDArray::close);
@@ -166,6 +190,7 @@ public final class AdaptedEncoder implements AutoCloseable {
             for (Map.Entry<String, NDArray> e : deltas.entrySet()) {
                 base.get(e.getKey() + ".weight").subi(e.getValue());
             }
+            trainingMath.forgetWeights();
             merged = false;
         } finally {
             deltas.values().forEach(NDArray::close);
@@ -190,6 +215,7 @@ public final class AdaptedEncoder implements AutoCloseable {
     /** Closes the adapter and the head; the base weights belong to the caller (they may be shared). */
     @Override
     public void close() {
+        trainingMath.close();
         adapter.close();
         head.close();
     }

@@ -49,9 +49,12 @@ public interface Adapter extends AutoCloseable {
 
     /** One forward pass's view of the adapter. */
     interface Pass {
-        /** y = x Wᵀ + bias (+ the module's low-rank update when it has one). */
-        NDArray linear(String modulePath, NDArray x, NDArray weight, NDArray bias);
+        /**
+         * {@code base} (the frozen layer's x Wᵀ + bias, which the caller computed) plus the module's low-rank update of
+         * {@code x} when it has one; may add in place into {@code base}.
+         */
+        NDArray addUpdate(String modulePath, NDArray x, NDArray base);
     }
 
-    Pass BASE_ONLY = (path, x, weight, bias) -> ai.djl.nn.core.Linear.linear(x, weight, bias).singletonOrThrow();
+    Pass BASE_ONLY = (path, x, base) -> base;
 }

@@ -7,11 +7,13 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.norm.LayerNorm;
 import dev.vbank.vblora.layer.Scalars;
+import dev.vbank.vblora.precision.BaseMath;
 
 /**
  * The BERT encoder forward pass (HF {@code BertModel} without the pooler): embeddings (word + position 0..L−1 +
  * token type, LayerNorm), then per layer self-attention with the additive mask, residual + LayerNorm, FFN with exact (erf)
- * GELU, residual + LayerNorm. Every linear layer goes through the adapter's {@link Adapter.Pass}. No dropout: the base is
+ * GELU, residual + LayerNorm. Every linear layer is the base's (in a {@link BaseMath}'s precision) plus the adapter's
+ * {@link Adapter.Pass}. No dropout: the base is
  * frozen and the adapters carry their own.
  */
 public final class BertEncoder {
@@ -22,9 +24,15 @@ public final class BertEncoder {
     private BertEncoder() {
     }
 
-    /** Hidden states (B, L, H) for ids (B, L) int64, mask (B, L) 0/1, token types (B, L) or null. */
+    /** Hidden states (B, L, H) for ids (B, L) int64, mask (B, L) 0/1, token types (B, L) or null; all in fp32. */
     public static NDArray forward(EncoderWeights w, Adapter.Pass pass, NDArray inputIds, NDArray attentionMask,
                                   NDArray tokenTypeIds) {
+        return forward(w, BaseMath.FP32, pass, inputIds, attentionMask, tokenTypeIds);
+    }
+
+    /** As {@link #forward(EncoderWeights, Adapter.Pass, NDArray, NDArray, NDArray)}, the base's linear layers in {@code math}. */
+    public static NDArray forward(EncoderWeights w, BaseMath math, Adapter.Pass pass, NDArray inputIds,
+                                  NDArray attentionMask, NDArray tokenTypeIds) {
         EncoderShape s = w.shape();
         long batch = inputIds.getShape().get(0);
         long len = inputIds.getShape().get(1);
@@ -35,7 +43,7 @@ public final class BertEncoder {
         NDArray maskBias = attentionMask.toType(DataType.FLOAT32, false).sub(1f).mul(-MASKED)
                 .reshape(batch, 1, 1, len);
         for (int l = 0; l < s.numLayers(); l++) {
-            hidden = layer(w, pass, l, hidden, maskBias, batch, len);
+            hidden = layer(w, math, pass, l, hidden, maskBias, batch, len);
         }
         return hidden;
     }
@@ -51,29 +59,30 @@ public final class BertEncoder {
         return layerNorm(w, "embeddings.LayerNorm", sum, s);
     }
 
-    private static NDArray layer(EncoderWeights w, Adapter.Pass pass, int l, NDArray hidden, NDArray maskBias,
+    private static NDArray layer(EncoderWeights w, BaseMath math, Adapter.Pass pass, int l, NDArray hidden, NDArray maskBias,
                                  long batch, long len) {
         EncoderShape s = w.shape();
         int heads = s.numHeads();
         int d = s.headSize();
-        NDArray q = Scalars.mul(linear(w, pass, l, "attention.self.query", hidden), (float) (1.0 / Math.sqrt(d)));
-        NDArray k = linear(w, pass, l, "attention.self.key", hidden);
-        NDArray v = linear(w, pass, l, "attention.self.value", hidden);
+        NDArray q = Scalars.mul(linear(w, math, pass, l, "attention.self.query", hidden), (float) (1.0 / Math.sqrt(d)));
+        NDArray k = linear(w, math, pass, l, "attention.self.key", hidden);
+        NDArray v = linear(w, math, pass, l, "attention.self.value", hidden);
         NDArray qh = q.reshape(batch, len, heads, d).transpose(0, 2, 1, 3);
         NDArray kt = k.reshape(batch, len, heads, d).transpose(0, 2, 3, 1);
         NDArray vh = v.reshape(batch, len, heads, d).transpose(0, 2, 1, 3);
         NDArray probs = qh.matMul(kt).addi(maskBias).softmax(-1);
         NDArray context = probs.matMul(vh).transpose(0, 2, 1, 3).reshape(batch, len, s.hiddenSize());
-        NDArray attended = linear(w, pass, l, "attention.output.dense", context).addi(hidden);
+        NDArray attended = linear(w, math, pass, l, "attention.output.dense", context).addi(hidden);
         NDArray h1 = layerNorm(w, EncoderShape.modulePath(l, "attention.output.LayerNorm"), attended, s);
-        NDArray inner = Activation.gelu(linear(w, pass, l, "intermediate.dense", h1));
-        NDArray out = linear(w, pass, l, "output.dense", inner).addi(h1);
+        NDArray inner = Activation.gelu(linear(w, math, pass, l, "intermediate.dense", h1));
+        NDArray out = linear(w, math, pass, l, "output.dense", inner).addi(h1);
         return layerNorm(w, EncoderShape.modulePath(l, "output.LayerNorm"), out, s);
     }
 
-    private static NDArray linear(EncoderWeights w, Adapter.Pass pass, int layer, String module, NDArray x) {
+    private static NDArray linear(EncoderWeights w, BaseMath math, Adapter.Pass pass, int layer, String module,
+                                  NDArray x) {
         String path = EncoderShape.modulePath(layer, module);
-        return pass.linear(path, x, w.get(path + ".weight"), w.get(path + ".bias"));
+        return pass.addUpdate(path, x, math.linear(x, w.get(path + ".weight"), w.get(path + ".bias")));
     }
 
     private static NDArray layerNorm(EncoderWeights w, String prefix, NDArray x, EncoderShape s) {

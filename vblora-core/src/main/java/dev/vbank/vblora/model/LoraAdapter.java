@@ -137,8 +137,7 @@ public final class LoraAdapter implements Adapter {
     @Override
     public Pass begin(boolean training) {
         float dropout = training ? (float) config.dropout() : 0f;
-        return (path, x, weight, bias) -> {
-            NDArray base = Linear.linear(x, weight, bias).singletonOrThrow();
+        return (path, x, base) -> {
             Module m = modules.get(path);
             if (m == null) {
                 return base;

@@ -265,9 +265,8 @@ public final class VbloraAdapter implements Adapter {
             factors.put(s.module().path(), factors(composed, s));
         }
         float dropout = training ? (float) config.dropout() : 0f;
-        return (path, x, weight, bias) -> {
+        return (path, x, base) -> {
             NDArray[] ab = factors.get(path);
-            NDArray base = Linear.linear(x, weight, bias).singletonOrThrow();
             if (ab == null) {
                 return base;
             }

@@ -115,8 +115,7 @@ public final class MultiAdapterForward {
         }
 
         @Override
-        public NDArray linear(String modulePath, NDArray x, NDArray weight, NDArray bias) {
-            NDArray out = Linear.linear(x, weight, bias).singletonOrThrow();
+        public NDArray addUpdate(String modulePath, NDArray x, NDArray out) {
             int maxRank = 0;
             int present = 0;
             for (ComposedAdapter g : groups) {
@@ -134,8 +133,8 @@ public final class MultiAdapterForward {
                 NDArray down = Linear.linear(x, f.a()).singletonOrThrow();
                 return out.addi(Linear.linear(down, f.b()).singletonOrThrow());
             }
-            long in = weight.getShape().get(1);
-            long outFeatures = weight.getShape().get(0);
+            long in = x.getShape().getLastDimension();
+            long outFeatures = out.getShape().getLastDimension();
             NDList as = new NDList();
             NDList bs = new NDList();
             NDManager m = x.getManager();

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.core.Linear;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -118,7 +119,7 @@ class VbloraGoldenTest {
 
             NDArray y;
             try (GradientCollector collector = manager.getEngine().newGradientCollector()) {
-                y = adapter.begin(true).linear(PATH, x, weight, bias);
+                y = adapter.begin(true).addUpdate(PATH, x, Linear.linear(x, weight, bias).singletonOrThrow());
                 collector.backward(y.mul(gradOutput).sum());
             }
             NDArray[] ab = adapter.factors(PATH);

@@ -1,0 +1,127 @@
+package dev.vbank.vblora.precision;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.GradientCollector;
+import dev.vbank.vblora.layer.Init;
+import dev.vbank.vblora.method.VbloraMethod;
+import dev.vbank.vblora.model.AdaptedEncoder;
+import dev.vbank.vblora.model.Batch;
+import dev.vbank.vblora.model.EncoderWeights;
+import dev.vbank.vblora.model.Pooling;
+import dev.vbank.vblora.model.TinyModels;
+import dev.vbank.vblora.optim.AdamW;
+import dev.vbank.vblora.optim.LrSchedule;
+import dev.vbank.vblora.train.Trainer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+class Bf16MathTest {
+
+    private NDManager manager;
+
+    @BeforeEach
+    void setUp() {
+        manager = Engine.getEngine("PyTorch").newBaseManager();
+        boolean built = NativeCasts.class.getResource(NativeCasts.RESOURCE) != null;
+        Assumptions.assumeTrue(built, "skipped: this build has no " + NativeCasts.RESOURCE + " (no g++ when it was built)");
+        assertThat(NativeCasts.unavailableReason()).as("the library is in the build, so bf16 must bind").isEmpty();
+    }
+
+    @AfterEach
+    void tearDown() {
+        manager.close();
+    }
+
+    @Test
+    void roundTripThroughBf16RoundsEachValueToNearestEven() {
+        float[] values = {1f, -2.5f, 3.14159265f, 1e-3f, 65504f, 1.00390625f, 1.01171875f, -7.3e-8f, 0f};
+        float[] back = NativeCasts.toFp32(NativeCasts.toBf16(manager.create(values))).toFloatArray();
+        for (int i = 0; i < values.length; i++) {
+            assertThat(back[i]).as("value " + values[i]).isEqualTo(bf16RoundNearestEven(values[i]));
+        }
+        assertThat(back[0]).isEqualTo(1f);
+        assertThat(back[2]).isNotEqualTo(values[2]);
+    }
+
+    @Test
+    void linearMatchesFp32WithinBf16ErrorAndGradientsReachFp32Inputs() {
+        Random random = new Random(3);
+        NDArray x = manager.create(Init.normal(random, 64 * 96, 1.0), new Shape(64, 96));
+        NDArray w = manager.create(Init.normal(random, 48 * 96, 0.1), new Shape(48, 96));
+        NDArray bias = manager.create(Init.normal(random, 48, 0.1));
+        float[] fp32 = Linear.linear(x, w, bias).singletonOrThrow().toFloatArray();
+        x.setRequiresGradient(true);
+        try (BaseMath math = BaseMath.open(Precision.BF16, manager);
+             GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+            NDArray y = math.linear(x, w, bias);
+            assertThat(y.getDataType().name()).isEqualTo("FLOAT32");
+            float[] bf16 = y.toFloatArray();
+            double maxDiff = 0;
+            for (int i = 0; i < fp32.length; i++) {
+                maxDiff = Math.max(maxDiff, Math.abs(bf16[i] - fp32[i]));
+            }
+            // |x·w| sums 96 products of size ~0.1: bf16's 8-bit mantissa leaves errors of order 1e-2, never 0
+            assertThat(maxDiff).isGreaterThan(0).isLessThan(0.1);
+            collector.backward(y.sum());
+            float[] grad = x.getGradient().toFloatArray();
+            float[] expected = w.sum(new int[] {0}).toFloatArray();
+            for (int i = 0; i < grad.length; i++) {
+                assertThat(grad[i]).isCloseTo(expected[i % 96], within(0.05f));
+            }
+        }
+    }
+
+    @Test
+    void bf16TrainingTracksFp32AndEvaluationStaysFp32() {
+        EncoderWeights base = EncoderWeights.random(manager, TinyModels.SHAPE, 21);
+        float[] fp32Losses = train(base, Precision.FP32);
+        float[] bf16Losses = train(base, Precision.BF16);
+        assertThat(bf16Losses).isNotEqualTo(fp32Losses);
+        // the runs drift apart as training amplifies rounding differences (0.02 apart near step 20 of 40 here)
+        for (int i = 0; i < fp32Losses.length; i++) {
+            assertThat(bf16Losses[i]).as("loss at step " + i).isCloseTo(fp32Losses[i], within(i < 10 ? 2e-3f : 0.05f));
+        }
+        assertThat(bf16Losses[bf16Losses.length - 1]).isLessThan(bf16Losses[0] * 0.7f);
+        try (AdaptedEncoder model = new VbloraMethod(TinyModels.vblora("all-linear"))
+                .create(manager, base, 2, Pooling.MEAN, 3)) {
+            Batch batch = TinyModels.separableBatch(new Random(8), 8, 8);
+            float[] before = model.predict(manager, batch);
+            model.trainIn(Precision.BF16, manager);
+            assertThat(model.predict(manager, batch)).as("evaluation after trainIn(BF16)").containsExactly(before);
+        }
+    }
+
+    private float[] train(EncoderWeights base, Precision precision) {
+        Trainer.seed(5);
+        try (AdaptedEncoder model = new VbloraMethod(TinyModels.vblora("all-linear"))
+                .create(manager, base, 2, Pooling.MEAN, 3);
+             AdamW opt = new AdamW(manager, model.parameters(), AdamW.vbloraGroups(1e-2, 5e-2, 1e-2, 0.01),
+                     LrSchedule.constant(), AdamW.Options.defaults())) {
+            model.trainIn(precision, manager);
+            Trainer trainer = new Trainer(manager, model, opt);
+            Random random = new Random(4);
+            float[] losses = new float[40];
+            for (int i = 0; i < losses.length; i++) {
+                losses[i] = trainer.step(TinyModels.separableBatch(random, 16, 8)).loss();
+            }
+            return losses;
+        }
+    }
+
+    private static float bf16RoundNearestEven(float v) {
+        int bits = Float.floatToRawIntBits(v);
+        int rounded = bits + 0x7FFF + ((bits >>> 16) & 1);
+        return Float.intBitsToFloat(rounded & 0xFFFF0000);
+    }
+}
