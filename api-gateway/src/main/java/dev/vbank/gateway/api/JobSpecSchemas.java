@@ -67,6 +67,7 @@ public class JobSpecSchemas implements OASFilter {
             case ADAPTER_ID -> s.addType(SchemaType.STRING).pattern("^adapter-[A-Za-z0-9_.-]{1,120}$");
             case VECTOR_BANK_ID -> s.addType(SchemaType.STRING).pattern("^vbank-[A-Za-z0-9_.-]{1,120}$");
             case BANK_MODE -> s.addType(SchemaType.STRING).enumeration(List.<Object>of("frozen"));
+            case PRECISION -> s.addType(SchemaType.STRING).enumeration(List.copyOf(Hyperparameter.PRECISIONS));
             case LAYERS -> s.addType(SchemaType.ARRAY).items(OASFactory.createSchema().addType(SchemaType.INTEGER)
                     .minimum(BigDecimal.ZERO));
         }

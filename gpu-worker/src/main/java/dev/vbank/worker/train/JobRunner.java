@@ -9,6 +9,7 @@ import dev.vbank.common.event.EventType;
 import dev.vbank.common.eval.EvaluationOutcome;
 import dev.vbank.common.eval.TaskResult;
 import dev.vbank.common.json.Json;
+import dev.vbank.common.spec.Hyperparameters;
 import dev.vbank.text.data.DatasetException;
 import dev.vbank.text.data.DatasetSplits;
 import dev.vbank.text.data.RawDataset;
@@ -21,6 +22,7 @@ import dev.vbank.text.train.FineTuner;
 import dev.vbank.text.train.Progress;
 import dev.vbank.text.train.ProgressListener;
 import dev.vbank.text.train.TrainingSpec;
+import dev.vbank.vblora.precision.PrecisionUnavailableException;
 import dev.vbank.worker.JobFailure;
 import dev.vbank.worker.WorkerConfig;
 import dev.vbank.worker.WorkerIdentity;
@@ -217,6 +219,8 @@ public class JobRunner {
                 return succeeded(bm, spec, result);
             } catch (JobFailure e) {
                 return failed(e.code(), e.getMessage(), e.param(), e);
+            } catch (PrecisionUnavailableException e) {
+                return failed("precision_unavailable", e.getMessage(), Hyperparameters.PARAM + ".precision", e);
             } catch (DatasetException e) {
                 return failed("invalid_file", e.getMessage(), "training_file", e);
             } catch (ArtifactClient.ArtifactException e) {

@@ -7,6 +7,7 @@ import dev.vbank.common.spec.BaseModelShape;
 import dev.vbank.common.spec.BaseModelShapes;
 import dev.vbank.common.spec.Hyperparameter;
 import dev.vbank.common.spec.Hyperparameters;
+import dev.vbank.vblora.precision.Precision;
 import dev.vbank.common.spec.InvalidSpecException;
 import dev.vbank.text.data.TaskType;
 import dev.vbank.text.model.BaseModel;
@@ -90,7 +91,8 @@ public final class SpecMapper {
                 .maxSeqLength(integer(hp, "max_seq_length"))
                 .warmupRatio(number(hp, "warmup_ratio"))
                 .headLr(number(hp, "lr_head"))
-                .headWeightDecay(number(hp, "weight_decay_head"));
+                .headWeightDecay(number(hp, "weight_decay_head"))
+                .precision(Precision.fromWireName((String) hp.get("precision")));
         if (hp.containsKey("eval_every")) {
             b.evalEvery(integer(hp, "eval_every"));
         }

@@ -97,6 +97,7 @@ class JobSpecAgreementTest {
             case BOOLEAN -> candidates.add(!(Boolean) h.defaultValue());
             case TARGET_MODULES -> candidates.add("all-linear");
             case LAYERS -> candidates.add(List.of(0, 2));
+            case PRECISION -> candidates.add("bf16");
         }
         BaseModelShape shape = BaseModelShapes.find(MODEL).orElseThrow();
         for (Object c : candidates) {
@@ -124,7 +125,7 @@ class JobSpecAgreementTest {
         }
         out.put("n_epochs", s.epochs()).put("batch_size", s.batchSize()).put("max_seq_length", s.maxSeqLength())
                 .put("warmup_ratio", s.warmupRatio()).put("eval_every", s.evalEvery())
-                .put("checkpoint_every", s.checkpointEvery());
+                .put("checkpoint_every", s.checkpointEvery()).put("precision", s.precision().wireName());
         assertThat(SpecMapper.engineMethod(job.method().type())).isEqualTo(s.method());
         return out;
     }

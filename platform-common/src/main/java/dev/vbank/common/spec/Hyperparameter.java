@@ -17,6 +17,9 @@ import java.util.Set;
 public record Hyperparameter(String name, Type type, Range range, Object defaultValue, Set<MethodType> methods,
                              String description) {
 
+    /** The values of a {@link Type#PRECISION}. */
+    public static final List<String> PRECISIONS = List.of("fp32", "bf16");
+
     public enum Type {
         INTEGER("integer"), NUMBER("number"), BOOLEAN("boolean"),
         /** {@code qv}, {@code all-linear} or comma-separated module names of the base model. */
@@ -28,7 +31,9 @@ public record Hyperparameter(String name, Type type, Range range, Object default
         /** The id of a published vector bank ({@code vbank-…}). */
         VECTOR_BANK_ID("string"),
         /** How a job trains against a published bank: {@code frozen} (the only mode implemented). */
-        BANK_MODE("string");
+        BANK_MODE("string"),
+        /** What the frozen base's linear layers compute in while training: {@code fp32} or {@code bf16}. */
+        PRECISION("string");
 
         private final String jsonType;
 
@@ -120,6 +125,12 @@ public record Hyperparameter(String name, Type type, Range range, Object default
                 if (v.asText().equals("alternate")) {
                     throw new InvalidSpecException(param, "bank_mode \"alternate\" (alternating bank and logits "
                             + "training) is not implemented; use \"frozen\"");
+                }
+                yield v.asText();
+            }
+            case PRECISION -> {
+                if (!v.isTextual() || !PRECISIONS.contains(v.asText())) {
+                    throw new InvalidSpecException(param, param + " must be one of " + PRECISIONS);
                 }
                 yield v.asText();
             }

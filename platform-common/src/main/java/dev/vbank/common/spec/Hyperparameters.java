@@ -46,6 +46,11 @@ public final class Hyperparameters {
                     "optimizer steps between resumable checkpoints; unset: the worker's setting"),
             integer("eval_every", 1, MAX_STEPS, null, EVERY_METHOD,
                     "optimizer steps between validations; unset: five evenly spaced validations, the last at the end"),
+            new Hyperparameter("precision", Type.PRECISION, null, "fp32", EVERY_METHOD,
+                    "bf16: the frozen base model's linear layers run in bfloat16 while training (mixed precision; the"
+                            + " adapter, its optimizer, layer norms, softmax and the loss stay fp32; evaluation runs in"
+                            + " fp32); faster on CPUs with AMX or AVX-512 BF16; fails with precision_unavailable where"
+                            + " the worker cannot"),
             new Hyperparameter("init_adapter", Type.ADAPTER_ID, null, null, EVERY_METHOD,
                     "continue training this stored or imported adapter (same method and base model, logits kept);"
                             + " its shapes are used where the job sets none; unset: a fresh adapter"),

@@ -118,6 +118,13 @@ class HyperparametersTest {
                     // frozen alone: only with a vector_bank
                     assertRejected(method, h.name(), NODES.textNode("frozen"), param);
                 }
+                case PRECISION -> {
+                    assertRejected(method, h.name(), NODES.textNode("fp16"), param);
+                    assertRejected(method, h.name(), NODES.textNode("BF16"), param);
+                    assertRejected(method, h.name(), NODES.numberNode(16), param);
+                    assertAccepted(method, h.name(), NODES.textNode("bf16"));
+                    assertAccepted(method, h.name(), NODES.textNode("fp32"));
+                }
                 case LAYERS -> {
                     assertRejected(method, h.name(), NODES.arrayNode(), param);
                     assertRejected(method, h.name(), NODES.arrayNode().add(6), param);

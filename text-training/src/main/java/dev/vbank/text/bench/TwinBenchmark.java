@@ -33,6 +33,7 @@ import dev.vbank.vblora.model.AdaptedEncoder;
 import dev.vbank.vblora.model.EncoderShape;
 import dev.vbank.vblora.model.ParamGroup;
 import dev.vbank.vblora.optim.GroupSettings;
+import dev.vbank.vblora.precision.Precision;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -54,7 +55,9 @@ import java.util.Random;
  * engine ÷ twin ratio and VB-LoRA ÷ LoRA step ratios, and compares the two sides' losses step by step.
  * <p>
  * Options: {@code --rounds 3 --steps 12 --warmup 2 --threads 2 --batch 16 --seq 128 --targets qv --methods vblora,lora
- * --twin <path to vbank_twin.py> --python /usr/bin/python3 --work <dir> --profile false}. With
+ * --twin <path to vbank_twin.py> --python /usr/bin/python3 --work <dir> --profile false --bf16 false}. With
+ * {@code --bf16 true} every round also trains the engine with {@code precision: bf16} (third side, in the rotation) and
+ * the report adds its examples/s, its step time ÷ the fp32 engine's and its largest loss difference from fp32. With
  * {@code --profile true} the first round records one step after the warm-up with libtorch's profiler on each side
  * (chrome traces in the work directory; {@code vbank_twin.py --summarize <trace>...} prints self time per op); that
  * round's figures include the profiler's overhead.
@@ -86,6 +89,8 @@ public final class TwinBenchmark {
         String python = o.string("python", "/usr/bin/python3");
         Path work = Path.of(o.string("work", "text-training/target/twin-bench"));
         boolean profile = Boolean.parseBoolean(o.string("profile", "false"));
+        List<String> sides = Boolean.parseBoolean(o.string("bf16", "false"))
+                ? List.of("engine", "twin", "engine-bf16") : List.of("engine", "twin");
         if (warmup >= steps) {
             throw new IllegalArgumentException("--warmup must be below --steps");
         }
@@ -111,11 +116,15 @@ public final class TwinBenchmark {
             for (int round = 0; round < rounds; round++) {
                 for (int i = 0; i < methods.size(); i++) {
                     String m = methods.get((i + round) % methods.size()).strip();
-                    boolean engineFirst = (round + i) % 2 == 0;
-                    for (int side = 0; side < 2; side++) {
-                        Run r = (side == 0) == engineFirst
-                                ? engine(tuner, specs.get(m), train, work, m, round, warmup, profile && round == 0)
-                                : twin(python, twin, job, m, round, warmup, threads, profile && round == 0);
+                    for (int k = 0; k < sides.size(); k++) {
+                        String side = sides.get((k + round + i) % sides.size());
+                        boolean profiled = profile && round == 0;
+                        Run r = switch (side) {
+                            case "twin" -> twin(python, twin, job, m, round, warmup, threads, profiled);
+                            case "engine-bf16" -> engine(tuner, specs.get(m).toBuilder().precision(Precision.BF16)
+                                    .build(), side, train, work, m, round, warmup, false);
+                            default -> engine(tuner, specs.get(m), side, train, work, m, round, warmup, profiled);
+                        };
                         runs.add(r);
                         System.err.printf(Locale.ROOT, "round %d %-6s %-6s %7.2f examples/s (median step %5.0f ms),"
                                         + " load %s%n", round + 1, m, r.side(), r.examplesPerSecond(), r.medianStepMs(),
@@ -125,6 +134,10 @@ public final class TwinBenchmark {
             }
         }
         report(runs, methods, rounds);
+        if (sides.contains("engine-bf16")) {
+            reportBf16(runs, methods, rounds);
+        }
+        System.out.printf(Locale.ROOT, "load average at the end: %s%n", BenchArgs.loadAverage());
     }
 
     static TrainingSpec spec(BaseModel bm, String method, String targets, int steps, int batch, int seq) {
@@ -242,8 +255,8 @@ public final class TwinBenchmark {
         return m;
     }
 
-    private static Run engine(FineTuner tuner, TrainingSpec spec, Dataset train, Path work, String method, int round,
-                              int warmup, boolean profile) throws IOException {
+    private static Run engine(FineTuner tuner, TrainingSpec spec, String side, Dataset train, Path work, String method,
+                              int round, int warmup, boolean profile) throws IOException {
         List<Long> stamps = new ArrayList<>();
         long start = System.nanoTime();
         stamps.add(start);
@@ -261,7 +274,7 @@ public final class TwinBenchmark {
                 }
             }
         };
-        Path out = work.resolve("engine-" + method + "-" + round);
+        Path out = work.resolve(side + "-" + method + "-" + round);
         FineTuneResult r = tuner.run(spec, train, null, out, FineTuner.RunOptions.defaults().withListener(timer));
         float[] losses = new float[r.losses().size()];
         for (int i = 0; i < losses.length; i++) {
@@ -271,7 +284,7 @@ public final class TwinBenchmark {
         for (int i = 1; i < stamps.size(); i++) {
             stepSeconds[i - 1] = (stamps.get(i) - stamps.get(i - 1)) / 1e9;
         }
-        return timed("engine", method, round, warmup, stepSeconds, spec.batchSize(), losses);
+        return timed(side, method, round, warmup, stepSeconds, spec.batchSize(), losses);
     }
 
     private static Run twin(String python, Path script, Path job, String method, int round, int warmup, int threads,
@@ -343,7 +356,32 @@ public final class TwinBenchmark {
                     BenchArgs.median(engineRate.get("lora")) / BenchArgs.median(engineRate.get("vblora")),
                     BenchArgs.median(twinRate.get("lora")) / BenchArgs.median(twinRate.get("vblora")));
         }
-        System.out.printf(Locale.ROOT, "load average at the end: %s%n", BenchArgs.loadAverage());
+    }
+
+    private static void reportBf16(List<Run> runs, List<String> methods, int rounds) {
+        System.out.println();
+        System.out.println("| method | engine bf16 examples/s | engine fp32 examples/s | bf16 step ÷ fp32 step (median of"
+                + " per-round ratios) | max |loss diff| bf16 vs fp32 |");
+        System.out.println("|---|---:|---:|---:|---:|");
+        for (String raw : methods) {
+            String m = raw.strip();
+            double[] bf16 = new double[rounds];
+            double[] fp32 = new double[rounds];
+            double[] ratio = new double[rounds];
+            double maxDiff = 0;
+            for (int round = 0; round < rounds; round++) {
+                Run b = find(runs, "engine-bf16", m, round);
+                Run f = find(runs, "engine", m, round);
+                bf16[round] = b.examplesPerSecond();
+                fp32[round] = f.examplesPerSecond();
+                ratio[round] = fp32[round] / bf16[round];
+                for (int i = 0; i < Math.min(b.losses().length, f.losses().length); i++) {
+                    maxDiff = Math.max(maxDiff, Math.abs(b.losses()[i] - f.losses()[i]));
+                }
+            }
+            System.out.printf(Locale.ROOT, "| %s | %.2f | %.2f | %.3f (rounds: %s) | %.2e |%n", m,
+                    BenchArgs.median(bf16), BenchArgs.median(fp32), BenchArgs.median(ratio), format(ratio), maxDiff);
+        }
     }
 
     private static Run find(List<Run> runs, String side, String method, int round) {

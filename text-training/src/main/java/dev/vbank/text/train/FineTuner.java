@@ -18,6 +18,7 @@ import dev.vbank.vblora.format.CompactFormat;
 import dev.vbank.vblora.format.Tensor;
 import dev.vbank.vblora.method.AdapterMethod;
 import dev.vbank.vblora.model.AdaptedEncoder;
+import dev.vbank.vblora.precision.Precision;
 import dev.vbank.vblora.model.AdapterLoader;
 import dev.vbank.vblora.model.Batch;
 import dev.vbank.vblora.model.EncoderShape;
@@ -215,6 +216,7 @@ public final class FineTuner implements AutoCloseable {
                      : options.initState() != null
                      ? method.continueFrom(root, base, numLabels, pooling, options.initState(), spec.seed())
                      : method.create(root, base, numLabels, pooling, spec.seed())) {
+            model.trainIn(spec.precision(), root);
             Batches trainBatches = new Batches(train, tok, spec.batchSize(), Padding.LONGEST);
             Batches evalBatches = validation == null ? null
                     : new Batches(validation, tok, spec.batchSize() * 2, Padding.LONGEST);
@@ -309,6 +311,10 @@ public final class FineTuner implements AutoCloseable {
         node.put("checkpoint_every", spec.checkpointEvery());
         node.put("seed", spec.seed());
         node.put("max_grad_norm", spec.maxGradNorm());
+        if (spec.precision() != Precision.FP32) {
+            // absent means fp32, so checkpoints written before precision existed still match their job's spec
+            node.put("precision", spec.precision().wireName());
+        }
         try {
             // as read back from a file, so a checkpoint's spec compares equal node for node
             return Checkpoint.JSON.readTree(Checkpoint.JSON.writeValueAsString(node));

@@ -9,6 +9,7 @@ import dev.vbank.vblora.method.HeadOnlyMethod;
 import dev.vbank.vblora.method.LoraMethod;
 import dev.vbank.vblora.method.VbloraMethod;
 import dev.vbank.vblora.optim.LrSchedule;
+import dev.vbank.vblora.precision.Precision;
 
 /**
  * Everything that decides a fine-tuning run. The learning rates of the bank, logits, LoRA factors and head come from
@@ -19,6 +20,7 @@ import dev.vbank.vblora.optim.LrSchedule;
  * @param maxSteps    optimizer steps (each {@code gradientAccumulation} micro-batches); 0 = use epochs
  * @param evalEvery   evaluate on the validation set every N optimizer steps (0: only at the end)
  * @param checkpointEvery write a resumable checkpoint every N optimizer steps (0: none besides cancellation)
+ * @param precision   what the frozen base's linear layers compute in while training (the adapter stays fp32)
  * @param sharedBank  VB-LoRA only: a published bank to train against, frozen (only logits and head train; the adapter
  *                    references the bank instead of holding it); null for a private, trained bank
  */
@@ -41,7 +43,8 @@ public record TrainingSpec(
         int checkpointEvery,
         long seed,
         double maxGradNorm,
-        SharedBank sharedBank) {
+        SharedBank sharedBank,
+        Precision precision) {
 
     public TrainingSpec {
         if (baseModelId == null || baseModelId.isBlank()) {
@@ -73,6 +76,9 @@ public record TrainingSpec(
         }
         if (sharedBank != null && method != Method.VBLORA) {
             throw new IllegalArgumentException("vector_bank: only method vblora trains against a shared vector bank");
+        }
+        if (precision == null) {
+            throw new IllegalArgumentException("precision: required (fp32 or bf16)");
         }
         if (evalEvery < 0 || checkpointEvery < 0) {
             throw new IllegalArgumentException("eval_every and checkpoint_every must be >= 0");
@@ -123,6 +129,7 @@ public record TrainingSpec(
         b.seed = seed;
         b.maxGradNorm = maxGradNorm;
         b.sharedBank = sharedBank;
+        b.precision = precision;
         return b;
     }
 
@@ -146,6 +153,7 @@ public record TrainingSpec(
         private long seed = 42;
         private double maxGradNorm = 1.0;
         private SharedBank sharedBank;
+        private Precision precision = Precision.FP32;
 
         private Builder(String baseModelId) {
             this.baseModelId = baseModelId;
@@ -169,11 +177,12 @@ public record TrainingSpec(
         public Builder seed(long v) { seed = v; return this; }
         public Builder maxGradNorm(double v) { maxGradNorm = v; return this; }
         public Builder sharedBank(SharedBank v) { sharedBank = v; return this; }
+        public Builder precision(Precision v) { precision = v; return this; }
 
         public TrainingSpec build() {
             return new TrainingSpec(baseModelId, method, vblora, lora, headLr, headWeightDecay, task, epochs, maxSteps,
                     batchSize, maxSeqLength, gradientAccumulation, warmupRatio, schedule, evalEvery, checkpointEvery,
-                    seed, maxGradNorm, sharedBank);
+                    seed, maxGradNorm, sharedBank, precision);
         }
     }
 }
