@@ -27,6 +27,7 @@ import dev.vbank.vblora.format.BankRef;
 import dev.vbank.vblora.format.CompactFormat;
 import dev.vbank.vblora.format.SharedBank;
 import dev.vbank.vblora.format.VectorBankFile;
+import dev.vbank.vblora.precision.Precision;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -78,10 +79,21 @@ public final class ResultsReport {
     /**
      * @param fp16 the run's adapter written with {@link FineTuner#FP16_STORAGE}, read back and scored on the test split
      *             the way {@code result.final_()} was scored (null where not measured)
+     * @param bf16 the same job trained again with {@code precision: bf16} (null where not run)
      */
-    record Run(Task task, Variant variant, long seed, FineTuneResult result, FineTuner.StoredEvaluation fp16) {
+    record Run(Task task, Variant variant, long seed, FineTuneResult result, FineTuner.StoredEvaluation fp16,
+               FineTuneResult bf16) {
         Run(Task task, Variant variant, long seed, FineTuneResult result) {
-            this(task, variant, seed, result, null);
+            this(task, variant, seed, result, null, null);
+        }
+
+        Run(Task task, Variant variant, long seed, FineTuneResult result, FineTuner.StoredEvaluation fp16) {
+            this(task, variant, seed, result, fp16, null);
+        }
+
+        /** bf16-trained minus fp32-trained accuracy, in accuracy points; NaN where not run. */
+        double bf16DeltaPoints() {
+            return bf16 == null ? Double.NaN : 100 * (bf16.final_().accuracy() - result.final_().accuracy());
         }
 
         /** fp16-stored minus fp32 accuracy, in accuracy points; NaN where not measured. */
@@ -124,6 +136,8 @@ public final class ResultsReport {
         int uciMaxLen = Integer.parseInt(a.getOrDefault("uci-max-len", "64"));
         // the task whose VB-LoRA qv adapter (first seed) publishes the bank the shared-bank variant trains against
         String bankFrom = a.get("shared-bank-from");
+        // every run trained a second time with precision bf16 (same seed, data order and initial weights)
+        boolean bf16 = Boolean.parseBoolean(a.getOrDefault("bf16", "false"));
         String omp = System.getenv("OMP_WAIT_POLICY");
         // the build writes each module's classpath next to it; no vbank snapshot has to be installed in ~/.m2
         String command = "./mvnw -q -pl results-report -am package dependency:build-classpath -DskipTests "
@@ -187,7 +201,15 @@ public final class ResultsReport {
                                         + "steps, train %.1f s, wall %.1f s%n", t.id(), v.id(), seed,
                                 r.final_().accuracy(), fp16.evaluation().accuracy(), (System.nanoTime() - e0) / 1e9,
                                 r.steps(), r.trainSeconds(), (System.nanoTime() - t0) / 1e9);
-                        report.add(new Run(t, v, seed, r, fp16));
+                        FineTuneResult b = null;
+                        if (bf16) {
+                            b = tuner.run(spec.toBuilder().precision(Precision.BF16).build(), t.train(), t.test(),
+                                    work.resolve(t.id() + "-" + v.id() + "-s" + seed + "-bf16"),
+                                    FineTuner.RunOptions.defaults().withStorage(fp32Storage(v)));
+                            System.out.printf(Locale.ROOT, "%s %s seed %d bf16: acc %.4f, train %.1f s%n", t.id(),
+                                    v.id(), seed, b.final_().accuracy(), b.trainSeconds());
+                        }
+                        report.add(new Run(t, v, seed, r, fp16, b));
                         if (t.id().equals(bankFrom) && v.id().equals("vblora-qv") && seed == seeds[0]) {
                             // publish the bank as the platform does: the adapter's bank, as a content-addressed file
                             byte[] file = VectorBankFile.write(CompactFormat.read(Files.readAllBytes(r.adapterFile()))
@@ -335,13 +357,15 @@ public final class ResultsReport {
             double minutes = ChronoUnit.SECONDS.between(started, finished != null ? finished : Instant.now()) / 60.0;
             s.append(String.format(Locale.ROOT, "Status: **%s** — %d of %d runs done, %.1f min wall time, started %s. "
                             + "Machine: %d CPU cores, load average %.1f at start and %.1f at the last update (shared with "
-                            + "other builds), libtorch %s intra-op threads, fp32.\n\n",
+                            + "other builds), libtorch %s intra-op threads, fp32%s.\n\n",
                     finished != null ? "complete" : stoppedAt != null ? "partial: the command was stopped at "
                             + stoppedAt.truncatedTo(ChronoUnit.SECONDS) + " before all runs were done; rows marked "
                             + "'not run' did not run" : "partial (in progress)", runs.size(), expected,
                     minutes, started.truncatedTo(ChronoUnit.SECONDS), Runtime.getRuntime().availableProcessors(),
-                    loadAtStart, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), threads));
+                    loadAtStart, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), threads,
+                    runs.stream().anyMatch(r -> r.bf16() != null) ? " (and every run again in bf16, below)" : ""));
             s.append(fp16Summary());
+            s.append(bf16Summary());
             s.append("## Setup\n\n");
             s.append("- Base model: `all-minilm-l6-v2` (6 layers, hidden 384, mean pooling), frozen; converted from the "
                     + "langchain4j ONNX jar, forward pass checked against onnxruntime (`EncoderParityTest`).\n");
@@ -424,6 +448,7 @@ public final class ResultsReport {
                 }
                 s.append("\n").append(findings(t)).append(fp16Finding(t)).append("\n");
             }
+            s.append(bf16Section());
             s.append("## Every run\n\n| dataset | method | seed | accuracy | accuracy fp16-stored | macro-F1 | MCC "
                     + "| test loss | first / last train loss | train s |\n|---|---|---|---|---|---|---|---|---|---|\n");
             for (Run r : runs) {
@@ -436,6 +461,67 @@ public final class ResultsReport {
                         e.macroF1(), e.mcc(), e.loss(), l.get(0), l.get(l.size() - 1), r.result().trainSeconds()));
             }
             return s.toString();
+        }
+
+        private List<Run> bf16Runs() {
+            return runs.stream().filter(r -> r.bf16() != null).toList();
+        }
+
+        /** The line at the top: the largest |Δ| accuracy between the bf16- and fp32-trained runs. */
+        private String bf16Summary() {
+            List<Run> measured = bf16Runs();
+            if (measured.isEmpty()) {
+                return "";
+            }
+            Run worst = measured.stream().max(java.util.Comparator.comparingDouble(r -> Math.abs(r.bf16DeltaPoints())))
+                    .orElseThrow();
+            long changed = measured.stream().filter(r -> r.bf16DeltaPoints() != 0).count();
+            double meanAbs = measured.stream().mapToDouble(r -> Math.abs(r.bf16DeltaPoints())).average().orElse(0);
+            return String.format(Locale.ROOT, "bf16 training (`precision: bf16`) changed accuracy by at most %.2f points "
+                            + "over %d runs (%s, %s, seed %d: %.4f vs %.4f fp32); %d of %d runs changed at all, mean "
+                            + "|Δ| %.2f points.\n\n", Math.abs(worst.bf16DeltaPoints()), measured.size(),
+                    worst.task().id(), worst.variant().label(), worst.seed(), worst.bf16().final_().accuracy(),
+                    worst.result().final_().accuracy(), changed, measured.size(), meanAbs);
+        }
+
+        /** Per task and method: fp32- and bf16-trained accuracy, and every run's pair. */
+        private String bf16Section() {
+            List<Run> measured = bf16Runs();
+            if (measured.isEmpty()) {
+                return "";
+            }
+            StringBuilder s = new StringBuilder("## bf16 training\n\n");
+            s.append("Each run above trained a second time with `precision: bf16`: the frozen encoder's linear layers "
+                    + "compute in bfloat16 (inputs and weights cast, products accumulated by libtorch, results and "
+                    + "biases back in fp32); the adapter, the head, their gradients and AdamW state, layer norms, "
+                    + "attention softmax and the loss stay fp32, as does the evaluation on the test split. Same seed, "
+                    + "data order and initial weights as the fp32 run.\n\n");
+            s.append("| dataset | method | accuracy fp32 (median) | accuracy bf16 (median) | largest |Δ| points "
+                    + "| train s fp32 / bf16 (median) | runs |\n|---|---|---|---|---|---|---|\n");
+            for (Task t : tasks) {
+                for (Variant v : variants) {
+                    List<Run> rs = runs(t, v).stream().filter(r -> r.bf16() != null).toList();
+                    if (rs.isEmpty()) {
+                        continue;
+                    }
+                    double worst = rs.stream().mapToDouble(r -> Math.abs(r.bf16DeltaPoints())).max().orElse(0);
+                    s.append(String.format(Locale.ROOT, "| %s | %s | %.4f | %.4f | %.2f | %.0f / %.0f | %d |\n",
+                            t.id(), v.label(), median(rs, "acc"), median(rs, "accbf16"), worst, median(rs, "time"),
+                            median(rs, "timebf16"), rs.size()));
+                }
+            }
+            s.append("\n| dataset | method | seed | accuracy fp32 / bf16 | Δ points | test loss fp32 / bf16 "
+                    + "| last train loss fp32 / bf16 | train s fp32 / bf16 |\n|---|---|---|---|---|---|---|---|\n");
+            for (Run r : measured) {
+                var f = r.result();
+                var b = r.bf16();
+                s.append(String.format(Locale.ROOT, "| %s | %s | %d | %.4f / %.4f | %+.2f | %.4f / %.4f "
+                                + "| %.4f / %.4f | %.1f / %.1f |\n", r.task().id(), r.variant().label(), r.seed(),
+                        f.final_().accuracy(), b.final_().accuracy(), r.bf16DeltaPoints(), f.final_().loss(),
+                        b.final_().loss(), f.losses().get(f.losses().size() - 1), b.losses().get(b.losses().size() - 1),
+                        f.trainSeconds(), b.trainSeconds()));
+            }
+            return s.append("\n").toString();
         }
 
         /** The run with the largest |Δ| between fp16-stored and fp32 accuracy among {@code rs} (first on ties). */
@@ -582,6 +668,8 @@ public final class ResultsReport {
                 case "f1" -> r.result().final_().macroF1();
                 case "mcc" -> r.result().final_().mcc();
                 case "acc16" -> r.fp16().evaluation().accuracy();
+                case "accbf16" -> r.bf16().final_().accuracy();
+                case "timebf16" -> r.bf16().trainSeconds();
                 default -> r.result().trainSeconds();
             }).sorted().toArray();
             int n = x.length;
