@@ -150,4 +150,32 @@ class ResultsReportTest {
                 + "run's accuracy changed;").contains("- fp16 storage: largest |Δ| accuracy fp16-stored vs fp32 over "
                 + "the 1 run on `uci-amazon` is 0.00 points: no run's accuracy changed");
     }
+
+    @Test
+    void bf16RunsGetASummaryASectionPerTaskAndMethodAndAPairPerRun() {
+        ResultsReport.Task amazon = new ResultsReport.Task("uci-amazon", "desc", TINY, TINY, 64, 1);
+        List<ResultsReport.Variant> all = ResultsReport.variants();
+        ResultsReport.Variant lora = all.get(1);
+        ResultsReport.Variant vbQv = all.get(2);
+        ResultsReport.Report r = new ResultsReport.Report("./mvnw ...", List.of(amazon), List.of(lora, vbQv),
+                new long[] {1, 2}, Instant.now(), "2");
+        r.add(new ResultsReport.Run(amazon, vbQv, 1, result(0.90, 11_952, 157_596, 20), null));
+        assertThat(r.render()).doesNotContain("bf16");
+        r.add(new ResultsReport.Run(amazon, vbQv, 2, result(0.92, 11_952, 157_596, 20), null,
+                result(0.91, 11_952, 157_596, 11)));
+        r.add(new ResultsReport.Run(amazon, lora, 1, result(0.80, 73_728, 302_494, 30), null,
+                result(0.80, 73_728, 302_494, 16)));
+        String md = r.render();
+        assertThat(md).contains("fp32 (and every run again in bf16, below).");
+        assertThat(md).contains("bf16 training (`precision: bf16`) changed accuracy by at most 1.00 points over 2 runs "
+                + "(uci-amazon, VB-LoRA qv, seed 2: 0.9100 vs 0.9200 fp32); 1 of 2 runs changed at all, mean |Δ| 0.50 "
+                + "points.");
+        assertThat(md.indexOf("## bf16 training")).isGreaterThan(md.indexOf("## uci-amazon"))
+                .isLessThan(md.indexOf("## Every run"));
+        assertThat(md).contains("| uci-amazon | VB-LoRA qv | 0.9200 | 0.9100 | 1.00 | 20 / 11 | 1 |");
+        assertThat(md).contains("| uci-amazon | LoRA r=8 (qv) | 0.8000 | 0.8000 | 0.00 | 30 / 16 | 1 |");
+        assertThat(md).contains("| uci-amazon | VB-LoRA qv | 2 | 0.9200 / 0.9100 | -1.00 | 0.5000 / 0.5000 "
+                + "| 0.6000 / 0.6000 | 20.0 / 11.0 |");
+        assertThat(md).doesNotContain("| uci-amazon | VB-LoRA qv | 1 | 0.9000 /");
+    }
 }

@@ -122,7 +122,7 @@ public final class TwinBenchmark {
                         Run r = switch (side) {
                             case "twin" -> twin(python, twin, job, m, round, warmup, threads, profiled);
                             case "engine-bf16" -> engine(tuner, specs.get(m).toBuilder().precision(Precision.BF16)
-                                    .build(), side, train, work, m, round, warmup, false);
+                                    .build(), side, train, work, m, round, warmup, profiled);
                             default -> engine(tuner, specs.get(m), side, train, work, m, round, warmup, profiled);
                         };
                         runs.add(r);
@@ -260,7 +260,7 @@ public final class TwinBenchmark {
         List<Long> stamps = new ArrayList<>();
         long start = System.nanoTime();
         stamps.add(start);
-        Path trace = work.resolve("profile-engine-" + method + ".json").toAbsolutePath();
+        Path trace = work.resolve("profile-" + side + "-" + method + ".json").toAbsolutePath();
         ProgressListener timer = new ProgressListener() {
             @Override
             public void onStep(Progress p) {

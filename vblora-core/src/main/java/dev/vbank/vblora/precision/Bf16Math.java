@@ -8,15 +8,18 @@ import java.util.IdentityHashMap;
 import java.util.Map;
 
 /**
- * x Wᵀ in bfloat16 with the result and the bias add in fp32, as PyTorch's CPU autocast runs a linear layer. The
- * weights are frozen, so each is cast once and kept; the input is cast every call and its gradient flows back through
- * the cast in fp32.
+ * A linear layer as PyTorch's CPU autocast runs it: input, weight and bias in bfloat16, the result cast back to fp32.
+ * The weights and biases are frozen, so each is cast once and kept; the input is cast once per array (query, key and
+ * value read the same one; callers never change an input in place between layers) and its gradient flows back
+ * through the cast in fp32.
  */
 final class Bf16Math implements BaseMath {
 
     private final NDManager parent;
-    private final Map<NDArray, NDArray> bf16Weights = new IdentityHashMap<>();
+    private final Map<NDArray, NDArray> frozenCopies = new IdentityHashMap<>();
     private NDManager copies;
+    private NDArray lastInput;
+    private NDArray lastInputBf16;
 
     Bf16Math(NDManager parent) {
         NativeCasts.require();
@@ -26,21 +29,31 @@ final class Bf16Math implements BaseMath {
 
     @Override
     public NDArray linear(NDArray x, NDArray weight, NDArray bias) {
-        NDArray w = bf16Weights.computeIfAbsent(weight, fp32 -> NativeCasts.toBf16(fp32, copies));
-        NDArray y = NativeCasts.toFp32(Linear.linear(NativeCasts.toBf16(x), w).singletonOrThrow());
-        return bias == null ? y : y.addi(bias);
+        NDArray w = frozen(weight);
+        NDArray b = bias == null ? null : frozen(bias);
+        if (x != lastInput) {
+            lastInput = x;
+            lastInputBf16 = NativeCasts.toBf16(x);
+        }
+        return NativeCasts.toFp32(Linear.linear(lastInputBf16, w, b).singletonOrThrow());
+    }
+
+    private NDArray frozen(NDArray fp32) {
+        return frozenCopies.computeIfAbsent(fp32, a -> NativeCasts.toBf16(a, copies));
     }
 
     @Override
     public void forgetWeights() {
-        bf16Weights.clear();
+        frozenCopies.clear();
         copies.close();
         copies = parent.newSubManager();
     }
 
     @Override
     public void close() {
-        bf16Weights.clear();
+        frozenCopies.clear();
+        lastInput = null;
+        lastInputBf16 = null;
         copies.close();
     }
 }
