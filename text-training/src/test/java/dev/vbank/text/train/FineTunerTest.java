@@ -14,6 +14,7 @@ import dev.vbank.vblora.format.AdapterWeights;
 import dev.vbank.vblora.format.CompactFormat;
 import dev.vbank.vblora.format.Tensor;
 import dev.vbank.vblora.model.ParamGroup;
+import dev.vbank.vblora.precision.Precision;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,7 +25,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** The training loop on all-MiniLM-L6-v2 and real sentences, with tiny slices and short sequences. */
 class FineTunerTest {
@@ -53,10 +54,10 @@ class FineTunerTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Method.class, names = {"VBLORA", "LORA"})
-    void resumeFromACheckpointReproducesTheUninterruptedRunBitForBit(Method method, @TempDir Path dir)
-            throws Exception {
-        TrainingSpec spec = resumeSpec(method);
+    @CsvSource({"VBLORA, FP32", "LORA, FP32", "VBLORA, BF16"})
+    void resumeFromACheckpointReproducesTheUninterruptedRunBitForBit(Method method, Precision precision,
+                                                                     @TempDir Path dir) throws Exception {
+        TrainingSpec spec = resumeSpec(method).toBuilder().precision(precision).build();
         Dataset train = TrainData.head(amazon.train(), 20);
         Dataset val = TrainData.head(amazon.validation(), 8);
 
@@ -96,6 +97,15 @@ class FineTunerTest {
         assertThat(Files.readAllBytes(resumed.adapterFile())).isEqualTo(Files.readAllBytes(full.adapterFile()));
         // losses move between steps: a resume that restarted from scratch could not match
         assertThat(full.losses().stream().distinct().count()).isEqualTo(6);
+        // the spec a checkpoint records names bf16; fp32 stays unnamed so older checkpoints still match their spec
+        assertThat(c.spec().has("precision")).isEqualTo(precision == Precision.BF16);
+        if (precision == Precision.BF16) {
+            assertThat(c.spec().get("precision").asText()).isEqualTo("bf16");
+            FineTuneResult fp32 = tuner.run(resumeSpec(method), train, val, dir.resolve("fp32"),
+                    FineTuner.RunOptions.defaults());
+            assertThat(full.losses().get(0)).isNotEqualTo(fp32.losses().get(0))
+                    .isCloseTo(fp32.losses().get(0), org.assertj.core.data.Offset.offset(5e-3f));
+        }
     }
 
     @Test
