@@ -322,39 +322,46 @@ public final class TwinBenchmark {
                 BenchArgs.median(timedSteps) * 1e3, losses);
     }
 
+    /** Examples/s of two sides per round, their per-round ratio a ÷ b, and the largest loss difference. */
+    private record Pair(double[] a, double[] b, double[] ratio, double maxLossDiff) {
+        static Pair of(List<Run> runs, String sideA, String sideB, String method, int rounds) {
+            double[] a = new double[rounds];
+            double[] b = new double[rounds];
+            double[] ratio = new double[rounds];
+            double maxDiff = 0;
+            for (int round = 0; round < rounds; round++) {
+                Run ra = find(runs, sideA, method, round);
+                Run rb = find(runs, sideB, method, round);
+                a[round] = ra.examplesPerSecond();
+                b[round] = rb.examplesPerSecond();
+                ratio[round] = a[round] / b[round];
+                for (int i = 0; i < Math.min(ra.losses().length, rb.losses().length); i++) {
+                    maxDiff = Math.max(maxDiff, Math.abs(ra.losses()[i] - rb.losses()[i]));
+                }
+            }
+            return new Pair(a, b, ratio, maxDiff);
+        }
+    }
+
     private static void report(List<Run> runs, List<String> methods, int rounds) {
         System.out.println();
         System.out.println("| method | engine examples/s (median of rounds) | twin examples/s"
                 + " | engine ÷ twin (median of per-round ratios) | max |loss diff| over the steps |");
         System.out.println("|---|---:|---:|---:|---:|");
-        Map<String, double[]> engineRate = new LinkedHashMap<>();
-        Map<String, double[]> twinRate = new LinkedHashMap<>();
+        Map<String, Pair> pairs = new LinkedHashMap<>();
         for (String raw : methods) {
             String m = raw.strip();
-            double[] e = new double[rounds];
-            double[] t = new double[rounds];
-            double[] ratio = new double[rounds];
-            double maxDiff = 0;
-            for (int round = 0; round < rounds; round++) {
-                Run er = find(runs, "engine", m, round);
-                Run tr = find(runs, "twin", m, round);
-                e[round] = er.examplesPerSecond();
-                t[round] = tr.examplesPerSecond();
-                ratio[round] = e[round] / t[round];
-                for (int i = 0; i < Math.min(er.losses().length, tr.losses().length); i++) {
-                    maxDiff = Math.max(maxDiff, Math.abs(er.losses()[i] - tr.losses()[i]));
-                }
-            }
-            engineRate.put(m, e);
-            twinRate.put(m, t);
+            Pair p = Pair.of(runs, "engine", "twin", m, rounds);
+            pairs.put(m, p);
             System.out.printf(Locale.ROOT, "| %s | %.2f | %.2f | %.3f (rounds: %s) | %.2e |%n", m,
-                    BenchArgs.median(e), BenchArgs.median(t), BenchArgs.median(ratio), format(ratio), maxDiff);
+                    BenchArgs.median(p.a()), BenchArgs.median(p.b()), BenchArgs.median(p.ratio()), format(p.ratio()),
+                    p.maxLossDiff());
         }
-        if (engineRate.containsKey("vblora") && engineRate.containsKey("lora")) {
+        if (pairs.containsKey("vblora") && pairs.containsKey("lora")) {
             System.out.printf(Locale.ROOT, "%nVB-LoRA step ÷ LoRA r=8 step (same modules): engine %.3f, twin %.3f"
                             + " (ratio of median examples/s)%n",
-                    BenchArgs.median(engineRate.get("lora")) / BenchArgs.median(engineRate.get("vblora")),
-                    BenchArgs.median(twinRate.get("lora")) / BenchArgs.median(twinRate.get("vblora")));
+                    BenchArgs.median(pairs.get("lora").a()) / BenchArgs.median(pairs.get("vblora").a()),
+                    BenchArgs.median(pairs.get("lora").b()) / BenchArgs.median(pairs.get("vblora").b()));
         }
     }
 
@@ -365,22 +372,11 @@ public final class TwinBenchmark {
         System.out.println("|---|---:|---:|---:|---:|");
         for (String raw : methods) {
             String m = raw.strip();
-            double[] bf16 = new double[rounds];
-            double[] fp32 = new double[rounds];
-            double[] ratio = new double[rounds];
-            double maxDiff = 0;
-            for (int round = 0; round < rounds; round++) {
-                Run b = find(runs, "engine-bf16", m, round);
-                Run f = find(runs, "engine", m, round);
-                bf16[round] = b.examplesPerSecond();
-                fp32[round] = f.examplesPerSecond();
-                ratio[round] = fp32[round] / bf16[round];
-                for (int i = 0; i < Math.min(b.losses().length, f.losses().length); i++) {
-                    maxDiff = Math.max(maxDiff, Math.abs(b.losses()[i] - f.losses()[i]));
-                }
-            }
+            // fp32 examples/s ÷ bf16 examples/s is the bf16 step ÷ the fp32 step
+            Pair p = Pair.of(runs, "engine", "engine-bf16", m, rounds);
             System.out.printf(Locale.ROOT, "| %s | %.2f | %.2f | %.3f (rounds: %s) | %.2e |%n", m,
-                    BenchArgs.median(bf16), BenchArgs.median(fp32), BenchArgs.median(ratio), format(ratio), maxDiff);
+                    BenchArgs.median(p.b()), BenchArgs.median(p.a()), BenchArgs.median(p.ratio()), format(p.ratio()),
+                    p.maxLossDiff());
         }
     }
 
