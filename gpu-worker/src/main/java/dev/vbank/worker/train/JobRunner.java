@@ -22,6 +22,7 @@ import dev.vbank.text.train.FineTuner;
 import dev.vbank.text.train.Progress;
 import dev.vbank.text.train.ProgressListener;
 import dev.vbank.text.train.TrainingSpec;
+import dev.vbank.vblora.precision.Precision;
 import dev.vbank.vblora.precision.PrecisionUnavailableException;
 import dev.vbank.worker.JobFailure;
 import dev.vbank.worker.WorkerConfig;
@@ -202,7 +203,8 @@ public class JobRunner {
                 }
                 FineTuner tuner = engine.tuner();
                 message(EventLevel.INFO, "start", "Training " + bm.id() + " with " + spec.method().id() + " on "
-                        + engine.device() + " (worker " + workerId + ")" + (resumedFrom != null
+                        + engine.device() + (spec.precision() == Precision.FP32 ? "" : " in "
+                        + spec.precision().wireName()) + " (worker " + workerId + ")" + (resumedFrom != null
                         ? ", resuming from step " + resumedFrom : ""), Map.of("step", step.get()));
                 FineTuner.RunOptions options = new FineTuner.RunOptions(this, () -> shuttingDown || userCancelled(),
                         resumeDir).withCheckpointInterval(config.checkpointInterval());
