@@ -24,7 +24,6 @@ public final class AdaptedEncoder implements AutoCloseable {
     private final Adapter adapter;
     private final ClassificationHead head;
     private boolean merged;
-    private Precision trainingPrecision = Precision.FP32;
     private BaseMath trainingMath = BaseMath.FP32;
 
     public AdaptedEncoder(EncoderWeights base, Adapter adapter, ClassificationHead head) {
@@ -49,22 +48,14 @@ public final class AdaptedEncoder implements AutoCloseable {
         return merged;
     }
 
-    public Precision trainingPrecision() {
-        return trainingPrecision;
-    }
-
     /**
      * Runs the base's linear layers of training forward passes in {@code precision} from now on (evaluation stays fp32).
      * Throws {@link PrecisionUnavailableException} when this build or machine cannot, leaving the model as it was.
      */
     public void trainIn(Precision precision, NDManager manager) {
-        if (precision == trainingPrecision) {
-            return;
-        }
         BaseMath next = BaseMath.open(precision, manager);
         trainingMath.close();
         trainingMath = next;
-        trainingPrecision = precision;
     }
 
     /** Adapter parameters, then the head's. */

@@ -13,8 +13,7 @@ import dev.vbank.vblora.precision.BaseMath;
  * The BERT encoder forward pass (HF {@code BertModel} without the pooler): embeddings (word + position 0..L−1 +
  * token type, LayerNorm), then per layer self-attention with the additive mask, residual + LayerNorm, FFN with exact (erf)
  * GELU, residual + LayerNorm. Every linear layer is the base's (in a {@link BaseMath}'s precision) plus the adapter's
- * {@link Adapter.Pass}. No dropout: the base is
- * frozen and the adapters carry their own.
+ * {@link Adapter.Pass}. No dropout: the base is frozen and the adapters carry their own.
  */
 public final class BertEncoder {
 
@@ -30,7 +29,7 @@ public final class BertEncoder {
         return forward(w, BaseMath.FP32, pass, inputIds, attentionMask, tokenTypeIds);
     }
 
-    /** As {@link #forward(EncoderWeights, Adapter.Pass, NDArray, NDArray, NDArray)}, the base's linear layers in {@code math}. */
+    /** As the fp32 forward above, with the base's linear layers computed by {@code math}. */
     public static NDArray forward(EncoderWeights w, BaseMath math, Adapter.Pass pass, NDArray inputIds,
                                   NDArray attentionMask, NDArray tokenTypeIds) {
         EncoderShape s = w.shape();
@@ -59,8 +58,8 @@ public final class BertEncoder {
         return layerNorm(w, "embeddings.LayerNorm", sum, s);
     }
 
-    private static NDArray layer(EncoderWeights w, BaseMath math, Adapter.Pass pass, int l, NDArray hidden, NDArray maskBias,
-                                 long batch, long len) {
+    private static NDArray layer(EncoderWeights w, BaseMath math, Adapter.Pass pass, int l, NDArray hidden,
+                                 NDArray maskBias, long batch, long len) {
         EncoderShape s = w.shape();
         int heads = s.numHeads();
         int d = s.headSize();
