@@ -49,12 +49,25 @@ public interface Adapter extends AutoCloseable {
 
     /** One forward pass's view of the adapter. */
     interface Pass {
+        /** Whether {@code modulePath} carries a low-rank update in this pass. */
+        boolean adapts(String modulePath);
+
         /**
          * {@code base} (the frozen layer's x Wᵀ + bias, which the caller computed) plus the module's low-rank update of
-         * {@code x} when it has one; may add in place into {@code base}.
+         * {@code x}; both fp32, the module one this pass {@link #adapts}. May add in place into {@code base}.
          */
         NDArray addUpdate(String modulePath, NDArray x, NDArray base);
     }
 
-    Pass BASE_ONLY = (path, x, base) -> base;
+    Pass BASE_ONLY = new Pass() {
+        @Override
+        public boolean adapts(String modulePath) {
+            return false;
+        }
+
+        @Override
+        public NDArray addUpdate(String modulePath, NDArray x, NDArray base) {
+            return base;
+        }
+    };
 }

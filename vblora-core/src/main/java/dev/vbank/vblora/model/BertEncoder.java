@@ -6,14 +6,13 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.norm.LayerNorm;
-import dev.vbank.vblora.layer.Scalars;
 import dev.vbank.vblora.precision.BaseMath;
 
 /**
  * The BERT encoder forward pass (HF {@code BertModel} without the pooler): embeddings (word + position 0..L−1 +
  * token type, LayerNorm), then per layer self-attention with the additive mask, residual + LayerNorm, FFN with exact (erf)
- * GELU, residual + LayerNorm. Every linear layer is the base's (in a {@link BaseMath}'s precision) plus the adapter's
- * {@link Adapter.Pass}. No dropout: the base is frozen and the adapters carry their own.
+ * GELU, residual + LayerNorm. The linear layers and attention products are the base's, in a {@link BaseMath}'s
+ * precision, plus the adapter's {@link Adapter.Pass} in fp32; the residual stream and layer norms stay fp32. No dropout: the base is frozen and the adapters carry their own.
  */
 public final class BertEncoder {
 
@@ -63,25 +62,27 @@ public final class BertEncoder {
         EncoderShape s = w.shape();
         int heads = s.numHeads();
         int d = s.headSize();
-        NDArray q = Scalars.mul(linear(w, math, pass, l, "attention.self.query", hidden), (float) (1.0 / Math.sqrt(d)));
+        NDArray q = linear(w, math, pass, l, "attention.self.query", hidden);
         NDArray k = linear(w, math, pass, l, "attention.self.key", hidden);
         NDArray v = linear(w, math, pass, l, "attention.self.value", hidden);
         NDArray qh = q.reshape(batch, len, heads, d).transpose(0, 2, 1, 3);
         NDArray kt = k.reshape(batch, len, heads, d).transpose(0, 2, 3, 1);
         NDArray vh = v.reshape(batch, len, heads, d).transpose(0, 2, 1, 3);
-        NDArray probs = qh.matMul(kt).addi(maskBias).softmax(-1);
-        NDArray context = probs.matMul(vh).transpose(0, 2, 1, 3).reshape(batch, len, s.hiddenSize());
-        NDArray attended = linear(w, math, pass, l, "attention.output.dense", context).addi(hidden);
+        NDArray context = math.attention(qh, kt, vh, (float) (1.0 / Math.sqrt(d)), maskBias)
+                .transpose(0, 2, 1, 3).reshape(batch, len, s.hiddenSize());
+        NDArray attended = hidden.add(linear(w, math, pass, l, "attention.output.dense", context));
         NDArray h1 = layerNorm(w, EncoderShape.modulePath(l, "attention.output.LayerNorm"), attended, s);
         NDArray inner = Activation.gelu(linear(w, math, pass, l, "intermediate.dense", h1));
-        NDArray out = linear(w, math, pass, l, "output.dense", inner).addi(h1);
+        NDArray out = h1.add(linear(w, math, pass, l, "output.dense", inner));
         return layerNorm(w, EncoderShape.modulePath(l, "output.LayerNorm"), out, s);
     }
 
+    /** The frozen layer in {@code math}'s precision; where the pass adapts the module, it and its update in fp32. */
     private static NDArray linear(EncoderWeights w, BaseMath math, Adapter.Pass pass, int layer, String module,
                                   NDArray x) {
         String path = EncoderShape.modulePath(layer, module);
-        return pass.addUpdate(path, x, math.linear(x, w.get(path + ".weight"), w.get(path + ".bias")));
+        NDArray base = math.linear(x, w.get(path + ".weight"), w.get(path + ".bias"));
+        return pass.adapts(path) ? pass.addUpdate(path, math.fp32(x), math.fp32(base)) : base;
     }
 
     private static NDArray layerNorm(EncoderWeights w, String prefix, NDArray x, EncoderShape s) {

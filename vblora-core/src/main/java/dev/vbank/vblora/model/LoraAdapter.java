@@ -137,14 +137,22 @@ public final class LoraAdapter implements Adapter {
     @Override
     public Pass begin(boolean training) {
         float dropout = training ? (float) config.dropout() : 0f;
-        return (path, x, base) -> {
-            Module m = modules.get(path);
-            if (m == null) {
-                return base;
+        return new Pass() {
+            @Override
+            public boolean adapts(String modulePath) {
+                return modules.containsKey(modulePath);
             }
-            NDArray input = dropout > 0 ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
-            NDArray down = Scalars.mul(Linear.linear(input, m.a()).singletonOrThrow(), scaling);
-            return base.addi(Linear.linear(down, m.b()).singletonOrThrow());
+
+            @Override
+            public NDArray addUpdate(String modulePath, NDArray x, NDArray base) {
+                Module m = modules.get(modulePath);
+                if (m == null) {
+                    return base;
+                }
+                NDArray input = dropout > 0 ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
+                NDArray down = Scalars.mul(Linear.linear(input, m.a()).singletonOrThrow(), scaling);
+                return base.addi(Linear.linear(down, m.b()).singletonOrThrow());
+            }
         };
     }
 

@@ -265,15 +265,22 @@ public final class VbloraAdapter implements Adapter {
             factors.put(s.module().path(), factors(composed, s));
         }
         float dropout = training ? (float) config.dropout() : 0f;
-        return (path, x, base) -> {
-            NDArray[] ab = factors.get(path);
-            if (ab == null) {
-                return base;
+        return new Pass() {
+            @Override
+            public boolean adapts(String modulePath) {
+                return factors.containsKey(modulePath);
             }
-            NDArray input = dropout > 0 ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
-            NDArray down = Linear.linear(input, ab[0]).singletonOrThrow();
-            NDArray up = Linear.linear(down, ab[1]).singletonOrThrow();
-            return base.addi(up);
+
+            @Override
+            public NDArray addUpdate(String modulePath, NDArray x, NDArray base) {
+                NDArray[] ab = factors.get(modulePath);
+                if (ab == null) {
+                    return base;
+                }
+                NDArray input = dropout > 0 ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
+                NDArray down = Linear.linear(input, ab[0]).singletonOrThrow();
+                return base.addi(Linear.linear(down, ab[1]).singletonOrThrow());
+            }
         };
     }
 

@@ -115,6 +115,11 @@ public final class MultiAdapterForward {
         }
 
         @Override
+        public boolean adapts(String modulePath) {
+            return groups.stream().anyMatch(g -> g.factors().containsKey(modulePath));
+        }
+
+        @Override
         public NDArray addUpdate(String modulePath, NDArray x, NDArray out) {
             int maxRank = 0;
             int present = 0;

@@ -3,6 +3,8 @@ package dev.vbank.vblora.precision;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.GradientCollector;
@@ -64,8 +66,13 @@ class Bf16MathTest {
         x.setRequiresGradient(true);
         try (BaseMath math = BaseMath.open(Precision.BF16, manager);
              GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
-            NDArray y = math.linear(x, w, bias);
-            assertThat(y.getDataType().name()).isEqualTo("FLOAT32");
+            NDArray activation = math.linear(x, w, bias);
+            assertThat(activation.getDataType()).as("a bf16 activation").isNotEqualTo(DataType.FLOAT32);
+            assertThat(math.linear(activation.get(new NDIndex(":, :48")).reshape(32, 96), w, bias).getShape())
+                    .as("a bf16 activation feeds the next layer as it is").isEqualTo(new Shape(32, 48));
+            NDArray y = math.fp32(activation);
+            assertThat(y.getDataType()).isEqualTo(DataType.FLOAT32);
+            assertThat(math.fp32(y)).as("fp32 stays as it is").isSameAs(y);
             float[] bf16 = y.toFloatArray();
             double maxDiff = 0;
             for (int i = 0; i < fp32.length; i++) {
@@ -79,6 +86,36 @@ class Bf16MathTest {
             for (int i = 0; i < grad.length; i++) {
                 assertThat(grad[i]).isCloseTo(expected[i % 96], within(0.05f));
             }
+        }
+    }
+
+    @Test
+    void attentionMatchesFp32WithinBf16ErrorWithMaskedKeysIgnored() {
+        Random random = new Random(7);
+        Shape heads = new Shape(2, 3, 5, 8);
+        NDArray q = manager.create(Init.normal(random, (int) heads.size(), 1.0), heads);
+        NDArray kt = manager.create(Init.normal(random, (int) heads.size(), 1.0), heads).transpose(0, 1, 3, 2);
+        NDArray v = manager.create(Init.normal(random, (int) heads.size(), 1.0), heads);
+        // row 0 attends to all 5 keys, row 1 to the first 3
+        NDArray mask = manager.create(new float[] {0, 0, 0, 0, 0, 0, 0, 0, -1e9f, -1e9f}, new Shape(2, 1, 1, 5));
+        float scale = (float) (1 / Math.sqrt(8));
+        float[] fp32 = BaseMath.FP32.attention(q, kt, v, scale, mask).toFloatArray();
+        q.setRequiresGradient(true);
+        try (BaseMath math = BaseMath.open(Precision.BF16, manager);
+             GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+            NDArray context = math.fp32(math.attention(q, kt, v, scale, mask));
+            float[] bf16 = context.toFloatArray();
+            double maxDiff = 0;
+            for (int i = 0; i < fp32.length; i++) {
+                maxDiff = Math.max(maxDiff, Math.abs(bf16[i] - fp32[i]));
+            }
+            assertThat(maxDiff).isGreaterThan(0).isLessThan(0.05);
+            NDArray vMasked = v.duplicate();
+            vMasked.set(new NDIndex("1, :, 3:, :"), 1e3f);
+            float[] ignoring = math.fp32(math.attention(q, kt, vMasked, scale, mask)).toFloatArray();
+            assertThat(ignoring).as("masked keys' values never reach the context").containsExactly(bf16);
+            collector.backward(context.sum());
+            assertThat(q.getGradient().abs().sum().getFloat()).as("gradient reaches fp32 queries").isGreaterThan(0f);
         }
     }
 
