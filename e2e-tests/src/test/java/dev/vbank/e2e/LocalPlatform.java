@@ -49,6 +49,9 @@ final class LocalPlatform {
         env.put("VBANK_ADMIN_TOKEN", adminToken);
         // libtorch's OpenMP threads spin-wait by default, which costs ~10x per step on a small shared machine
         env.put("OMP_WAIT_POLICY", "PASSIVE");
+        // glibc keeps freed tensor memory for reuse instead of unmapping it (docs/BENCHMARKS.md, "malloc")
+        env.put("MALLOC_MMAP_THRESHOLD_", "33554432");
+        env.put("MALLOC_TRIM_THRESHOLD_", "4294967296");
         // every step reported, so the tests see the whole loss curve
         env.put("VBANK_WORKER_PROGRESS_INTERVAL", "0s");
     }

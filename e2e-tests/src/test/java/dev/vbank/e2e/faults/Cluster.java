@@ -62,6 +62,9 @@ final class Cluster implements AutoCloseable {
             }
         }
         env.put("OMP_WAIT_POLICY", "PASSIVE");
+        // glibc keeps freed tensor memory for reuse instead of unmapping it (docs/BENCHMARKS.md, "malloc")
+        env.put("MALLOC_MMAP_THRESHOLD_", "33554432");
+        env.put("MALLOC_TRIM_THRESHOLD_", "4294967296");
         env.put("VBANK_ADMIN_TOKEN", adminToken);
         // only the model the jobs use is converted and seeded
         env.put("VBANK_ARTIFACTS_BASE_MODELS_IDS", MODEL);

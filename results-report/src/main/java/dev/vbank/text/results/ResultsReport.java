@@ -491,11 +491,12 @@ public final class ResultsReport {
                 return "";
             }
             StringBuilder s = new StringBuilder("## bf16 training\n\n");
-            s.append("Each run above trained a second time with `precision: bf16`: the frozen encoder's linear layers "
-                    + "compute in bfloat16 (inputs and weights cast, products accumulated by libtorch, results and "
-                    + "biases back in fp32); the adapter, the head, their gradients and AdamW state, layer norms, "
-                    + "attention softmax and the loss stay fp32, as does the evaluation on the test split. Same seed, "
-                    + "data order and initial weights as the fp32 run.\n\n");
+            s.append("Each run above trained a second time with `precision: bf16`: the frozen encoder's matrix "
+                    + "products run in bfloat16 (linear layers and attention's two batched products; activations stay "
+                    + "bf16 between them, through GELU); the residual stream, layer norms, attention softmax, every "
+                    + "adapted module's output and update, the adapter, the head, their gradients and AdamW state and "
+                    + "the loss stay fp32, as does the evaluation on the test split. Same seed, data order and initial "
+                    + "weights as the fp32 run.\n\n");
             s.append("| dataset | method | accuracy fp32 (median) | accuracy bf16 (median) | largest |Δ| points "
                     + "| train s fp32 / bf16 (median) | runs |\n|---|---|---|---|---|---|---|\n");
             for (Task t : tasks) {
