@@ -1,10 +1,12 @@
 package dev.vbank.vblora.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.nn.norm.Dropout;
 import dev.vbank.vblora.format.Tensor;
 
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 
 /** Low-rank updates on some linear layers of the encoder. */
 public interface Adapter extends AutoCloseable {
@@ -57,6 +59,29 @@ public interface Adapter extends AutoCloseable {
          * {@code x}; both fp32, the module one this pass {@link #adapts}. May add in place into {@code base}.
          */
         NDArray addUpdate(String modulePath, NDArray x, NDArray base);
+    }
+
+    /**
+     * A pass over the modules in {@code modules}: each adds {@code update(module, x)} to the base output, with dropout
+     * on x first when {@code dropout} is above 0.
+     */
+    static <M> Pass perModule(Map<String, M> modules, float dropout, BiFunction<M, NDArray, NDArray> update) {
+        return new Pass() {
+            @Override
+            public boolean adapts(String modulePath) {
+                return modules.containsKey(modulePath);
+            }
+
+            @Override
+            public NDArray addUpdate(String modulePath, NDArray x, NDArray base) {
+                M module = modules.get(modulePath);
+                if (module == null) {
+                    return base;
+                }
+                NDArray input = dropout > 0 ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
+                return base.addi(update.apply(module, input));
+            }
+        };
     }
 
     Pass BASE_ONLY = new Pass() {

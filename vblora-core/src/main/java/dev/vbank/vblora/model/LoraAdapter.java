@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.Dropout;
 import dev.vbank.vblora.config.LoraConfig;
 import dev.vbank.vblora.config.ModuleShape;
 import dev.vbank.vblora.format.Tensor;
@@ -137,23 +136,8 @@ public final class LoraAdapter implements Adapter {
     @Override
     public Pass begin(boolean training) {
         float dropout = training ? (float) config.dropout() : 0f;
-        return new Pass() {
-            @Override
-            public boolean adapts(String modulePath) {
-                return modules.containsKey(modulePath);
-            }
-
-            @Override
-            public NDArray addUpdate(String modulePath, NDArray x, NDArray base) {
-                Module m = modules.get(modulePath);
-                if (m == null) {
-                    return base;
-                }
-                NDArray input = dropout > 0 ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
-                NDArray down = Scalars.mul(Linear.linear(input, m.a()).singletonOrThrow(), scaling);
-                return base.addi(Linear.linear(down, m.b()).singletonOrThrow());
-            }
-        };
+        return Adapter.perModule(modules, dropout, (m, input) -> Linear.linear(
+                Scalars.mul(Linear.linear(input, m.a()).singletonOrThrow(), scaling), m.b()).singletonOrThrow());
     }
 
     @Override

@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.Dropout;
 import dev.vbank.vblora.config.ModuleShape;
 import dev.vbank.vblora.config.VbloraConfig;
 import dev.vbank.vblora.format.Tensor;
@@ -265,23 +264,8 @@ public final class VbloraAdapter implements Adapter {
             factors.put(s.module().path(), factors(composed, s));
         }
         float dropout = training ? (float) config.dropout() : 0f;
-        return new Pass() {
-            @Override
-            public boolean adapts(String modulePath) {
-                return factors.containsKey(modulePath);
-            }
-
-            @Override
-            public NDArray addUpdate(String modulePath, NDArray x, NDArray base) {
-                NDArray[] ab = factors.get(modulePath);
-                if (ab == null) {
-                    return base;
-                }
-                NDArray input = dropout > 0 ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
-                NDArray down = Linear.linear(input, ab[0]).singletonOrThrow();
-                return base.addi(Linear.linear(down, ab[1]).singletonOrThrow());
-            }
-        };
+        return Adapter.perModule(factors, dropout, (ab, input) -> Linear.linear(
+                Linear.linear(input, ab[0]).singletonOrThrow(), ab[1]).singletonOrThrow());
     }
 
     /** A (r, in) and B (out, r) of one module, sliced from the composed (N, b) rows of every module. */
