@@ -12,7 +12,8 @@ import dev.vbank.vblora.precision.BaseMath;
  * The BERT encoder forward pass (HF {@code BertModel} without the pooler): embeddings (word + position 0..L−1 +
  * token type, LayerNorm), then per layer self-attention with the additive mask, residual + LayerNorm, FFN with exact (erf)
  * GELU, residual + LayerNorm. The linear layers and attention products are the base's, in a {@link BaseMath}'s
- * precision, plus the adapter's {@link Adapter.Pass} in fp32; the residual stream and layer norms stay fp32. No dropout: the base is frozen and the adapters carry their own.
+ * precision, plus the adapter's {@link Adapter.Pass} in fp32; the residual stream and layer norms stay fp32. No
+ * dropout: the base is frozen and the adapters carry their own.
  */
 public final class BertEncoder {
 

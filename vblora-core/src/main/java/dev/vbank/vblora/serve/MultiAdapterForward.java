@@ -17,6 +17,8 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * One encoder forward for a batch whose rows use different adapters of the same base model. The base linear layers run
@@ -105,18 +107,20 @@ public final class MultiAdapterForward {
     /** The per-row low-rank update at every linear layer of one forward. */
     private static final class GroupedPass implements Adapter.Pass {
         private final List<ComposedAdapter> groups;
+        private final Set<String> adapted;
         private final boolean zeroSlot;
         private final NDArray rowSlots;
 
         GroupedPass(List<ComposedAdapter> groups, boolean zeroSlot, NDArray rowSlots) {
             this.groups = groups;
+            this.adapted = groups.stream().flatMap(g -> g.factors().keySet().stream()).collect(Collectors.toSet());
             this.zeroSlot = zeroSlot;
             this.rowSlots = rowSlots;
         }
 
         @Override
         public boolean adapts(String modulePath) {
-            return groups.stream().anyMatch(g -> g.factors().containsKey(modulePath));
+            return adapted.contains(modulePath);
         }
 
         @Override
