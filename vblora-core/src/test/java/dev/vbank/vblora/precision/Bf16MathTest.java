@@ -90,33 +90,73 @@ class Bf16MathTest {
     }
 
     @Test
-    void attentionMatchesFp32WithinBf16ErrorWithMaskedKeysIgnored() {
+    void attentionMatchesTheFormulaOpByOpInFp32AndWithinBf16ErrorInBf16() {
         Random random = new Random(7);
         Shape heads = new Shape(2, 3, 5, 8);
         NDArray q = manager.create(Init.normal(random, (int) heads.size(), 1.0), heads);
-        NDArray kt = manager.create(Init.normal(random, (int) heads.size(), 1.0), heads).transpose(0, 1, 3, 2);
+        NDArray k = manager.create(Init.normal(random, (int) heads.size(), 1.0), heads);
         NDArray v = manager.create(Init.normal(random, (int) heads.size(), 1.0), heads);
-        // row 0 attends to all 5 keys, row 1 to the first 3
+        // sequence 0 attends to all 5 keys, sequence 1 to the first 3
         NDArray mask = manager.create(new float[] {0, 0, 0, 0, 0, 0, 0, 0, -1e9f, -1e9f}, new Shape(2, 1, 1, 5));
         float scale = (float) (1 / Math.sqrt(8));
-        float[] fp32 = BaseMath.FP32.attention(q, kt, v, scale, mask).toFloatArray();
-        q.setRequiresGradient(true);
-        try (BaseMath math = BaseMath.open(Precision.BF16, manager);
-             GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
-            NDArray context = math.fp32(math.attention(q, kt, v, scale, mask));
-            float[] bf16 = context.toFloatArray();
-            double maxDiff = 0;
-            for (int i = 0; i < fp32.length; i++) {
-                maxDiff = Math.max(maxDiff, Math.abs(bf16[i] - fp32[i]));
+        float[][] reference = attentionAndGradients(null, q, k, v, scale, mask);
+        try (BaseMath fp32 = BaseMath.open(Precision.FP32, manager)) {
+            float[][] fp32Math = attentionAndGradients(fp32, q, k, v, scale, mask);
+            for (int i = 0; i < reference.length; i++) {
+                assertThat(maxAbsDiff(fp32Math[i], reference[i])).as("fp32 output/gradient " + i).isLessThan(1e-5);
             }
-            assertThat(maxDiff).isGreaterThan(0).isLessThan(0.05);
+        }
+        try (BaseMath bf16 = BaseMath.open(Precision.BF16, manager)) {
+            float[][] rounded = attentionAndGradients(bf16, q, k, v, scale, mask);
+            for (int i = 0; i < reference.length; i++) {
+                // inputs of size ~1 rounded to 8 mantissa bits: errors of order 1e-2, never 0
+                assertThat(maxAbsDiff(rounded[i], reference[i])).as("bf16 output/gradient " + i)
+                        .isGreaterThan(0).isLessThan(0.05);
+            }
             NDArray vMasked = v.duplicate();
             vMasked.set(new NDIndex("1, :, 3:, :"), 1e3f);
-            float[] ignoring = math.fp32(math.attention(q, kt, vMasked, scale, mask)).toFloatArray();
-            assertThat(ignoring).as("masked keys' values never reach the context").containsExactly(bf16);
-            collector.backward(context.sum());
-            assertThat(q.getGradient().abs().sum().getFloat()).as("gradient reaches fp32 queries").isGreaterThan(0f);
+            NDArray context = bf16.attention(q, k.transpose(0, 1, 3, 2), vMasked, scale, mask);
+            assertThat(bf16.fp32(context).toFloatArray()).as("masked keys' values never reach the context")
+                    .containsExactly(rounded[0]);
         }
+    }
+
+    /** Context, then the gradients of its sum of squares for q, k, v; {@code math} null: the formula op by op. */
+    private float[][] attentionAndGradients(BaseMath math, NDArray q, NDArray k, NDArray v, float scale,
+                                            NDArray mask) {
+        try (NDManager scope = manager.newSubManager();
+             GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+            NDArray[] inputs = {q.duplicate(), k.duplicate(), v.duplicate()};
+            for (NDArray input : inputs) {
+                input.attach(scope);
+                input.setRequiresGradient(true);
+            }
+            NDArray context = math == null
+                    ? inputs[0].mul(scale).matMul(inputs[1].transpose(0, 1, 3, 2)).add(mask).softmax(-1)
+                            .matMul(inputs[2])
+                    : math.fp32(math.attention(inputs[0], inputs[1].transpose(0, 1, 3, 2), inputs[2], scale,
+                            mask));
+            float[] values = context.toFloatArray();
+            collector.backward(context.square().sum());
+            return new float[][] {values, inputs[0].getGradient().toFloatArray(),
+                    inputs[1].getGradient().toFloatArray(), inputs[2].getGradient().toFloatArray()};
+        }
+    }
+
+    private static double mean(float[] values, int from, int count) {
+        double sum = 0;
+        for (int i = from; i < from + count; i++) {
+            sum += values[i];
+        }
+        return sum / count;
+    }
+
+    private static double maxAbsDiff(float[] a, float[] b) {
+        double max = 0;
+        for (int i = 0; i < a.length; i++) {
+            max = Math.max(max, Math.abs(a[i] - b[i]));
+        }
+        return max;
     }
 
     @Test
@@ -125,9 +165,14 @@ class Bf16MathTest {
         float[] fp32Losses = train(base, Precision.FP32);
         float[] bf16Losses = train(base, Precision.BF16);
         assertThat(bf16Losses).isNotEqualTo(fp32Losses);
-        // the runs drift apart as training amplifies rounding differences (0.02 apart near step 20 of 40 here)
-        for (int i = 0; i < fp32Losses.length; i++) {
-            assertThat(bf16Losses[i]).as("loss at step " + i).isCloseTo(fp32Losses[i], within(i < 10 ? 2e-3f : 0.05f));
+        for (int i = 0; i < 10; i++) {
+            assertThat(bf16Losses[i]).as("loss at step " + i).isCloseTo(fp32Losses[i], within(2e-3f));
+        }
+        // later the runs drift apart as training amplifies rounding differences, and single-batch losses near
+        // convergence spike (fp32 itself: 0.12 between two 0.06 steps), so compare 5-step means
+        for (int start = 10; start < fp32Losses.length; start += 5) {
+            assertThat(mean(bf16Losses, start, 5)).as("mean loss of steps " + start + ".." + (start + 4))
+                    .isCloseTo(mean(fp32Losses, start, 5), within(0.03));
         }
         assertThat(bf16Losses[bf16Losses.length - 1]).isLessThan(bf16Losses[0] * 0.7f);
         try (AdaptedEncoder model = new VbloraMethod(TinyModels.vblora("all-linear"))
