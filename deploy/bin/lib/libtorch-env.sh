@@ -1,5 +1,5 @@
-# Process settings for a JVM that runs libtorch, each measured in docs/BENCHMARKS.md ("Process settings"). Sourced by
-# deploy/bin's scripts; a value already in the caller's environment wins.
+# Process settings for a JVM that runs libtorch, each measured in docs/BENCHMARKS.md ("OpenMP wait policy", "The
+# first-round slowness", "tcmalloc"). Sourced by deploy/bin's scripts; a value already in the caller's environment wins.
 
 # Exports the OpenMP and glibc malloc settings.
 libtorch_env() {
@@ -37,4 +37,12 @@ libtorch_preload() {
         echo "VBANK_ALLOCATOR=tcmalloc, but no libtcmalloc_minimal.so.4 is installed (apt-get install libtcmalloc-minimal4)" >&2
         return 1
     fi
+}
+
+# For a script that then execs its libtorch JVM itself: exports the settings and the preload, and says which allocator.
+libtorch_exec_env() {
+    libtorch_env
+    LD_PRELOAD="$(libtorch_preload)" || return 1
+    export LD_PRELOAD
+    echo "allocator: ${LD_PRELOAD:-glibc malloc}" >&2
 }
